@@ -1,0 +1,378 @@
+//! [`Breaker`]: the one public state-machine type. It owns every CAS loop on the state word;
+//! the decisions themselves are pure functions in `transition.rs` and `state.rs`.
+
+use crate::anchor::Anchor;
+use crate::config::{Compiled, Config};
+use crate::counters::Counters;
+use crate::error::{ConfigError, Rejected};
+use crate::permit::{Admitted, Outcome, Permit};
+use crate::snapshot::Snapshot;
+use crate::state::{State, Word, K_MAX};
+use crate::sync::{AtomicU32, Ordering};
+use crate::time::{Clock, LazyNow, Millis};
+use crate::transition::{open_duration, remaining, time_diff, trip_cause, Cause, Transition};
+use crate::window::{Marks, Window};
+
+/// The storage a breaker needs for the largest windows (a 1,024-outcome count window or a
+/// 64-bucket time window): 256 slots, 1 KiB.
+pub const MAX_SLOTS: usize = 256;
+
+/// A lock-free circuit breaker. `Sync`: share it by `&`, `Arc`, a `static`, or memory
+/// shared between processes (it holds no pointers and no heap).
+///
+/// `SLOTS` is the window storage, in 32-bit words: a count window needs one per four
+/// outcomes, a time window four per bucket. The default (32) fits a 128-outcome count window
+/// or an 8-bucket time window; [`MAX_SLOTS`] fits every window the config allows.
+///
+/// Every method takes `now` (see [`Clock`]); the breaker never reads a clock.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome, State};
+///
+/// let breaker: Breaker = Breaker::new(Config::consecutive(2)).unwrap();
+/// for t in [1, 2] {
+///     let p = breaker.try_acquire(Millis(t)).unwrap().permit;
+///     if let Some(tr) = breaker.record(p, Outcome::Failure, None, Millis(t)) {
+///         assert_eq!((tr.from, tr.to), (State::Closed, State::Open));
+///     }
+/// }
+/// assert!(breaker.try_acquire(Millis(3)).is_err());
+/// ```
+pub struct Breaker<const SLOTS: usize = 32> {
+    /// The packed state word: see `state.rs` and docs/state-machine.md#packed-word.
+    state: AtomicU32,
+    anchor: Anchor,
+    window: Window<SLOTS>,
+    counters: Counters,
+    cfg: Compiled,
+}
+
+impl<const SLOTS: usize> core::fmt::Debug for Breaker<SLOTS> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let w = self.load();
+        f.debug_struct("Breaker")
+            .field("phase", &w.phase())
+            .field("generation", &w.generation())
+            .field("config", &self.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<const SLOTS: usize> Breaker<SLOTS> {
+    /// A closed breaker with an empty window.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first field out of range, or [`ConfigError::WindowSize`] /
+    /// [`ConfigError::WindowBuckets`] when the window does not fit in `SLOTS`.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let cfg = config.compile(SLOTS)?;
+        Ok(Breaker {
+            state: AtomicU32::new(Word::INITIAL.0),
+            anchor: Anchor::new(),
+            window: Window::new(),
+            counters: Counters::new(),
+            cfg,
+        })
+    }
+
+    /// The config, as validated (the multiplier rounded to three decimals, a zero
+    /// `open_duration_max` shown as the limit it stands for).
+    #[must_use]
+    pub fn config(&self) -> Config {
+        self.cfg.public()
+    }
+
+    #[inline]
+    fn load(&self) -> Word {
+        // Acquire: pairs with the Release half of every CAS below, so whoever sees a new
+        // generation also sees what its publisher wrote before (the anchor, window epoch).
+        Word(self.state.load(Ordering::Acquire))
+    }
+
+    #[inline]
+    fn cas(&self, from: Word, to: Word) -> Result<(), Word> {
+        // AcqRel: Release publishes the new phase to every Acquire load; Acquire on success
+        // orders our anchor/window work after whatever the previous owner published.
+        self.state
+            .compare_exchange(from.0, to.0, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Word)
+    }
+
+    fn generation_now(&self) -> u32 {
+        self.load().generation()
+    }
+
+    fn epoch_now(&self) -> u32 {
+        self.load().epoch()
+    }
+
+    /// Records `from → to` and builds its event.
+    fn transition(&self, from: State, next: Word, at: Millis, cause: Cause) -> Transition {
+        self.counters.entered(next.phase());
+        Transition { from, to: next.phase(), at, generation: next.generation(), cause }
+    }
+
+    /// Enters Open from `w` with backoff exponent `k`, publishing the deadline.
+    fn open(&self, w: Word, k: u32, now: Millis, cause: Cause) -> Result<Transition, Word> {
+        let next = w.enter(State::Open, k, false);
+        self.cas(w, next)?;
+        let d = open_duration(&self.cfg, k, next.generation());
+        self.anchor.publish(next.generation(), now.0.wrapping_add(d), || self.generation_now());
+        Ok(self.transition(w.phase(), next, now, cause))
+    }
+
+    /// The deadline of open word `w`, and its open duration.
+    fn deadline(&self, w: Word, now: u64) -> (u64, u64) {
+        let d = open_duration(&self.cfg, w.k(), w.generation());
+        let deadline = self.anchor.read_or_publish(w.generation(), now.wrapping_add(d), || self.generation_now());
+        (deadline, d)
+    }
+
+    fn reject(&self, retry_after: Option<u64>) -> Rejected {
+        Counters::bump(&self.counters.rejected);
+        Rejected { retry_after: retry_after.map(Millis) }
+    }
+
+    /// Asks to make one call.
+    ///
+    /// Closed, `Disabled` and `MetricsOnly` admit without writing anything. Open rejects until
+    /// its deadline; the first call at or after it moves to half-open (the returned
+    /// [`Admitted::transition`]) and gets the first probe permit. Half-open admits up to
+    /// `half_open_max_calls` probes at once.
+    ///
+    /// # Errors
+    /// [`Rejected`] with the time until a call may be admitted (`None` when forced open).
+    pub fn try_acquire(&self, now: impl Clock) -> Result<Admitted, Rejected> {
+        let mut now = LazyNow::new(now);
+        let mut w = self.load();
+        loop {
+            match w.phase() {
+                State::Closed | State::Disabled | State::MetricsOnly => {
+                    return Ok(Admitted { permit: Permit(w.permit_bits()), transition: None });
+                }
+                State::ForcedOpen => return Err(self.reject(None)),
+                State::Open => {
+                    let t = now.get();
+                    let (deadline, d) = self.deadline(w, t.0);
+                    if let Some(left) = remaining(deadline, t.0, d) {
+                        return Err(self.reject(Some(left)));
+                    }
+                    let next = w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0);
+                    match self.cas(w, next) {
+                        Ok(()) => {
+                            self.anchor.publish(next.generation(), t.0, || self.generation_now());
+                            let tr = self.transition(State::Open, next, t, Cause::OpenElapsed);
+                            return Ok(Admitted { permit: Permit(next.permit_bits()), transition: Some(tr) });
+                        }
+                        Err(actual) => w = actual,
+                    }
+                }
+                State::HalfOpen => {
+                    let (probes, succ) = (w.probes(), w.successes());
+                    if probes < self.cfg.half_open_max {
+                        let next = w.with_probes(probes + 1, succ);
+                        match self.cas(w, next) {
+                            Ok(()) => return Ok(Admitted { permit: Permit(next.permit_bits()), transition: None }),
+                            Err(actual) => {
+                                w = actual;
+                                continue;
+                            }
+                        }
+                    }
+                    let t = now.get().0;
+                    let wait = u64::from(self.cfg.half_open_wait_ms);
+                    let start = self.anchor.read_or_publish(w.generation(), t, || self.generation_now());
+                    if let Some(left) = remaining(start.wrapping_add(wait), t, wait) {
+                        return Err(self.reject(Some(left)));
+                    }
+                    // Every slot is out and none decided within `half_open_max_wait`: reclaim
+                    // them in a new generation, so their late outcomes are stale.
+                    let next = w.reclaim(1);
+                    match self.cas(w, next) {
+                        Ok(()) => {
+                            self.anchor.publish(next.generation(), t, || self.generation_now());
+                            return Ok(Admitted { permit: Permit(next.permit_bits()), transition: None });
+                        }
+                        Err(actual) => w = actual,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports how a call ended. `duration`, if given, marks the call slow when it is at or
+    /// above `slow_call_duration`. Returns the transition this outcome caused, if any.
+    ///
+    /// An outcome from an older generation (the breaker moved on while the call ran) counts
+    /// in the lifetime counters only.
+    pub fn record(&self, permit: Permit, outcome: Outcome, duration: Option<Millis>, now: impl Clock) -> Option<Transition> {
+        let slow = outcome != Outcome::Ignored && duration.is_some_and(|d| d.0 >= u64::from(self.cfg.slow_ms));
+        Counters::bump(match outcome {
+            Outcome::Success => &self.counters.successes,
+            Outcome::Failure => &self.counters.failures,
+            Outcome::Ignored => &self.counters.ignored,
+        });
+        if slow {
+            Counters::bump(&self.counters.slow);
+        }
+        let p = Word(permit.0);
+        let mut now = LazyNow::new(now);
+        match p.phase() {
+            State::Closed | State::MetricsOnly => {
+                if outcome == Outcome::Ignored || self.load().permit_bits() != p.0 {
+                    return None;
+                }
+                let marks = Marks { failure: outcome == Outcome::Failure, slow };
+                let stats = self.window.record(&self.cfg, p.epoch(), marks, &mut now, &|| self.epoch_now())?;
+                if p.phase() != State::Closed {
+                    return None; // MetricsOnly never trips
+                }
+                let cause = trip_cause(&self.cfg, stats)?;
+                // Only a word of the permit's own generation may trip: exactly one of many
+                // concurrent recorders wins this CAS (invariant 1).
+                let w = self.load();
+                if w.permit_bits() != p.0 {
+                    return None;
+                }
+                self.open(w, 0, now.get(), cause).ok()
+            }
+            State::HalfOpen => self.record_probe(p, outcome, slow, &mut now),
+            State::Open | State::ForcedOpen | State::Disabled => None,
+        }
+    }
+
+    fn record_probe<C: Clock>(&self, p: Word, outcome: Outcome, slow: bool, now: &mut LazyNow<C>) -> Option<Transition> {
+        let mut w = self.load();
+        loop {
+            if w.permit_bits() != p.0 {
+                return None; // stale: reclaimed or decided already
+            }
+            let (probes, succ) = (w.probes(), w.successes());
+            let probe_slow = slow && self.cfg.slow_rate > 0;
+            let result = match outcome {
+                Outcome::Ignored => self.cas(w, w.with_probes(probes.saturating_sub(1), succ)).map(|()| None),
+                Outcome::Failure => self.open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeFailed).map(Some),
+                Outcome::Success if probe_slow => {
+                    self.open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeSlow).map(Some)
+                }
+                Outcome::Success if succ + 1 >= self.cfg.success_threshold => {
+                    let next = w.enter(State::Closed, 0, true);
+                    self.cas(w, next).map(|()| Some(self.transition(State::HalfOpen, next, now.get(), Cause::ProbesSucceeded)))
+                }
+                Outcome::Success => self.cas(w, w.with_probes(probes.saturating_sub(1), succ + 1)).map(|()| None),
+            };
+            match result {
+                Ok(tr) => return tr,
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// Gives a permit back unused (a call abandoned before it ran): counted as ignored, and
+    /// frees its half-open slot.
+    pub fn release(&self, permit: Permit, now: impl Clock) {
+        let _ = self.record(permit, Outcome::Ignored, None, now);
+    }
+
+    fn manual(&self, to: State, cause: Cause, now: impl Clock) -> Transition {
+        let at = now.now();
+        let mut w = self.load();
+        loop {
+            let next = match to {
+                State::Closed => w.enter(State::Closed, 0, true),
+                _ => w.enter(to, w.k(), false),
+            };
+            match self.cas(w, next) {
+                Ok(()) => return self.transition(w.phase(), next, at, cause),
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// Rejects every call until `reset`, `force_closed` or `metrics_only`.
+    pub fn force_open(&self, now: impl Clock) -> Transition {
+        self.manual(State::ForcedOpen, Cause::ForceOpen, now)
+    }
+
+    /// Admits every call and never trips (state `Disabled`) until `reset`, `force_open` or
+    /// `metrics_only`.
+    pub fn force_closed(&self, now: impl Clock) -> Transition {
+        self.manual(State::Disabled, Cause::ForceClosed, now)
+    }
+
+    /// Admits every call, keeps the window and the metrics, never trips.
+    pub fn metrics_only(&self, now: impl Clock) -> Transition {
+        self.manual(State::MetricsOnly, Cause::MetricsOnly, now)
+    }
+
+    /// Back to `Closed` with an empty window and the backoff reset. Lifetime counters stay.
+    pub fn reset(&self, now: impl Clock) -> Transition {
+        self.manual(State::Closed, Cause::Reset, now)
+    }
+
+    /// The state a `try_acquire` at `now` would see. Takes no permit and changes nothing.
+    pub fn state(&self, now: impl Clock) -> State {
+        let w = self.load();
+        match w.phase() {
+            State::Open if self.open_left(w, now.now().0).is_none() => State::HalfOpen,
+            phase => phase,
+        }
+    }
+
+    /// Time left open, read-only (an unpublished deadline counts from `now`).
+    fn open_left(&self, w: Word, now: u64) -> Option<u64> {
+        let d = open_duration(&self.cfg, w.k(), w.generation());
+        let deadline = self.anchor.read(w.generation()).unwrap_or(now.wrapping_add(d));
+        remaining(deadline, now, d)
+    }
+
+    /// State, window figures and lifetime counters at `now`. Takes no permit and changes
+    /// nothing.
+    pub fn snapshot(&self, now: impl Clock) -> Snapshot {
+        let t = now.now().0;
+        let w = self.load();
+        let (state, retry_after) = match w.phase() {
+            State::Open => match self.open_left(w, t) {
+                Some(left) => (State::Open, Some(Millis(left))),
+                None => (State::HalfOpen, None),
+            },
+            State::HalfOpen if w.probes() >= self.cfg.half_open_max => {
+                let wait = u64::from(self.cfg.half_open_wait_ms);
+                let left = self.anchor.read(w.generation()).and_then(|s| remaining(s.wrapping_add(wait), t, wait));
+                (State::HalfOpen, left.map(Millis))
+            }
+            phase => (phase, None),
+        };
+        let stats = self.window.stats(&self.cfg, w.epoch(), t);
+        let c = &self.counters;
+        let (successes, failures, ignored) =
+            (Counters::read(&c.successes), Counters::read(&c.failures), Counters::read(&c.ignored));
+        let rate = |n: u32| if stats.calls == 0 { 0.0 } else { 100.0 * f64::from(n) / f64::from(stats.calls) };
+        Snapshot {
+            state,
+            generation: w.generation(),
+            calls: successes + failures + ignored,
+            successes,
+            failures,
+            ignored,
+            slow: Counters::read(&c.slow),
+            rejected: Counters::read(&c.rejected),
+            transitions: core::array::from_fn(|i| c.transitions[i].load(Ordering::Relaxed)),
+            window_calls: stats.calls,
+            window_failures: stats.failures,
+            window_slow: stats.slow,
+            failure_rate: rate(stats.failures),
+            slow_rate: rate(stats.slow),
+            consecutive_failures: stats.consecutive,
+            retry_after,
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn assert_sync() {
+    fn is_sync<T: Sync + Send>() {}
+    is_sync::<Breaker>();
+    let _ = time_diff;
+}

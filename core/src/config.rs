@@ -1,0 +1,302 @@
+//! Breaker configuration and its validation.
+
+use crate::error::ConfigError;
+use crate::time::Millis;
+
+/// Documented limits. Each is checked by [`Config::validate`] and listed in
+/// `docs/state-machine.md#limits`.
+pub mod limits {
+    use crate::time::Millis;
+
+    /// Largest count-window size (`window: count`).
+    pub const MAX_COUNT_WINDOW: u32 = 1024;
+    /// Largest number of time-window buckets.
+    pub const MAX_BUCKETS: u32 = 64;
+    /// Largest duration anywhere in the config: 2^32 − 1 ms, about 49.7 days.
+    pub const MAX_DURATION: Millis = Millis(u32::MAX as u64);
+    /// Largest `half_open_max_calls` and `success_threshold` (5 bits in the state word).
+    pub const MAX_HALF_OPEN_CALLS: u32 = 31;
+    /// Largest `consecutive_failures`.
+    pub const MAX_CONSECUTIVE_FAILURES: u32 = 1 << 20;
+    /// Largest open-duration multiplier.
+    pub const MAX_MULTIPLIER: f64 = 1000.0;
+    /// Largest jitter, in percent.
+    pub const MAX_JITTER_PERCENT: u8 = 100;
+}
+
+/// Which outcomes the breaker looks at while closed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WindowKind {
+    /// The last `size` outcomes (1 to [`limits::MAX_COUNT_WINDOW`]).
+    Count {
+        /// How many outcomes the window holds.
+        size: u32,
+    },
+    /// The outcomes of the last `duration`, in `buckets` equal buckets. The window covers the
+    /// current bucket and the `buckets − 1` before it; `duration` must be a multiple of
+    /// `buckets`.
+    Time {
+        /// The span the window covers.
+        duration: Millis,
+        /// How many buckets it is cut into (1 to [`limits::MAX_BUCKETS`]).
+        buckets: u32,
+    },
+    /// No window: only the run of consecutive failures (needs `consecutive_failures ≥ 1`).
+    Consecutive,
+}
+
+/// How a breaker decides. Build one with [`Config::count`], [`Config::time`] or
+/// [`Config::consecutive`], then set fields:
+///
+/// ```
+/// use cbreaker::{Config, Millis};
+/// let config = Config {
+///     failure_rate_threshold: 50,
+///     minimum_calls: 10,
+///     open_duration: Millis::from_secs(30),
+///     ..Config::count(20)
+/// };
+/// assert!(config.validate().is_ok());
+/// ```
+///
+/// Zero turns a trip condition off (`failure_rate_threshold`, `slow_call_rate_threshold`,
+/// `consecutive_failures`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// The window kind. No default.
+    pub window: WindowKind,
+    /// Trip when the window's failure rate is at least this many percent (0 = off, 1..=100).
+    /// Default 50.
+    pub failure_rate_threshold: u8,
+    /// Trip when the window's slow-call rate is at least this many percent (0 = off, 1..=100).
+    /// Default 0 (off). When on, a slow probe in half-open also re-opens.
+    pub slow_call_rate_threshold: u8,
+    /// A call whose reported duration is at least this is slow. Default 60 s.
+    pub slow_call_duration: Millis,
+    /// Trip after this many failures in a row (0 = off). Ignores `minimum_calls`. Default 0.
+    pub consecutive_failures: u32,
+    /// Rate conditions apply only once the window holds at least this many outcomes. For a
+    /// count window, a value above the size is capped at the size. Default 100.
+    pub minimum_calls: u32,
+    /// How long the first trip stays open. Default 60 s.
+    pub open_duration: Millis,
+    /// Cap for the backed-off open duration; zero means [`limits::MAX_DURATION`]. Default 0.
+    pub open_duration_max: Millis,
+    /// The k-th consecutive trip stays open `min(open_duration × multiplier^k, max)`
+    /// (1.0 to [`limits::MAX_MULTIPLIER`], three decimals). Default 1.0.
+    pub open_duration_multiplier: f64,
+    /// ± this many percent of deterministic jitter on each open duration. Default 0.
+    pub jitter_percent: u8,
+    /// Seed of the jitter generator: the same seed gives the same durations everywhere.
+    pub jitter_seed: u64,
+    /// Probe permits out at once in half-open (1..=31). Default 1.
+    pub half_open_max_calls: u32,
+    /// Probe successes that close the circuit (1..=31). Default 1.
+    pub success_threshold: u32,
+    /// When every probe slot is taken and none has been decided for this long since the
+    /// half-open generation began, the slots are reclaimed (a new generation, no event).
+    /// Must be at least 1 ms. Default 60 s.
+    pub half_open_max_wait: Millis,
+}
+
+impl Config {
+    const fn with_window(window: WindowKind) -> Config {
+        Config {
+            window,
+            failure_rate_threshold: 50,
+            slow_call_rate_threshold: 0,
+            slow_call_duration: Millis(60_000),
+            consecutive_failures: 0,
+            minimum_calls: 100,
+            open_duration: Millis(60_000),
+            open_duration_max: Millis(0),
+            open_duration_multiplier: 1.0,
+            jitter_percent: 0,
+            jitter_seed: 0,
+            half_open_max_calls: 1,
+            success_threshold: 1,
+            half_open_max_wait: Millis(60_000),
+        }
+    }
+
+    /// Defaults with a count window of the last `size` outcomes.
+    #[must_use]
+    pub const fn count(size: u32) -> Config {
+        Config::with_window(WindowKind::Count { size })
+    }
+
+    /// Defaults with a time window of `duration` in `buckets` buckets.
+    #[must_use]
+    pub const fn time(duration: Millis, buckets: u32) -> Config {
+        Config::with_window(WindowKind::Time { duration, buckets })
+    }
+
+    /// Defaults with no window, tripping after `failures` consecutive failures.
+    #[must_use]
+    pub const fn consecutive(failures: u32) -> Config {
+        let mut config = Config::with_window(WindowKind::Consecutive);
+        config.consecutive_failures = failures;
+        config
+    }
+
+    /// Checks every field against its documented range. A [`Breaker`](crate::Breaker) with
+    /// fewer slots than [`MAX_SLOTS`](crate::MAX_SLOTS) also checks that the window fits it.
+    ///
+    /// # Errors
+    /// The first field out of range, as a [`ConfigError`] that names it and its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.compile(crate::MAX_SLOTS).map(|_| ())
+    }
+
+    /// Validates and precomputes what the hot paths need. `slots` is the breaker's storage.
+    pub(crate) fn compile(&self, slots: usize) -> Result<Compiled, ConfigError> {
+        let max_dur = limits::MAX_DURATION.0;
+        let (kind, size, bucket_ms) = match self.window {
+            WindowKind::Count { size } => {
+                let cap = (slots * 4).min(limits::MAX_COUNT_WINDOW as usize) as u32;
+                if size == 0 || size > cap {
+                    return Err(ConfigError::WindowSize);
+                }
+                (Kind::Count, size, 0)
+            }
+            WindowKind::Time { duration, buckets } => {
+                let cap = ((slots / 3) as u32).min(limits::MAX_BUCKETS);
+                if buckets == 0 || buckets > cap {
+                    return Err(ConfigError::WindowBuckets);
+                }
+                if duration.0 == 0
+                    || duration.0 > max_dur
+                    || duration.0 % u64::from(buckets) != 0
+                {
+                    return Err(ConfigError::WindowDuration);
+                }
+                (Kind::Time, buckets, (duration.0 / u64::from(buckets)) as u32)
+            }
+            WindowKind::Consecutive => {
+                if self.consecutive_failures == 0 {
+                    return Err(ConfigError::ConsecutiveFailures);
+                }
+                (Kind::Consecutive, 0, 0)
+            }
+        };
+        if self.failure_rate_threshold > 100 {
+            return Err(ConfigError::FailureRateThreshold);
+        }
+        if self.slow_call_rate_threshold > 100 {
+            return Err(ConfigError::SlowCallRateThreshold);
+        }
+        if self.slow_call_duration.0 > max_dur {
+            return Err(ConfigError::SlowCallDuration);
+        }
+        if self.consecutive_failures > limits::MAX_CONSECUTIVE_FAILURES {
+            return Err(ConfigError::ConsecutiveFailures);
+        }
+        if self.open_duration.0 == 0 || self.open_duration.0 > max_dur {
+            return Err(ConfigError::OpenDuration);
+        }
+        let open_max = if self.open_duration_max.0 == 0 { max_dur } else { self.open_duration_max.0 };
+        if open_max > max_dur || open_max < self.open_duration.0 {
+            return Err(ConfigError::OpenDurationMax);
+        }
+        let m = self.open_duration_multiplier;
+        if !(1.0..=limits::MAX_MULTIPLIER).contains(&m) {
+            // Also rejects NaN: every comparison with NaN is false.
+            return Err(ConfigError::OpenDurationMultiplier);
+        }
+        if self.jitter_percent > limits::MAX_JITTER_PERCENT {
+            return Err(ConfigError::JitterPercent);
+        }
+        if self.half_open_max_calls == 0 || self.half_open_max_calls > limits::MAX_HALF_OPEN_CALLS {
+            return Err(ConfigError::HalfOpenMaxCalls);
+        }
+        if self.success_threshold == 0 || self.success_threshold > limits::MAX_HALF_OPEN_CALLS {
+            return Err(ConfigError::SuccessThreshold);
+        }
+        if self.half_open_max_wait.0 == 0 || self.half_open_max_wait.0 > max_dur {
+            return Err(ConfigError::HalfOpenMaxWait);
+        }
+        let minimum_calls = match kind {
+            Kind::Count => self.minimum_calls.min(size),
+            _ => self.minimum_calls,
+        };
+        Ok(Compiled {
+            kind,
+            size,
+            bucket_ms,
+            failure_rate: self.failure_rate_threshold,
+            slow_rate: self.slow_call_rate_threshold,
+            slow_ms: self.slow_call_duration.0 as u32,
+            consecutive: self.consecutive_failures,
+            minimum_calls,
+            open_ms: self.open_duration.0 as u32,
+            open_max_ms: open_max as u32,
+            // Three decimals, rounded: integer arithmetic keeps every target and binding exact.
+            multiplier_permille: (m * 1000.0 + 0.5) as u32,
+            jitter_percent: self.jitter_percent,
+            jitter_seed: self.jitter_seed,
+            half_open_max: self.half_open_max_calls,
+            success_threshold: self.success_threshold,
+            half_open_wait_ms: self.half_open_max_wait.0 as u32,
+        })
+    }
+}
+
+/// The window kind without its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Count,
+    Time,
+    Consecutive,
+}
+
+/// A validated config in the form the hot paths use.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Compiled {
+    pub(crate) kind: Kind,
+    /// Count: window size. Time: bucket count. Consecutive: 0.
+    pub(crate) size: u32,
+    pub(crate) bucket_ms: u32,
+    pub(crate) failure_rate: u8,
+    pub(crate) slow_rate: u8,
+    pub(crate) slow_ms: u32,
+    pub(crate) consecutive: u32,
+    pub(crate) minimum_calls: u32,
+    pub(crate) open_ms: u32,
+    pub(crate) open_max_ms: u32,
+    pub(crate) multiplier_permille: u32,
+    pub(crate) jitter_percent: u8,
+    pub(crate) jitter_seed: u64,
+    pub(crate) half_open_max: u32,
+    pub(crate) success_threshold: u32,
+    pub(crate) half_open_wait_ms: u32,
+}
+
+impl Compiled {
+    /// The config this was compiled from, in its public form.
+    pub(crate) fn public(&self) -> Config {
+        let window = match self.kind {
+            Kind::Count => WindowKind::Count { size: self.size },
+            Kind::Time => WindowKind::Time {
+                duration: Millis(u64::from(self.bucket_ms) * u64::from(self.size)),
+                buckets: self.size,
+            },
+            Kind::Consecutive => WindowKind::Consecutive,
+        };
+        Config {
+            window,
+            failure_rate_threshold: self.failure_rate,
+            slow_call_rate_threshold: self.slow_rate,
+            slow_call_duration: Millis(u64::from(self.slow_ms)),
+            consecutive_failures: self.consecutive,
+            minimum_calls: self.minimum_calls,
+            open_duration: Millis(u64::from(self.open_ms)),
+            open_duration_max: Millis(u64::from(self.open_max_ms)),
+            open_duration_multiplier: f64::from(self.multiplier_permille) / 1000.0,
+            jitter_percent: self.jitter_percent,
+            jitter_seed: self.jitter_seed,
+            half_open_max_calls: self.half_open_max,
+            success_threshold: self.success_threshold,
+            half_open_max_wait: Millis(u64::from(self.half_open_wait_ms)),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The core's two error-like types: a rejection (a decision) and a config error (a mistake).
+
+use core::fmt;
+
+use crate::time::Millis;
+
+/// `try_acquire` said no. A decision, not a failure: the circuit is protecting its dependency.
+///
+/// Implements [`core::error::Error`] so that `?` works in code that treats it as an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// How long until a call may be admitted again, or `None` while the breaker is forced open
+    /// (no deadline: it stays open until released by hand).
+    pub retry_after: Option<Millis>,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.retry_after {
+            Some(after) => write!(f, "circuit open: retry after {after}"),
+            None => f.write_str("circuit forced open"),
+        }
+    }
+}
+
+impl core::error::Error for Rejected {}
+
+/// A config field is outside its documented range. Each variant names one field; the
+/// message gives the allowed range. Bindings map every variant (no wildcard arms), so this
+/// enum is deliberately exhaustive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConfigError {
+    /// `window.size` (count window).
+    WindowSize,
+    /// `window.duration` (time window).
+    WindowDuration,
+    /// `window.buckets` (time window).
+    WindowBuckets,
+    /// `failure_rate_threshold`.
+    FailureRateThreshold,
+    /// `slow_call_rate_threshold`.
+    SlowCallRateThreshold,
+    /// `slow_call_duration`.
+    SlowCallDuration,
+    /// `consecutive_failures`.
+    ConsecutiveFailures,
+    /// `open_duration`.
+    OpenDuration,
+    /// `open_duration_max`.
+    OpenDurationMax,
+    /// `open_duration_multiplier`.
+    OpenDurationMultiplier,
+    /// `jitter_percent`.
+    JitterPercent,
+    /// `half_open_max_calls`.
+    HalfOpenMaxCalls,
+    /// `success_threshold`.
+    SuccessThreshold,
+    /// `half_open_max_wait`.
+    HalfOpenMaxWait,
+}
+
+impl ConfigError {
+    /// Every variant, in declaration order (for tests and binding tables).
+    pub const ALL: [ConfigError; 14] = [
+        ConfigError::WindowSize,
+        ConfigError::WindowDuration,
+        ConfigError::WindowBuckets,
+        ConfigError::FailureRateThreshold,
+        ConfigError::SlowCallRateThreshold,
+        ConfigError::SlowCallDuration,
+        ConfigError::ConsecutiveFailures,
+        ConfigError::OpenDuration,
+        ConfigError::OpenDurationMax,
+        ConfigError::OpenDurationMultiplier,
+        ConfigError::JitterPercent,
+        ConfigError::HalfOpenMaxCalls,
+        ConfigError::SuccessThreshold,
+        ConfigError::HalfOpenMaxWait,
+    ];
+
+    /// The config field, spelled as in [`Config`](crate::Config) (snake_case).
+    #[must_use]
+    pub const fn field(self) -> &'static str {
+        match self {
+            ConfigError::WindowSize => "window.size",
+            ConfigError::WindowDuration => "window.duration",
+            ConfigError::WindowBuckets => "window.buckets",
+            ConfigError::FailureRateThreshold => "failure_rate_threshold",
+            ConfigError::SlowCallRateThreshold => "slow_call_rate_threshold",
+            ConfigError::SlowCallDuration => "slow_call_duration",
+            ConfigError::ConsecutiveFailures => "consecutive_failures",
+            ConfigError::OpenDuration => "open_duration",
+            ConfigError::OpenDurationMax => "open_duration_max",
+            ConfigError::OpenDurationMultiplier => "open_duration_multiplier",
+            ConfigError::JitterPercent => "jitter_percent",
+            ConfigError::HalfOpenMaxCalls => "half_open_max_calls",
+            ConfigError::SuccessThreshold => "success_threshold",
+            ConfigError::HalfOpenMaxWait => "half_open_max_wait",
+        }
+    }
+
+    /// The allowed values, in words.
+    #[must_use]
+    pub const fn allowed(self) -> &'static str {
+        match self {
+            ConfigError::WindowSize => "1 to 1024, and no more than the breaker's capacity (4 per slot)",
+            ConfigError::WindowDuration => "1 ms to 4294967295 ms, a multiple of window.buckets",
+            ConfigError::WindowBuckets => "1 to 64, and no more than the breaker's capacity (1 per 3 slots)",
+            ConfigError::FailureRateThreshold => "0 (off) to 100 percent",
+            ConfigError::SlowCallRateThreshold => "0 (off) to 100 percent",
+            ConfigError::SlowCallDuration => "0 ms to 4294967295 ms",
+            ConfigError::ConsecutiveFailures => "0 (off) to 1048576; at least 1 with a consecutive window",
+            ConfigError::OpenDuration => "1 ms to 4294967295 ms",
+            ConfigError::OpenDurationMax => "0 (no cap) or open_duration to 4294967295 ms",
+            ConfigError::OpenDurationMultiplier => "1.0 to 1000.0",
+            ConfigError::JitterPercent => "0 to 100 percent",
+            ConfigError::HalfOpenMaxCalls => "1 to 31",
+            ConfigError::SuccessThreshold => "1 to 31",
+            ConfigError::HalfOpenMaxWait => "1 ms to 4294967295 ms",
+        }
+    }
+
+    /// The full message, as a static string (the C ABI returns exactly this text).
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            ConfigError::WindowSize => "invalid config: window.size must be 1 to 1024, and no more than the breaker's capacity (4 per slot)",
+            ConfigError::WindowDuration => "invalid config: window.duration must be 1 ms to 4294967295 ms, a multiple of window.buckets",
+            ConfigError::WindowBuckets => "invalid config: window.buckets must be 1 to 64, and no more than the breaker's capacity (1 per 3 slots)",
+            ConfigError::FailureRateThreshold => "invalid config: failure_rate_threshold must be 0 (off) to 100 percent",
+            ConfigError::SlowCallRateThreshold => "invalid config: slow_call_rate_threshold must be 0 (off) to 100 percent",
+            ConfigError::SlowCallDuration => "invalid config: slow_call_duration must be 0 ms to 4294967295 ms",
+            ConfigError::ConsecutiveFailures => "invalid config: consecutive_failures must be 0 (off) to 1048576; at least 1 with a consecutive window",
+            ConfigError::OpenDuration => "invalid config: open_duration must be 1 ms to 4294967295 ms",
+            ConfigError::OpenDurationMax => "invalid config: open_duration_max must be 0 (no cap) or open_duration to 4294967295 ms",
+            ConfigError::OpenDurationMultiplier => "invalid config: open_duration_multiplier must be 1.0 to 1000.0",
+            ConfigError::JitterPercent => "invalid config: jitter_percent must be 0 to 100 percent",
+            ConfigError::HalfOpenMaxCalls => "invalid config: half_open_max_calls must be 1 to 31",
+            ConfigError::SuccessThreshold => "invalid config: success_threshold must be 1 to 31",
+            ConfigError::HalfOpenMaxWait => "invalid config: half_open_max_wait must be 1 ms to 4294967295 ms",
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for ConfigError {}

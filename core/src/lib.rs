@@ -1,0 +1,55 @@
+//! # cbreaker
+//!
+//! A lock-free, allocation-free circuit breaker: one `no_std` state machine, built from
+//! 32-bit atomics, that the C ABI, Python, WASM and firmware all share.
+//!
+//! The core never reads a clock: every operation takes `now` (a [`Millis`] or a closure
+//! returning one, see [`Clock`]).
+//!
+//! ```
+//! use cbreaker::{Breaker, Config, Millis, Outcome, State};
+//!
+//! let breaker: Breaker = Breaker::new(Config { minimum_calls: 4, ..Config::count(10) }).unwrap();
+//! for t in 0..4 {
+//!     let admitted = breaker.try_acquire(Millis(t)).unwrap();
+//!     breaker.record(admitted.permit, Outcome::Failure, None, Millis(t));
+//! }
+//! assert_eq!(breaker.state(Millis(10)), State::Open);
+//! let rejected = breaker.try_acquire(Millis(10)).unwrap_err();
+//! assert_eq!(rejected.retry_after, Some(Millis(59_993)));
+//! ```
+//!
+//! See `docs/state-machine.md` for the states, the packed word layout and the limits, and
+//! `docs/memory-ordering.md` for every atomic operation and the loom model that covers it.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+mod anchor;
+mod breaker;
+mod config;
+mod counters;
+mod error;
+mod permit;
+mod snapshot;
+mod state;
+mod sync;
+mod time;
+mod transition;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+pub use breaker::{Breaker, MAX_SLOTS};
+pub use config::{limits, Config, WindowKind};
+pub use error::{ConfigError, Rejected};
+pub use permit::{Admitted, Outcome, Permit};
+pub use snapshot::Snapshot;
+pub use state::State;
+pub use time::{Clock, Millis};
+pub use transition::{Cause, Transition};

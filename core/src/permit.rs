@@ -1,0 +1,75 @@
+//! What a caller holds between asking and reporting: permits, outcomes, admissions.
+
+use crate::state::{State, Word};
+use crate::transition::Transition;
+
+/// Permission to make one call. Report it exactly once with
+/// [`Breaker::record`](crate::Breaker::record) or [`Breaker::release`](crate::Breaker::release).
+///
+/// `Copy` and four bytes, so it crosses the C ABI by value. It carries the generation it was
+/// issued in: an outcome reported with a permit from an older generation still counts in the
+/// lifetime counters but never changes the state or the window.
+#[must_use = "a permit must be reported with `record` or `release`"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Permit(pub(crate) u32);
+
+impl Permit {
+    /// The generation this permit was issued in (modulo 4,096).
+    #[must_use]
+    pub const fn generation(self) -> u32 {
+        Word(self.0).generation()
+    }
+
+    /// The state this permit was issued in: `Closed`, `HalfOpen`, `Disabled` or `MetricsOnly`.
+    #[must_use]
+    pub const fn state(self) -> State {
+        Word(self.0).phase()
+    }
+
+    /// The permit as plain bits, for bindings that store it outside Rust.
+    #[must_use]
+    pub const fn to_bits(self) -> u32 {
+        self.0
+    }
+
+    /// A permit from [`Permit::to_bits`]. Any `u32` is memory-safe: bits that match no
+    /// current generation are treated as a stale permit.
+    pub const fn from_bits(bits: u32) -> Permit {
+        Permit(bits)
+    }
+}
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Outcome {
+    /// The call worked. With a duration at or above `slow_call_duration` it is also slow.
+    Success = 0,
+    /// The call failed.
+    Failure = 1,
+    /// Neither: an excluded error or a cancelled call. Counts nowhere but `ignored`, and frees
+    /// a half-open slot.
+    Ignored = 2,
+}
+
+impl Outcome {
+    /// The snake_case name used in vectors and bindings.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+/// A call was admitted: the permit, and the transition this `try_acquire` caused, if any
+/// (`Open → HalfOpen` when the open duration has passed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// Report it exactly once.
+    pub permit: Permit,
+    /// The transition this call caused. Exactly one caller sees each transition.
+    pub transition: Option<Transition>,
+}

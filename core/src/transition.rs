@@ -1,0 +1,146 @@
+//! Transitions as values, and the pure rules that decide them. No atomics here: every
+//! function takes plain numbers, so proptest and the reference model can check them alone.
+
+use crate::config::{Compiled, Kind};
+use crate::state::{State, K_MAX};
+use crate::time::Millis;
+
+/// Why a transition happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Cause {
+    /// Closed → Open: the window's failure rate reached the threshold.
+    FailureRate = 0,
+    /// Closed → Open: the window's slow-call rate reached the threshold.
+    SlowCallRate = 1,
+    /// Closed → Open: the run of consecutive failures reached the threshold.
+    ConsecutiveFailures = 2,
+    /// Open → HalfOpen: the open duration passed and a call arrived.
+    OpenElapsed = 3,
+    /// HalfOpen → Open: a probe failed.
+    ProbeFailed = 4,
+    /// HalfOpen → Open: a probe was slow (slow-call tripping on).
+    ProbeSlow = 5,
+    /// HalfOpen → Closed: enough probes succeeded.
+    ProbesSucceeded = 6,
+    /// `force_open`.
+    ForceOpen = 7,
+    /// `force_closed`.
+    ForceClosed = 8,
+    /// `metrics_only`.
+    MetricsOnly = 9,
+    /// `reset`.
+    Reset = 10,
+}
+
+impl Cause {
+    /// The snake_case name used in logs and bindings.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cause::FailureRate => "failure_rate",
+            Cause::SlowCallRate => "slow_call_rate",
+            Cause::ConsecutiveFailures => "consecutive_failures",
+            Cause::OpenElapsed => "open_elapsed",
+            Cause::ProbeFailed => "probe_failed",
+            Cause::ProbeSlow => "probe_slow",
+            Cause::ProbesSucceeded => "probes_succeeded",
+            Cause::ForceOpen => "force_open",
+            Cause::ForceClosed => "force_closed",
+            Cause::MetricsOnly => "metrics_only",
+            Cause::Reset => "reset",
+        }
+    }
+}
+
+/// One state change, returned by the one call that caused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transition {
+    /// The state before.
+    pub from: State,
+    /// The state after.
+    pub to: State,
+    /// The `now` of the call that caused it.
+    pub at: Millis,
+    /// The generation it started (modulo 4,096).
+    pub generation: u32,
+    /// Why.
+    pub cause: Cause,
+}
+
+/// What the window holds, as the trip rule sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    pub(crate) calls: u32,
+    pub(crate) failures: u32,
+    pub(crate) slow: u32,
+    pub(crate) consecutive: u32,
+}
+
+/// Whether the closed window should trip, and why. Rate rules need `minimum_calls` outcomes
+/// in the window; the consecutive rule does not.
+pub(crate) fn trip_cause(cfg: &Compiled, s: Stats) -> Option<Cause> {
+    if cfg.kind != Kind::Consecutive && s.calls > 0 && s.calls >= cfg.minimum_calls {
+        let calls = u64::from(s.calls);
+        if cfg.failure_rate > 0 && u64::from(s.failures) * 100 >= u64::from(cfg.failure_rate) * calls {
+            return Some(Cause::FailureRate);
+        }
+        if cfg.slow_rate > 0 && u64::from(s.slow) * 100 >= u64::from(cfg.slow_rate) * calls {
+            return Some(Cause::SlowCallRate);
+        }
+    }
+    if cfg.consecutive > 0 && s.consecutive >= cfg.consecutive {
+        return Some(Cause::ConsecutiveFailures);
+    }
+    None
+}
+
+/// The open duration of a trip: `min(base × multiplier^k, max)`, then ± jitter, clamped to
+/// `1..=max`. Integer arithmetic (multiplier in permille), so every target agrees.
+pub(crate) fn open_duration(cfg: &Compiled, k: u32, generation: u32) -> u64 {
+    let max = u64::from(cfg.open_max_ms);
+    let mut d = u64::from(cfg.open_ms).min(max);
+    if cfg.multiplier_permille > 1000 {
+        for _ in 0..k.min(K_MAX) {
+            d = d * u64::from(cfg.multiplier_permille) / 1000;
+            if d >= max {
+                d = max;
+                break;
+            }
+        }
+    }
+    if cfg.jitter_percent > 0 {
+        let span = u64::from(cfg.jitter_percent) * 10; // permille either side
+        let r = splitmix64(cfg.jitter_seed ^ (u64::from(generation) << 32 | u64::from(k))) % (2 * span + 1);
+        let delta = d * r / 1000;
+        let minus = d * span / 1000;
+        // d + d·(r − span)/1000, computed without signed arithmetic.
+        d = (d + delta).saturating_sub(minus);
+    }
+    d.clamp(1, max)
+}
+
+/// The retry-after a rejection reports: the time left, never more than `cap` (a `now` that
+/// went backwards must not push a deadline past the configured duration).
+pub(crate) fn remaining(deadline: u64, now: u64, cap: u64) -> Option<u64> {
+    let left = time_diff(deadline, now);
+    if left > 0 { Some((left as u64).min(cap)) } else { None }
+}
+
+/// `a − b` for 52-bit wrapping timestamps, as a signed difference.
+pub(crate) fn time_diff(a: u64, b: u64) -> i64 {
+    let d = a.wrapping_sub(b) & TIME_MASK;
+    if d & (1 << (TIME_BITS - 1)) != 0 { d as i64 - (1i64 << TIME_BITS) } else { d as i64 }
+}
+
+/// Timestamps are stored modulo 2^52 ms (about 142,000 years): only differences matter.
+pub(crate) const TIME_BITS: u32 = 52;
+pub(crate) const TIME_MASK: u64 = (1 << TIME_BITS) - 1;
+
+/// A fixed, well-known mixer (SplitMix64): deterministic jitter from a seed.
+pub(crate) const fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}

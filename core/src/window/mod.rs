@@ -1,0 +1,105 @@
+//! The closed-state window: what the trip rule looks at.
+//!
+//! Three shapes share one block of storage (`[AtomicU32; SLOTS]`, no heap):
+//! - [`count`]: the last `n` outcomes, one byte per outcome;
+//! - [`time`]: the outcomes of the last `duration`, four words per bucket;
+//! - no window at all (consecutive only).
+//!
+//! Every word carries the window epoch from the state word. Clearing the window is a bump of
+//! that epoch (one CAS on the state word); each window word resets itself the next time a
+//! writer of the new epoch touches it, and readers treat a word of another epoch as empty.
+
+pub(crate) mod count;
+pub(crate) mod run;
+pub(crate) mod time;
+
+use crate::config::{Compiled, Kind};
+use crate::sync::AtomicU32;
+use crate::time::{Clock, LazyNow};
+use crate::transition::Stats;
+
+/// What one outcome puts in the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Marks {
+    pub(crate) failure: bool,
+    pub(crate) slow: bool,
+}
+
+impl Marks {
+    pub(crate) const fn bits(self) -> u32 {
+        (self.failure as u32) | ((self.slow as u32) << 1)
+    }
+}
+
+/// `a` is newer than `b` in a wrapping space of `modulus` (a power of two).
+#[inline]
+pub(crate) const fn newer(a: u32, b: u32, modulus: u32) -> bool {
+    let d = a.wrapping_sub(b) & (modulus - 1);
+    d != 0 && d < modulus / 2
+}
+
+pub(crate) struct Window<const SLOTS: usize> {
+    /// Count window: claim cursor. Time window: unused.
+    pub(crate) head: AtomicU32,
+    /// Count window: failures and slow calls in the window.
+    pub(crate) counts: AtomicU32,
+    /// The run of consecutive failures (every kind).
+    pub(crate) run: AtomicU32,
+    pub(crate) slots: [AtomicU32; SLOTS],
+}
+
+impl<const SLOTS: usize> Window<SLOTS> {
+    pub(crate) fn new() -> Self {
+        Window {
+            head: AtomicU32::new(0),
+            counts: AtomicU32::new(0),
+            run: AtomicU32::new(0),
+            slots: core::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
+
+    /// Puts one success or failure of window epoch `epoch` in the window. Returns the window
+    /// figures when this outcome could have made the trip rule hold, `None` otherwise (or
+    /// when the outcome is stale: `live_epoch` no longer returns `epoch`).
+    pub(crate) fn record<C: Clock>(
+        &self,
+        cfg: &Compiled,
+        epoch: u32,
+        marks: Marks,
+        now: &mut LazyNow<C>,
+        live_epoch: &impl Fn() -> u32,
+    ) -> Option<Stats> {
+        let consecutive = if cfg.consecutive > 0 || cfg.kind == Kind::Consecutive {
+            run::record(&self.run, epoch, marks.failure, live_epoch)?
+        } else {
+            0
+        };
+        let stats = match cfg.kind {
+            Kind::Count => count::record(self, cfg, epoch, marks, live_epoch)?,
+            Kind::Time => time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch)?,
+            Kind::Consecutive => Stats::default(),
+        };
+        let stats = Stats { consecutive, ..stats };
+        // A success can only make a rule hold by filling the window up to `minimum_calls`
+        // (count window) or by aging failures' company out (time window): otherwise skip.
+        let worth_checking = marks.failure
+            || (marks.slow && cfg.slow_rate > 0)
+            || match cfg.kind {
+                Kind::Count => stats.calls == cfg.minimum_calls,
+                Kind::Time => true,
+                Kind::Consecutive => false,
+            };
+        worth_checking.then_some(stats)
+    }
+
+    /// The window figures at `now`, for snapshots.
+    pub(crate) fn stats(&self, cfg: &Compiled, epoch: u32, now: u64) -> Stats {
+        let consecutive = run::read(&self.run, epoch);
+        let stats = match cfg.kind {
+            Kind::Count => count::stats(self, epoch),
+            Kind::Time => time::stats(&self.slots, cfg, epoch, now),
+            Kind::Consecutive => Stats::default(),
+        };
+        Stats { consecutive, ..stats }
+    }
+}

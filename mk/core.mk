@@ -1,0 +1,25 @@
+# The core crate: unit tests, proptest, loom models, miri, lints.
+
+SETUP_TARGETS += setup-core
+LINT_TARGETS += lint-rust
+TEST_TARGETS += test-core test-loom test-miri
+
+.PHONY: setup-core lint-rust test-core test-loom test-miri
+setup-core:
+	@. .ci/lib.sh && rustup component add rustfmt clippy >/dev/null 2>&1 && nightly_components miri rust-src \
+	  && cargo +$(NIGHTLY) miri setup >/dev/null 2>&1
+
+lint-rust:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-core:
+	cargo test -p cbreaker
+
+# Loom: every model in core/src/tests/loom_*.rs. Separate target dir: RUSTFLAGS changes rebuild all.
+test-loom:
+	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+	  cargo test -p cbreaker --lib --release loom_
+
+test-miri:
+	MIRIFLAGS="-Zmiri-strict-provenance" cargo +$(NIGHTLY) miri test -p cbreaker --lib

@@ -160,7 +160,7 @@ impl Config {
                 (Kind::Count, size, 0)
             }
             WindowKind::Time { duration, buckets } => {
-                let cap = ((slots / 3) as u32).min(limits::MAX_BUCKETS);
+                let cap = ((slots / 4) as u32).min(limits::MAX_BUCKETS);
                 if buckets == 0 || buckets > cap {
                     return Err(ConfigError::WindowBuckets);
                 }

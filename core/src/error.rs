@@ -106,7 +106,7 @@ impl ConfigError {
         match self {
             ConfigError::WindowSize => "1 to 1024, and no more than the breaker's capacity (4 per slot)",
             ConfigError::WindowDuration => "1 ms to 4294967295 ms, a multiple of window.buckets",
-            ConfigError::WindowBuckets => "1 to 64, and no more than the breaker's capacity (1 per 3 slots)",
+            ConfigError::WindowBuckets => "1 to 64, and no more than the breaker's capacity (4 slots per bucket)",
             ConfigError::FailureRateThreshold => "0 (off) to 100 percent",
             ConfigError::SlowCallRateThreshold => "0 (off) to 100 percent",
             ConfigError::SlowCallDuration => "0 ms to 4294967295 ms",
@@ -127,7 +127,7 @@ impl ConfigError {
         match self {
             ConfigError::WindowSize => "invalid config: window.size must be 1 to 1024, and no more than the breaker's capacity (4 per slot)",
             ConfigError::WindowDuration => "invalid config: window.duration must be 1 ms to 4294967295 ms, a multiple of window.buckets",
-            ConfigError::WindowBuckets => "invalid config: window.buckets must be 1 to 64, and no more than the breaker's capacity (1 per 3 slots)",
+            ConfigError::WindowBuckets => "invalid config: window.buckets must be 1 to 64, and no more than the breaker's capacity (4 slots per bucket)",
             ConfigError::FailureRateThreshold => "invalid config: failure_rate_threshold must be 0 (off) to 100 percent",
             ConfigError::SlowCallRateThreshold => "invalid config: slow_call_rate_threshold must be 0 (off) to 100 percent",
             ConfigError::SlowCallDuration => "invalid config: slow_call_duration must be 0 ms to 4294967295 ms",

@@ -258,7 +258,10 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 }
                 Outcome::Success if succ + 1 >= self.cfg.success_threshold => {
                     let next = w.enter(State::Closed, 0, true);
-                    self.cas(w, next).map(|()| Some(self.transition(State::HalfOpen, next, now.get(), Cause::ProbesSucceeded)))
+                    self.cas(w, next).map(|()| {
+                        self.window.clear(&self.cfg, next.epoch());
+                        Some(self.transition(State::HalfOpen, next, now.get(), Cause::ProbesSucceeded))
+                    })
                 }
                 Outcome::Success => self.cas(w, w.with_probes(probes.saturating_sub(1), succ + 1)).map(|()| None),
             };
@@ -284,7 +287,12 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 _ => w.enter(to, w.k(), false),
             };
             match self.cas(w, next) {
-                Ok(()) => return self.transition(w.phase(), next, at, cause),
+                Ok(()) => {
+                    if to == State::Closed {
+                        self.window.clear(&self.cfg, next.epoch());
+                    }
+                    return self.transition(w.phase(), next, at, cause);
+                }
                 Err(actual) => w = actual,
             }
         }

@@ -1,12 +1,34 @@
-use crate::{Breaker, Config, Millis, Outcome, State};
+//! Sequential behaviour, one rule per test. The conformance vectors cover the same ground
+//! across languages; these give fast, precise failures while working on the core.
+
+use crate::{Breaker, Cause, Config, ConfigError, Millis, Outcome, Permit, State, WindowKind, MAX_SLOTS};
+
+type Big = Breaker<MAX_SLOTS>;
+
+fn call(b: &Big, t: u64, outcome: Outcome) -> Option<crate::Transition> {
+    let p = b.try_acquire(Millis(t)).ok()?.permit;
+    b.record(p, outcome, None, Millis(t))
+}
+
+fn trip(b: &Big, t: u64) {
+    for _ in 0..1000 {
+        if call(b, t, Outcome::Failure).is_some() {
+            return;
+        }
+    }
+    panic!("did not trip");
+}
+
+fn cfg() -> Config {
+    Config { minimum_calls: 4, open_duration: Millis(1000), ..Config::count(10) }
+}
 
 #[test]
 fn trips_and_recovers() {
-    let b: Breaker = Breaker::new(Config { minimum_calls: 4, open_duration: Millis(1000), ..Config::count(10) }).unwrap();
+    let b = Big::new(cfg()).unwrap();
     let mut events = 0;
     for t in 0..4 {
-        let p = b.try_acquire(Millis(t)).unwrap().permit;
-        events += b.record(p, Outcome::Failure, None, Millis(t)).is_some() as u32;
+        events += call(&b, t, Outcome::Failure).is_some() as u32;
     }
     assert_eq!(events, 1);
     assert_eq!(b.state(Millis(10)), State::Open);
@@ -14,7 +36,260 @@ fn trips_and_recovers() {
     let a = b.try_acquire(Millis(1003)).unwrap();
     assert_eq!(a.transition.unwrap().to, State::HalfOpen);
     let tr = b.record(a.permit, Outcome::Success, None, Millis(1004)).unwrap();
-    assert_eq!((tr.from, tr.to), (State::HalfOpen, State::Closed));
+    assert_eq!((tr.from, tr.to, tr.cause), (State::HalfOpen, State::Closed, Cause::ProbesSucceeded));
     let s = b.snapshot(Millis(1005));
     assert_eq!((s.calls, s.failures, s.rejected, s.window_calls), (5, 4, 1, 0));
+}
+
+#[test]
+fn minimum_calls_gates_rates_and_a_success_can_trip() {
+    let b = Big::new(Config { minimum_calls: 5, ..cfg() }).unwrap();
+    for t in 0..4 {
+        assert!(call(&b, t, Outcome::Failure).is_none());
+    }
+    let tr = call(&b, 4, Outcome::Success).unwrap();
+    assert_eq!(tr.cause, Cause::FailureRate);
+}
+
+#[test]
+fn count_window_slides() {
+    let b = Big::new(Config { minimum_calls: 3, failure_rate_threshold: 100, ..Config::count(3) }).unwrap();
+    for (t, o) in [Outcome::Failure, Outcome::Failure, Outcome::Success, Outcome::Failure, Outcome::Failure].into_iter().enumerate() {
+        assert!(call(&b, t as u64, o).is_none(), "tripped at {t}");
+    }
+    let s = b.snapshot(Millis(9));
+    assert_eq!((s.window_calls, s.window_failures), (3, 2));
+    assert!(call(&b, 9, Outcome::Failure).is_some(), "F F F must trip");
+}
+
+#[test]
+fn eight_resets_never_resurrect_the_window() {
+    let b = Big::new(Config { minimum_calls: 10, ..Config::count(10) }).unwrap();
+    for t in 0..4 {
+        call(&b, t, Outcome::Failure);
+    }
+    for i in 0..9 {
+        b.reset(Millis(10 + i));
+        let s = b.snapshot(Millis(20));
+        assert_eq!((s.window_calls, s.window_failures), (0, 0), "after reset {i}");
+    }
+}
+
+#[test]
+fn consecutive_rule_ignores_minimum_calls() {
+    let b = Big::new(Config { consecutive_failures: 3, failure_rate_threshold: 0, ..cfg() }).unwrap();
+    call(&b, 0, Outcome::Failure);
+    call(&b, 1, Outcome::Failure);
+    assert!(call(&b, 2, Outcome::Success).is_none());
+    call(&b, 3, Outcome::Failure);
+    call(&b, 4, Outcome::Failure);
+    assert_eq!(call(&b, 5, Outcome::Failure).unwrap().cause, Cause::ConsecutiveFailures);
+}
+
+#[test]
+fn slow_calls_trip_on_their_rate() {
+    let c = Config {
+        slow_call_rate_threshold: 50,
+        slow_call_duration: Millis(100),
+        failure_rate_threshold: 0,
+        minimum_calls: 2,
+        ..Config::count(4)
+    };
+    let b = Big::new(c).unwrap();
+    let p = b.try_acquire(Millis(0)).unwrap().permit;
+    assert!(b.record(p, Outcome::Success, Some(Millis(99)), Millis(0)).is_none());
+    let p = b.try_acquire(Millis(0)).unwrap().permit;
+    let tr = b.record(p, Outcome::Success, Some(Millis(100)), Millis(0)).unwrap();
+    assert_eq!(tr.cause, Cause::SlowCallRate);
+    assert_eq!(b.snapshot(Millis(1)).slow, 1);
+}
+
+#[test]
+fn backoff_grows_and_caps_then_resets_on_close() {
+    let c = Config {
+        open_duration_multiplier: 2.0,
+        open_duration_max: Millis(3000),
+        half_open_max_calls: 1,
+        ..cfg()
+    };
+    let b = Big::new(c).unwrap();
+    trip(&b, 0);
+    let mut t = 0;
+    for expect in [1000, 2000, 3000, 3000] {
+        assert_eq!(b.try_acquire(Millis(t)).unwrap_err().retry_after, Some(Millis(expect)));
+        t += expect;
+        let p = b.try_acquire(Millis(t)).unwrap().permit;
+        b.record(p, Outcome::Failure, None, Millis(t)).unwrap();
+    }
+    let p = b.try_acquire(Millis(t + 3000)).unwrap().permit;
+    b.record(p, Outcome::Success, None, Millis(t + 3000)).unwrap();
+    trip(&b, t + 4000);
+    assert_eq!(b.try_acquire(Millis(t + 4000)).unwrap_err().retry_after, Some(Millis(1000)));
+}
+
+#[test]
+fn jitter_is_deterministic_and_bounded() {
+    let c = Config { jitter_percent: 20, jitter_seed: 42, ..cfg() };
+    let a = Big::new(c).unwrap();
+    let b = Big::new(c).unwrap();
+    trip(&a, 0);
+    trip(&b, 0);
+    let ra = a.try_acquire(Millis(0)).unwrap_err().retry_after.unwrap().0;
+    let rb = b.try_acquire(Millis(0)).unwrap_err().retry_after.unwrap().0;
+    assert_eq!(ra, rb);
+    assert!((800..=1200).contains(&ra), "{ra}");
+}
+
+#[test]
+fn half_open_limits_probes_and_reclaims_lost_ones() {
+    let c = Config { half_open_max_calls: 2, success_threshold: 3, half_open_max_wait: Millis(500), ..cfg() };
+    let b = Big::new(c).unwrap();
+    trip(&b, 0);
+    let p1 = b.try_acquire(Millis(1000)).unwrap().permit;
+    let p2 = b.try_acquire(Millis(1000)).unwrap().permit;
+    assert_eq!(b.try_acquire(Millis(1001)).unwrap_err().retry_after, Some(Millis(499)));
+    assert!(b.record(p1, Outcome::Success, None, Millis(1002)).is_none());
+    let p3 = b.try_acquire(Millis(1003)).unwrap().permit;
+    // p2 and p3 are lost. At 1500 the slots are reclaimed; the success of p1 is kept.
+    assert!(b.try_acquire(Millis(1499)).is_err());
+    let p4 = b.try_acquire(Millis(1500)).unwrap();
+    assert!(p4.transition.is_none());
+    assert!(b.record(p2, Outcome::Failure, None, Millis(1501)).is_none(), "stale after reclaim");
+    assert!(b.record(p3, Outcome::Success, None, Millis(1501)).is_none());
+    assert_eq!(b.state(Millis(1501)), State::HalfOpen);
+    let p5 = b.try_acquire(Millis(1502)).unwrap().permit;
+    assert!(b.record(p4.permit, Outcome::Success, None, Millis(1503)).is_none());
+    let tr = b.record(p5, Outcome::Success, None, Millis(1504)).unwrap();
+    assert_eq!(tr.to, State::Closed);
+}
+
+#[test]
+fn probe_failure_reopens_and_ignored_frees_a_slot() {
+    let b = Big::new(cfg()).unwrap();
+    trip(&b, 0);
+    let p = b.try_acquire(Millis(1000)).unwrap().permit;
+    assert!(b.try_acquire(Millis(1000)).is_err());
+    b.release(p, Millis(1001));
+    let p = b.try_acquire(Millis(1002)).unwrap().permit;
+    let tr = b.record(p, Outcome::Failure, None, Millis(1003)).unwrap();
+    assert_eq!((tr.from, tr.to, tr.cause), (State::HalfOpen, State::Open, Cause::ProbeFailed));
+}
+
+#[test]
+fn a_stale_success_cannot_close_the_circuit() {
+    let b = Big::new(cfg()).unwrap();
+    let old = b.try_acquire(Millis(0)).unwrap().permit;
+    trip(&b, 1);
+    let _probe = b.try_acquire(Millis(1001)).unwrap().permit;
+    assert!(b.record(old, Outcome::Success, None, Millis(1002)).is_none());
+    assert_eq!(b.state(Millis(1002)), State::HalfOpen);
+    assert_eq!(b.snapshot(Millis(1002)).successes, 1, "still counted");
+}
+
+#[test]
+fn manual_controls_are_one_transition_each() {
+    let b = Big::new(cfg()).unwrap();
+    let tr = b.reset(Millis(0));
+    assert_eq!((tr.from, tr.to, tr.cause), (State::Closed, State::Closed, Cause::Reset));
+    assert_eq!(b.force_open(Millis(1)).to, State::ForcedOpen);
+    assert_eq!(b.try_acquire(Millis(2)).unwrap_err().retry_after, None);
+    assert_eq!(b.force_closed(Millis(3)).to, State::Disabled);
+    for t in 0..50 {
+        assert!(call(&b, t, Outcome::Failure).is_none());
+    }
+    assert_eq!(b.snapshot(Millis(60)).window_calls, 0, "disabled: lifetime counters only");
+    assert_eq!(b.metrics_only(Millis(61)).to, State::MetricsOnly);
+    for t in 0..50 {
+        assert!(call(&b, t, Outcome::Failure).is_none());
+    }
+    assert_eq!(b.snapshot(Millis(62)).window_failures, 10);
+    assert_eq!(b.snapshot(Millis(62)).transitions, [1, 0, 0, 1, 1, 1]);
+}
+
+#[test]
+fn metrics_only_keeps_the_window_from_before() {
+    let b = Big::new(Config { minimum_calls: 10, ..cfg() }).unwrap();
+    call(&b, 0, Outcome::Failure);
+    b.metrics_only(Millis(1));
+    assert_eq!(b.snapshot(Millis(1)).window_failures, 1);
+}
+
+#[test]
+fn now_going_backwards_never_extends_or_trips() {
+    let b = Big::new(cfg()).unwrap();
+    trip(&b, 10_000);
+    assert_eq!(b.try_acquire(Millis(5_000)).unwrap_err().retry_after, Some(Millis(1000)));
+    assert_eq!(b.try_acquire(Millis(10_500)).unwrap_err().retry_after, Some(Millis(500)));
+    assert!(b.try_acquire(Millis(11_000)).is_ok());
+}
+
+#[test]
+fn sixty_days_idle_is_like_one_second() {
+    const DAY: u64 = 86_400_000;
+    for idle in [1_000, 30 * DAY, (1 << 32) + 10, 60 * DAY, 400 * DAY] {
+        let b = Big::new(cfg()).unwrap();
+        trip(&b, 5);
+        let a = b.try_acquire(Millis(5 + idle)).unwrap();
+        assert_eq!(a.transition.unwrap().to, State::HalfOpen, "idle {idle}");
+        b.record(a.permit, Outcome::Success, None, Millis(5 + idle)).unwrap();
+        assert_eq!(b.state(Millis(5 + idle)), State::Closed);
+    }
+}
+
+#[test]
+fn time_window_expires_buckets() {
+    let c = Config { minimum_calls: 3, failure_rate_threshold: 60, ..Config::time(Millis(1000), 10) };
+    let b = Big::new(c).unwrap();
+    call(&b, 0, Outcome::Failure);
+    call(&b, 150, Outcome::Failure);
+    assert_eq!(b.snapshot(Millis(999)).window_calls, 2);
+    assert_eq!(b.snapshot(Millis(1000)).window_calls, 1, "bucket 0 (0..100) expired");
+    assert_eq!(b.snapshot(Millis(1099)).window_calls, 1);
+    assert_eq!(b.snapshot(Millis(1100)).window_calls, 0, "bucket 1 (100..200) expired");
+    call(&b, 1100, Outcome::Success);
+    call(&b, 1150, Outcome::Failure);
+    assert_eq!(call(&b, 1160, Outcome::Failure).unwrap().cause, Cause::FailureRate);
+    assert_eq!(b.snapshot(Millis(1161)).window_calls, 3);
+    assert_eq!(b.snapshot(Millis(1160 + 60 * 86_400_000)).window_calls, 0, "time ages it out");
+}
+
+#[test]
+fn stale_permits_count_but_change_nothing() {
+    let b = Big::new(cfg()).unwrap();
+    let p = b.try_acquire(Millis(0)).unwrap().permit;
+    b.force_open(Millis(1));
+    b.reset(Millis(2));
+    assert!(b.record(p, Outcome::Failure, None, Millis(3)).is_none());
+    let s = b.snapshot(Millis(3));
+    assert_eq!((s.failures, s.window_failures, s.calls), (1, 0, 1));
+    // Garbage bits are just another stale permit.
+    b.record(Permit::from_bits(u32::MAX), Outcome::Success, None, Millis(4));
+    assert_eq!(b.snapshot(Millis(4)).successes, 1);
+}
+
+#[test]
+fn config_errors_name_the_field() {
+    let bad = |c: Config| Big::new(c).unwrap_err();
+    assert_eq!(bad(Config::count(0)), ConfigError::WindowSize);
+    assert_eq!(bad(Config::count(1025)), ConfigError::WindowSize);
+    assert_eq!(Breaker::<32>::new(Config::count(129)).unwrap_err(), ConfigError::WindowSize);
+    assert_eq!(bad(Config { failure_rate_threshold: 101, ..cfg() }), ConfigError::FailureRateThreshold);
+    assert_eq!(bad(Config { success_threshold: 0, ..cfg() }), ConfigError::SuccessThreshold);
+    assert_eq!(bad(Config { open_duration: Millis(1 << 32), ..cfg() }), ConfigError::OpenDuration);
+    assert_eq!(bad(Config { open_duration_multiplier: f64::NAN, ..cfg() }), ConfigError::OpenDurationMultiplier);
+    assert_eq!(bad(Config::consecutive(0)), ConfigError::ConsecutiveFailures);
+    assert_eq!(bad(Config::time(Millis(1000), 3)), ConfigError::WindowDuration);
+    assert_eq!(bad(Config::time(Millis(1000), 65)), ConfigError::WindowBuckets);
+    for e in ConfigError::ALL {
+        assert_eq!(e.message(), std::format!("invalid config: {} must be {}", e.field(), e.allowed()));
+    }
+}
+
+#[test]
+fn config_round_trips() {
+    let c = Config { open_duration_multiplier: 1.5, ..Config::time(Millis(10_000), 10) };
+    let b = Big::new(c).unwrap();
+    let back = b.config();
+    assert_eq!(back.window, WindowKind::Time { duration: Millis(10_000), buckets: 10 });
+    assert_eq!(back.open_duration_multiplier, 1.5);
 }

@@ -244,3 +244,9 @@ pub(crate) fn stats<const S: usize>(w: &Window<S>, epoch: u32) -> Stats {
     let filled = if head.epoch() == epoch { head.filled() } else { 0 };
     stats_after(w, epoch, filled)
 }
+
+/// Resets `head` and `counts` for `epoch` (see `Window::clear`).
+pub(crate) fn clear<const S: usize>(w: &Window<S>, epoch: u32) {
+    super::reset_word(&w.head, epoch, EPOCH_MASK, |old| Head(old).cleared(epoch).0);
+    super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| Counts::pack(epoch, 0, 0).0);
+}

@@ -14,7 +14,8 @@ pub(crate) mod run;
 pub(crate) mod time;
 
 use crate::config::{Compiled, Kind};
-use crate::sync::AtomicU32;
+use crate::state::EPOCH_MOD;
+use crate::sync::{AtomicU32, Ordering};
 use crate::time::{Clock, LazyNow};
 use crate::transition::Stats;
 
@@ -36,6 +37,24 @@ impl Marks {
 pub(crate) const fn newer(a: u32, b: u32, modulus: u32) -> bool {
     let d = a.wrapping_sub(b) & (modulus - 1);
     d != 0 && d < modulus / 2
+}
+
+/// Replaces `word` by `fresh(word)` unless its epoch field (`word & mask`) is already
+/// `epoch` or newer. Used by clears; a CAS loop, so a concurrent writer is never overwritten.
+pub(crate) fn reset_word(word: &AtomicU32, epoch: u32, mask: u32, fresh: impl Fn(u32) -> u32) {
+    let mut cur = word.load(Ordering::Relaxed);
+    loop {
+        let e = cur & mask;
+        if e == epoch || newer(e, epoch, EPOCH_MOD) {
+            return;
+        }
+        // Relaxed: the clear publishes nothing; writers and readers check the epoch field
+        // of this very word.
+        match word.compare_exchange_weak(cur, fresh(cur), Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => cur = actual,
+        }
+    }
 }
 
 pub(crate) struct Window<const SLOTS: usize> {
@@ -90,6 +109,17 @@ impl<const SLOTS: usize> Window<SLOTS> {
                 Kind::Consecutive => false,
             };
         worth_checking.then_some(stats)
+    }
+
+    /// Empties the window for `epoch`, right after the transition into `closed` that bumped
+    /// it. Writers reset stale words lazily too; doing it here as well means a word nobody
+    /// writes for 8 clears can never come back to life when the 3-bit epoch wraps.
+    pub(crate) fn clear(&self, cfg: &Compiled, epoch: u32) {
+        count::clear(self, epoch);
+        run::clear(&self.run, epoch);
+        if cfg.kind == Kind::Time {
+            time::clear(&self.slots, cfg, epoch);
+        }
     }
 
     /// The window figures at `now`, for snapshots.

@@ -36,3 +36,8 @@ pub(crate) fn read(word: &AtomicU32, epoch: u32) -> u32 {
     let cur = word.load(Ordering::Relaxed);
     if cur & EPOCH_MASK == epoch { cur >> 3 } else { 0 }
 }
+
+/// Resets the run for `epoch` unless a newer epoch already owns the word.
+pub(crate) fn clear(word: &AtomicU32, epoch: u32) {
+    super::reset_word(word, epoch, EPOCH_MASK, |_| epoch);
+}

@@ -121,3 +121,13 @@ pub(crate) fn stats(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -
     }
     s
 }
+
+/// Zeroes every count word of an older window epoch (see `Window::clear`).
+pub(crate) fn clear(slots: &[AtomicU32], cfg: &Compiled, epoch: u32) {
+    for b in 0..cfg.size as usize {
+        for word in &slots[b * 4 + 1..b * 4 + 4] {
+            // Keep the bucket-epoch bits: with a zero count, what they say does not matter.
+            super::reset_word(word, epoch, EPOCH_MOD - 1, |old| (old & (TAG_MASK & !(EPOCH_MOD - 1))) | epoch);
+        }
+    }
+}

@@ -159,8 +159,9 @@ fn main() -> ! {
         }
     };
     println!(
-        "cbreaker firmware demo: Breaker<4> is {} bytes; tick {} ms; bus down {}..{} ms",
+        "cbreaker firmware demo: Breaker<4> is {} bytes (the default Breaker<32>: {}); tick {} ms; bus down {}..{} ms",
         core::mem::size_of::<FwBreaker>(),
+        core::mem::size_of::<Breaker>(),
         TICK_MS,
         DOWN_FROM_MS,
         DOWN_UNTIL_MS

@@ -1,0 +1,287 @@
+//! cbreaker vs one uncontended `fetch_add` (the floor) vs recloser 1.4 vs failsafe 1.3, in one
+//! run. `make bench` runs this, then `bench-report` prints the ratios. See docs/benchmarks.md.
+//!
+//! cbreaker is always given `now` as a value (the core never reads a clock). recloser and
+//! failsafe read `Instant::now()` themselves on some paths: every row that does so is named
+//! `*_clock`, and the report labels it.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cbreaker::{Breaker, Millis, Outcome};
+use cbreaker_benches::{
+    NOW_SHIFT, SLOTS_CONSECUTIVE, SLOTS_COUNT_16, SLOTS_COUNT_128, SLOTS_COUNT_1024, SLOTS_TIME_10,
+    breaker, call, configs, failure_pattern, success, tripped,
+};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use failsafe::{CircuitBreaker as _, backoff, failure_policy};
+
+type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+fn recloser_count128() -> recloser::Recloser {
+    recloser::Recloser::custom()
+        .closed_len(128)
+        .error_rate(0.5)
+        .build()
+}
+
+/// recloser: never trips (a failure rate is at most 1.0).
+fn recloser_never_trips() -> recloser::Recloser {
+    recloser::Recloser::custom()
+        .closed_len(128)
+        .error_rate(1.01)
+        .build()
+}
+
+fn recloser_open() -> recloser::Recloser {
+    let r = recloser::Recloser::custom()
+        .closed_len(1)
+        .error_rate(0.5)
+        .open_wait(Duration::from_secs(3600))
+        .build();
+    let _ = r.call(|| Err::<(), ()>(()));
+    let _ = r.call(|| Err::<(), ()>(()));
+    assert!(
+        matches!(r.call(|| Ok::<(), ()>(())), Err(recloser::Error::Rejected)),
+        "recloser must be open"
+    );
+    r
+}
+
+fn failsafe_default() -> impl failsafe::CircuitBreaker + Clone + Send + Sync {
+    failsafe::Config::new().build()
+}
+
+fn failsafe_never_trips() -> impl failsafe::CircuitBreaker + Clone + Send + Sync {
+    let policy =
+        failure_policy::consecutive_failures(u32::MAX, backoff::constant(Duration::from_secs(60)));
+    failsafe::Config::new().failure_policy(policy).build()
+}
+
+fn failsafe_open()
+-> failsafe::StateMachine<failure_policy::ConsecutiveFailures<backoff::Constant>, ()> {
+    let policy =
+        failure_policy::consecutive_failures(1, backoff::constant(Duration::from_secs(3600)));
+    let f = failsafe::Config::new().failure_policy(policy).build();
+    let _ = f.call(|| Err::<(), ()>(()));
+    assert!(!f.is_call_permitted(), "failsafe must be open");
+    f
+}
+
+/// 1. Closed success path: acquire + record success.
+fn success_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("success");
+    let floor = AtomicU64::new(0);
+    g.bench_function("floor_fetch_add", |b| {
+        b.iter(|| black_box(&floor).fetch_add(1, Ordering::Relaxed))
+    });
+
+    let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
+    g.bench_function("cbreaker_count128", |b| {
+        b.iter(|| success(black_box(&cb), Millis(1)))
+    });
+    let cb: Breaker<SLOTS_TIME_10> = breaker(configs::time10());
+    let mut i = 0u64;
+    g.bench_function("cbreaker_time10", |b| {
+        b.iter(|| {
+            i += 1;
+            success(black_box(&cb), Millis(i >> NOW_SHIFT));
+        })
+    });
+    let cb: Breaker<SLOTS_CONSECUTIVE> = breaker(configs::consecutive());
+    g.bench_function("cbreaker_consecutive", |b| {
+        b.iter(|| success(black_box(&cb), Millis(1)))
+    });
+
+    let r = recloser_count128();
+    g.bench_function("recloser_count128_clock", |b| {
+        b.iter(|| black_box(black_box(&r).call(|| Ok::<(), ()>(()))))
+    });
+    let f = failsafe_default();
+    g.bench_function("failsafe_default_clock", |b| {
+        b.iter(|| black_box(black_box(&f).call(|| Ok::<(), ()>(()))))
+    });
+    g.finish();
+}
+
+/// 2. Failure path, closed, never tripping: 4,095 failures then one success, repeated.
+fn failure_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("failure");
+    let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::never_trips(configs::count(128)));
+    let mut i = 0u64;
+    g.bench_function("cbreaker_count128", |b| {
+        b.iter(|| {
+            i += 1;
+            call(black_box(&cb), failure_pattern(i), Millis(1));
+        })
+    });
+    let cb: Breaker<SLOTS_TIME_10> = breaker(configs::never_trips(configs::time10()));
+    let mut i = 0u64;
+    g.bench_function("cbreaker_time10", |b| {
+        b.iter(|| {
+            i += 1;
+            call(black_box(&cb), failure_pattern(i), Millis(i >> NOW_SHIFT));
+        })
+    });
+    let cb: Breaker<SLOTS_CONSECUTIVE> = breaker(configs::never_trips(configs::consecutive()));
+    let mut i = 0u64;
+    g.bench_function("cbreaker_consecutive", |b| {
+        b.iter(|| {
+            i += 1;
+            call(black_box(&cb), failure_pattern(i), Millis(1));
+        })
+    });
+
+    let r = recloser_never_trips();
+    let mut i = 0u64;
+    g.bench_function("recloser_count128_clock", |b| {
+        b.iter(|| {
+            i += 1;
+            let ok = failure_pattern(i) == Outcome::Success;
+            black_box(black_box(&r).call(|| if ok { Ok(()) } else { Err(()) }))
+        })
+    });
+    let f = failsafe_never_trips();
+    let mut i = 0u64;
+    g.bench_function("failsafe_consecutive_clock", |b| {
+        b.iter(|| {
+            i += 1;
+            let ok = failure_pattern(i) == Outcome::Success;
+            black_box(black_box(&f).call(|| if ok { Ok(()) } else { Err(()) }))
+        })
+    });
+    g.finish();
+}
+
+/// 3. Open rejection.
+fn reject_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reject");
+    let cb: Breaker<SLOTS_COUNT_128> = tripped();
+    g.bench_function("cbreaker_open", |b| {
+        b.iter(|| black_box(black_box(&cb).try_acquire(Millis(1))))
+    });
+    // The same, but `now` read from a monotonic clock the way a binding would: like-for-like
+    // with recloser and failsafe, which read `Instant::now()` on this path.
+    let origin = Instant::now();
+    g.bench_function("cbreaker_open_clock", |b| {
+        b.iter(|| {
+            black_box(black_box(&cb).try_acquire(|| Millis(origin.elapsed().as_millis() as u64)))
+        })
+    });
+    let forced: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
+    let _ = forced.force_open(Millis(0));
+    g.bench_function("cbreaker_forced_open", |b| {
+        b.iter(|| black_box(black_box(&forced).try_acquire(Millis(1))))
+    });
+
+    let r = recloser_open();
+    g.bench_function("recloser_open_clock", |b| {
+        b.iter(|| black_box(black_box(&r).call(|| Ok::<(), ()>(()))))
+    });
+    let f = failsafe_open();
+    g.bench_function("failsafe_open_clock", |b| {
+        b.iter(|| black_box(black_box(&f).call(|| Ok::<(), ()>(()))))
+    });
+    g.finish();
+}
+
+/// 4. Count-window size: the success path must cost the same at 16, 128 and 1,024.
+fn window_sizes(c: &mut Criterion) {
+    fn one<const S: usize>(g: &mut Group<'_>, size: u32) {
+        let cb: Breaker<S> = breaker(configs::count(size));
+        g.bench_function(format!("count{size}"), |b| {
+            b.iter(|| success(black_box(&cb), Millis(1)))
+        });
+    }
+    let mut g = c.benchmark_group("window");
+    one::<SLOTS_COUNT_16>(&mut g, 16);
+    one::<SLOTS_COUNT_128>(&mut g, 128);
+    one::<SLOTS_COUNT_1024>(&mut g, 1024);
+    g.finish();
+}
+
+/// Two threads hammer one shared value for `iters` operations in all (split between them);
+/// returns the wall time from the start barrier to the last join. Criterion's per-iteration
+/// figure is then the aggregate time per operation: 1 / (total ops per second).
+fn two_threads<T: Sync>(shared: &T, iters: u64, op: impl Fn(&T, u64) + Sync) -> Duration {
+    let start = Barrier::new(3);
+    thread::scope(|s| {
+        let workers = [iters.div_ceil(2), iters / 2].map(|n| {
+            let (start, op) = (&start, &op);
+            s.spawn(move || {
+                start.wait();
+                for i in 0..n {
+                    op(shared, i);
+                }
+            })
+        });
+        start.wait();
+        let t0 = Instant::now();
+        for w in workers {
+            w.join().expect("bench thread panicked");
+        }
+        t0.elapsed()
+    })
+}
+
+/// 5. Two threads on one shared breaker, acquire + record success.
+fn contended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("threads2");
+    g.sample_size(40);
+    let floor = AtomicU64::new(0);
+    g.bench_function("floor_fetch_add", |b| {
+        b.iter_custom(|n| {
+            two_threads(&floor, n, |a, _| {
+                black_box(a).fetch_add(1, Ordering::Relaxed);
+            })
+        })
+    });
+    let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
+    g.bench_function("cbreaker_count128", |b| {
+        b.iter_custom(|n| two_threads(&cb, n, |cb, _| success(cb, Millis(1))))
+    });
+    let cb: Breaker<SLOTS_TIME_10> = breaker(configs::time10());
+    g.bench_function("cbreaker_time10", |b| {
+        b.iter_custom(|n| two_threads(&cb, n, |cb, i| success(cb, Millis(i >> NOW_SHIFT))))
+    });
+    let cb: Breaker<SLOTS_CONSECUTIVE> = breaker(configs::consecutive());
+    g.bench_function("cbreaker_consecutive", |b| {
+        b.iter_custom(|n| two_threads(&cb, n, |cb, _| success(cb, Millis(1))))
+    });
+    let r = Arc::new(recloser_count128());
+    g.bench_function("recloser_count128_clock", |b| {
+        b.iter_custom(|n| {
+            two_threads(&*r, n, |r, _| {
+                let _ = black_box(r.call(|| Ok::<(), ()>(())));
+            })
+        })
+    });
+    let f = failsafe_default();
+    g.bench_function("failsafe_default_clock", |b| {
+        b.iter_custom(|n| {
+            two_threads(&f, n, |f, _| {
+                let _ = black_box(f.call(|| Ok::<(), ()>(())));
+            })
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // ~30 benchmarks; with these times the whole run stays near two minutes on 2 cores.
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(60)
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = success_path, failure_path, reject_path, window_sizes, contended
+}
+criterion_main!(benches);

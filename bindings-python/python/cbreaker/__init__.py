@@ -1,0 +1,44 @@
+"""cbreaker: a lock-free circuit breaker for asyncio and threads, on a verified Rust core.
+
+```python
+from cbreaker import CircuitBreaker
+
+breaker = CircuitBreaker("payments", failure_threshold=5, recovery_timeout=30)
+result = await breaker.call(fetch, url)
+```
+"""
+
+from . import _native
+from ._asyncio import CircuitBreaker
+from ._errors import (
+    AllTiersFailedError,
+    CircuitBreakerError,
+    CircuitBreakerOpenError,
+    ConfigError,
+    PermitError,
+    RetryExhaustedError,
+)
+from ._native import MAX_SLOTS, Permit, Transition
+from ._platform import CircuitBreakerManager, FallbackHandler, HealthMonitor, RetryPolicy
+
+NativeCircuitBreaker = _native.CircuitBreaker
+__version__: str = _native.__version__
+
+__all__ = [
+    "MAX_SLOTS",
+    "AllTiersFailedError",
+    "CircuitBreaker",
+    "CircuitBreakerError",
+    "CircuitBreakerManager",
+    "CircuitBreakerOpenError",
+    "ConfigError",
+    "FallbackHandler",
+    "HealthMonitor",
+    "NativeCircuitBreaker",
+    "Permit",
+    "PermitError",
+    "RetryExhaustedError",
+    "RetryPolicy",
+    "Transition",
+    "__version__",
+]

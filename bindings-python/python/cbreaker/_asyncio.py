@@ -1,0 +1,360 @@
+"""``cbreaker.CircuitBreaker``: the native breaker plus asyncio, context managers, decorators
+and listeners. Every decision is the core's; this layer only calls it and reports outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import sys
+from collections.abc import Awaitable, Iterable
+from types import CoroutineType, TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, overload
+
+from . import _native
+from ._errors import ConfigError
+
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+
+    P = ParamSpec("P")
+
+__all__ = ["CircuitBreaker", "Listener"]
+
+log = logging.getLogger("cbreaker")
+
+R = TypeVar("R")
+Listener = Callable[..., Any]
+
+_EVENTS = ("on_state_change", "on_reject", "on_success", "on_failure")
+_HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME = 1, 2, 4
+
+# Permits of `with` / `async with` blocks, per thread and per task: (breaker, permit) pairs.
+_held: contextvars.ContextVar[tuple[tuple[CircuitBreaker, _native.Permit], ...]] = (
+    contextvars.ContextVar("cbreaker_held", default=())
+)
+
+if sys.version_info >= (3, 11):
+
+    async def _with_timeout(aw: Awaitable[R], seconds: float) -> R:
+        async with asyncio.timeout(seconds):
+            return await aw
+
+else:  # pragma: no cover
+
+    async def _with_timeout(aw: Awaitable[R], seconds: float) -> R:
+        return await asyncio.wait_for(aw, seconds)
+
+
+def _native_config(
+    failure_threshold: Optional[int],
+    recovery_timeout: Optional[float],
+    half_open_max_calls: Optional[int],
+    success_threshold: Optional[int],
+    config: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The native keywords, and which platform alias stands for which native keyword."""
+    cfg = dict(config)
+    aliases: dict[str, str] = {}
+    if "window" not in cfg:
+        if "window_size" in cfg:
+            cfg["window"] = "count"
+        elif "window_duration" in cfg or "window_buckets" in cfg:
+            cfg["window"] = "time"
+        else:
+            cfg["window"] = "consecutive"
+    if "consecutive_failures" not in cfg:
+        if failure_threshold is not None:
+            cfg["consecutive_failures"] = failure_threshold
+            aliases["consecutive_failures"] = "failure_threshold"
+        elif cfg["window"] == "consecutive":
+            cfg["consecutive_failures"] = 5
+    if "open_duration" not in cfg and recovery_timeout is not None:
+        cfg["open_duration"] = recovery_timeout
+        aliases["open_duration"] = "recovery_timeout"
+    cfg.setdefault("half_open_max_calls", 3 if half_open_max_calls is None else half_open_max_calls)
+    cfg.setdefault("success_threshold", 2 if success_threshold is None else success_threshold)
+    return cfg, aliases
+
+
+class CircuitBreaker(_native.CircuitBreaker):
+    """A lock-free circuit breaker for asyncio and threads.
+
+    ``CircuitBreaker(name, failure_threshold=5, recovery_timeout=60, half_open_max_calls=3,
+    success_threshold=2)`` is the agents platform's breaker (trip after ``failure_threshold``
+    consecutive failures, stay open ``recovery_timeout`` seconds). Every core option is also a
+    keyword argument (``window="count"``, ``window_size=100``, ``failure_rate_threshold=50``,
+    ``open_duration=30.0``, ...; seconds as floats, rates as percent).
+
+    ``exclude``: exception types (or predicates ``exc -> bool``) that count as ignored.
+    ``timeout``: seconds allowed to each :meth:`call`; running out counts as a failure.
+    ``clock``: a callable returning nanoseconds (tests inject time); default: the monotonic
+    clock ``time.monotonic_ns()`` reads.
+    """
+
+    __slots__ = ("__weakref__", "_listeners", "name", "timeout")
+
+    name: str
+    timeout: Optional[float]
+    _listeners: dict[str, tuple[Listener, ...]]
+
+    def __new__(
+        cls,
+        name: Optional[str] = None,
+        failure_threshold: Optional[int] = None,
+        recovery_timeout: Optional[float] = None,
+        half_open_max_calls: Optional[int] = None,
+        success_threshold: Optional[int] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_state_change: Union[Listener, Iterable[Listener], None] = None,
+        on_reject: Union[Listener, Iterable[Listener], None] = None,
+        on_success: Union[Listener, Iterable[Listener], None] = None,
+        on_failure: Union[Listener, Iterable[Listener], None] = None,
+        **config: Any,
+    ) -> CircuitBreaker:
+        cfg, aliases = _native_config(
+            failure_threshold, recovery_timeout, half_open_max_calls, success_threshold, config
+        )
+        try:
+            return super().__new__(cls, **cfg)
+        except ConfigError as e:
+            if e.field in aliases:
+                raise ConfigError(f"{e} (given as {aliases[e.field]})", aliases[e.field]) from None
+            raise
+        except TypeError as e:
+            raise TypeError(f"CircuitBreaker(): {e}") from None
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        failure_threshold: Optional[int] = None,
+        recovery_timeout: Optional[float] = None,
+        half_open_max_calls: Optional[int] = None,
+        success_threshold: Optional[int] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_state_change: Union[Listener, Iterable[Listener], None] = None,
+        on_reject: Union[Listener, Iterable[Listener], None] = None,
+        on_success: Union[Listener, Iterable[Listener], None] = None,
+        on_failure: Union[Listener, Iterable[Listener], None] = None,
+        **config: Any,
+    ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise ConfigError(f"invalid config: name must be a str, got {name!r}", "name")
+        self.name = name if name is not None else f"breaker-{id(self):x}"
+        if timeout is not None:
+            ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+            if not ok or not (0 < timeout < float("inf")):
+                raise ConfigError(
+                    f"invalid config: timeout must be a positive number of seconds, got {timeout!r}",
+                    "timeout",
+                )
+        self.timeout = timeout
+        self._listeners = {e: () for e in _EVENTS}
+        given = (on_state_change, on_reject, on_success, on_failure)
+        for event, fns in zip(_EVENTS, given):
+            if fns is None:
+                continue
+            for fn in [fns] if callable(fns) else list(fns):
+                self.add_listener(event, fn)
+        self._update_hooks()
+
+    # ---- listeners -------------------------------------------------------------------
+
+    def add_listener(self, event: str, fn: Listener) -> None:
+        """Adds a listener: ``on_state_change(breaker, transition)``,
+        ``on_reject(breaker, retry_after)``, ``on_success(breaker)``,
+        ``on_failure(breaker, exc)``. Listeners run in the calling thread, after the core
+        operation (no lock is held); an exception they raise is logged and swallowed."""
+        if event not in self._listeners:
+            raise ValueError(f"unknown event {event!r}; expected one of {', '.join(_EVENTS)}")
+        if not callable(fn):
+            raise TypeError(f"listener for {event} must be callable, got {fn!r}")
+        self._listeners = {**self._listeners, event: (*self._listeners[event], fn)}
+        self._update_hooks()
+
+    def remove_listener(self, event: str, fn: Listener) -> None:
+        """Removes a listener added with :meth:`add_listener`."""
+        fns = list(self._listeners[event])
+        fns.remove(fn)
+        self._listeners = {**self._listeners, event: tuple(fns)}
+        self._update_hooks()
+
+    def _update_hooks(self) -> None:
+        ls = self._listeners
+        mask = _HOOK_TRANSITION  # transitions are always logged
+        if ls["on_reject"]:
+            mask |= _HOOK_REJECT
+        if ls["on_success"] or ls["on_failure"]:
+            mask |= _HOOK_OUTCOME
+        self._set_hooks(mask)
+
+    def _fire(self, event: str, *args: Any) -> None:
+        for fn in self._listeners[event]:
+            try:
+                fn(self, *args)
+            except Exception:
+                log.exception("cbreaker: %s listener %r of %r raised", event, fn, self.name)
+
+    def _on_transition(self, tr: _native.Transition) -> None:
+        level = logging.WARNING if tr.to_state in ("open", "forced_open") else logging.INFO
+        log.log(level, "circuit %r: %s (%s)", self.name, tr, tr.cause)
+        self._fire("on_state_change", tr)
+
+    def _on_reject(self, retry_after: Optional[float]) -> None:
+        self._fire("on_reject", retry_after)
+
+    def _on_outcome(self, outcome: str, exc: Optional[BaseException]) -> None:
+        if outcome == "success":
+            self._fire("on_success")
+        else:
+            self._fire("on_failure", exc)
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def _settle(self, permit: _native.Permit, exc: Optional[BaseException]) -> None:
+        if exc is None:
+            permit.record_success()
+            if self._listeners["on_success"]:
+                self._fire("on_success")
+        elif self.classify_exception(exc) == "failure":
+            permit.record_failure()
+            if self._listeners["on_failure"]:
+                self._fire("on_failure", exc)
+        else:
+            permit.record_ignored()
+
+    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``await fn(*args, **kwargs)`` under the breaker (a plain function's result is
+        returned as is). Raises :class:`CircuitBreakerOpenError` when rejected.
+        Cancellation counts as ignored and frees a half-open slot; the per-call ``timeout``
+        counts as a failure."""
+        permit = self.acquire_or_raise()
+        try:
+            result = fn(*args, **kwargs)
+            if result.__class__ is CoroutineType or inspect.isawaitable(result):
+                if self.timeout is None:
+                    result = await result
+                else:
+                    result = await _with_timeout(result, self.timeout)
+        except BaseException as exc:
+            self._settle(permit, exc)
+            raise
+        permit.record_success()
+        if self._listeners["on_success"]:
+            self._fire("on_success")
+        return result
+
+    # ---- context managers -------------------------------------------------------------------
+
+    def __enter__(self) -> CircuitBreaker:
+        permit = self.acquire_or_raise()
+        _held.set((*_held.get(), (self, permit)))
+        return self
+
+    def __exit__(
+        self,
+        et: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        held = _held.get()
+        for i in range(len(held) - 1, -1, -1):
+            if held[i][0] is self:
+                permit = held[i][1]
+                _held.set(held[:i] + held[i + 1 :])
+                break
+        else:  # pragma: no cover - __exit__ without __enter__
+            raise RuntimeError("CircuitBreaker.__exit__ without a matching __enter__")
+        self._settle(permit, exc)
+
+    async def __aenter__(self) -> CircuitBreaker:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        et: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.__exit__(et, exc, tb)
+
+    # ---- decorator ------------------------------------------------------------------------
+
+    @overload
+    def __call__(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
+    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+        """``@breaker`` on a sync or an async function."""
+        if inspect.iscoroutinefunction(fn):
+            call = self.call
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return await call(fn, *args, **kwargs)
+
+            return async_wrapper
+        call_sync = self.call_sync
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return call_sync(fn, *args, **kwargs)
+
+        return wrapper
+
+    # ---- the agents platform's API ----------------------------------------------------------
+
+    def get_metrics(self) -> dict[str, Any]:
+        """``{"name", "state", "failure_count", "success_count", "error_rate",
+        "time_until_retry", "total_calls", "total_failures", "total_successes",
+        "rejected_calls", ...}``. ``error_rate`` is lifetime failures ÷ calls (0.0–1.0);
+        ``time_until_retry`` is seconds (0.0 while calls are admitted, ``None`` when forced
+        open); ``failure_count`` is the current run of consecutive failures for a
+        consecutive window, else the failures in the window."""
+        s = self.snapshot()
+        state = s["state"]
+        calls = s["calls"]
+        consecutive = self.config["window"] == "consecutive"
+        if state == "forced_open":
+            until: Optional[float] = None
+        else:
+            until = s["retry_after"] if state == "open" else 0.0
+        return {
+            "name": self.name,
+            "state": state,
+            "failure_count": s["consecutive_failures"] if consecutive else s["window_failures"],
+            "success_count": s["successes"],
+            "error_rate": (s["failures"] / calls) if calls else 0.0,
+            "time_until_retry": until,
+            "total_calls": calls,
+            "total_successes": s["successes"],
+            "total_failures": s["failures"],
+            "ignored_calls": s["ignored"],
+            "rejected_calls": s["rejected"],
+            "slow_calls": s["slow"],
+            "window_failure_rate": s["failure_rate"],
+            "transitions": s["transitions"],
+        }
+
+    @classmethod
+    def from_env(
+        cls, name: Optional[str] = None, *, environ: Optional[dict[str, str]] = None, **overrides: Any
+    ) -> CircuitBreaker:
+        """A breaker configured by ``CIRCUIT_BREAKER_FAILURE_THRESHOLD`` (5),
+        ``CIRCUIT_BREAKER_RECOVERY_TIMEOUT`` (60), ``CIRCUIT_BREAKER_HALF_OPEN_CALLS`` (3) and
+        ``CIRCUIT_BREAKER_SUCCESS_THRESHOLD`` (2). A bad value raises :class:`ConfigError`
+        naming the variable."""
+        from ._env import breaker_env
+
+        kwargs = {**breaker_env(environ), **overrides}
+        return cls(name, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<cbreaker.CircuitBreaker {self.name!r} state={self.state!r}>"
+
+

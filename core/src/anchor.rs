@@ -24,7 +24,10 @@ pub(crate) struct Anchor {
 
 impl Anchor {
     pub(crate) fn new() -> Self {
-        Anchor { hi: AtomicU32::new(0), lo: AtomicU32::new(0) }
+        Anchor {
+            hi: AtomicU32::new(0),
+            lo: AtomicU32::new(0),
+        }
     }
 
     /// The anchor of generation `generation`, if published.
@@ -59,17 +62,30 @@ impl Anchor {
             let lo = self.lo.load(Ordering::Acquire);
             // Release (both): a reader that Acquires the new `hi` also sees this `lo`. A failed
             // CAS means another publisher moved first; re-read and decide again.
-            if self.lo.compare_exchange(lo, new_lo, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            if self
+                .lo
+                .compare_exchange(lo, new_lo, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
                 continue;
             }
-            if self.hi.compare_exchange(hi, new_hi, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            if self
+                .hi
+                .compare_exchange(hi, new_hi, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
                 return;
             }
         }
     }
 
     /// The anchor of `generation`, publishing `fallback` first if there is none yet.
-    pub(crate) fn read_or_publish(&self, generation: u32, fallback: u64, current: impl Fn() -> u32) -> u64 {
+    pub(crate) fn read_or_publish(
+        &self,
+        generation: u32,
+        fallback: u64,
+        current: impl Fn() -> u32,
+    ) -> u64 {
         if let Some(t) = self.read(generation) {
             return t;
         }

@@ -7,10 +7,10 @@ use crate::counters::Counters;
 use crate::error::{ConfigError, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
 use crate::snapshot::Snapshot;
-use crate::state::{State, Word, K_MAX};
+use crate::state::{K_MAX, State, Word};
 use crate::sync::{AtomicU32, Ordering};
 use crate::time::{Clock, LazyNow, Millis};
-use crate::transition::{open_duration, remaining, time_diff, trip_cause, Cause, Transition};
+use crate::transition::{Cause, Transition, open_duration, remaining, time_diff, trip_cause};
 use crate::window::{Marks, Window};
 
 /// The storage a breaker needs for the largest windows (a 1,024-outcome count window or a
@@ -83,14 +83,14 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     }
 
     #[inline]
-    fn load(&self) -> Word {
+    pub(crate) fn load(&self) -> Word {
         // Acquire: pairs with the Release half of every CAS below, so whoever sees a new
         // generation also sees what its publisher wrote before (the anchor, window epoch).
         Word(self.state.load(Ordering::Acquire))
     }
 
     #[inline]
-    fn cas(&self, from: Word, to: Word) -> Result<(), Word> {
+    pub(crate) fn cas(&self, from: Word, to: Word) -> Result<(), Word> {
         // AcqRel: Release publishes the new phase to every Acquire load; Acquire on success
         // orders our anchor/window work after whatever the previous owner published.
         self.state
@@ -110,7 +110,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// Records `from → to` and builds its event.
     fn transition(&self, from: State, next: Word, at: Millis, cause: Cause) -> Transition {
         self.counters.entered(next.phase());
-        Transition { from, to: next.phase(), at, generation: next.generation(), cause }
+        Transition {
+            from,
+            to: next.phase(),
+            at,
+            generation: next.generation(),
+            cause,
+        }
     }
 
     /// Enters Open from `w` with backoff exponent `k`, publishing the deadline.
@@ -118,20 +124,29 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let next = w.enter(State::Open, k, false);
         self.cas(w, next)?;
         let d = open_duration(&self.cfg, k, next.generation());
-        self.anchor.publish(next.generation(), now.0.wrapping_add(d), || self.generation_now());
+        self.anchor
+            .publish(next.generation(), now.0.wrapping_add(d), || {
+                self.generation_now()
+            });
         Ok(self.transition(w.phase(), next, now, cause))
     }
 
     /// The deadline of open word `w`, and its open duration.
     fn deadline(&self, w: Word, now: u64) -> (u64, u64) {
         let d = open_duration(&self.cfg, w.k(), w.generation());
-        let deadline = self.anchor.read_or_publish(w.generation(), now.wrapping_add(d), || self.generation_now());
+        let deadline = self
+            .anchor
+            .read_or_publish(w.generation(), now.wrapping_add(d), || {
+                self.generation_now()
+            });
         (deadline, d)
     }
 
     fn reject(&self, retry_after: Option<u64>) -> Rejected {
         Counters::bump(&self.counters.rejected);
-        Rejected { retry_after: retry_after.map(Millis) }
+        Rejected {
+            retry_after: retry_after.map(Millis),
+        }
     }
 
     /// Asks to make one call.
@@ -149,7 +164,10 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         loop {
             match w.phase() {
                 State::Closed | State::Disabled | State::MetricsOnly => {
-                    return Ok(Admitted { permit: Permit(w.permit_bits()), transition: None });
+                    return Ok(Admitted {
+                        permit: Permit(w.permit_bits()),
+                        transition: None,
+                    });
                 }
                 State::ForcedOpen => return Err(self.reject(None)),
                 State::Open => {
@@ -161,9 +179,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     let next = w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0);
                     match self.cas(w, next) {
                         Ok(()) => {
-                            self.anchor.publish(next.generation(), t.0, || self.generation_now());
+                            self.anchor
+                                .publish(next.generation(), t.0, || self.generation_now());
                             let tr = self.transition(State::Open, next, t, Cause::OpenElapsed);
-                            return Ok(Admitted { permit: Permit(next.permit_bits()), transition: Some(tr) });
+                            return Ok(Admitted {
+                                permit: Permit(next.permit_bits()),
+                                transition: Some(tr),
+                            });
                         }
                         Err(actual) => w = actual,
                     }
@@ -173,7 +195,12 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     if probes < self.cfg.half_open_max {
                         let next = w.with_probes(probes + 1, succ);
                         match self.cas(w, next) {
-                            Ok(()) => return Ok(Admitted { permit: Permit(next.permit_bits()), transition: None }),
+                            Ok(()) => {
+                                return Ok(Admitted {
+                                    permit: Permit(next.permit_bits()),
+                                    transition: None,
+                                });
+                            }
                             Err(actual) => {
                                 w = actual;
                                 continue;
@@ -182,7 +209,9 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     }
                     let t = now.get().0;
                     let wait = u64::from(self.cfg.half_open_wait_ms);
-                    let start = self.anchor.read_or_publish(w.generation(), t, || self.generation_now());
+                    let start = self
+                        .anchor
+                        .read_or_publish(w.generation(), t, || self.generation_now());
                     if let Some(left) = remaining(start.wrapping_add(wait), t, wait) {
                         return Err(self.reject(Some(left)));
                     }
@@ -191,8 +220,12 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     let next = w.reclaim(1);
                     match self.cas(w, next) {
                         Ok(()) => {
-                            self.anchor.publish(next.generation(), t, || self.generation_now());
-                            return Ok(Admitted { permit: Permit(next.permit_bits()), transition: None });
+                            self.anchor
+                                .publish(next.generation(), t, || self.generation_now());
+                            return Ok(Admitted {
+                                permit: Permit(next.permit_bits()),
+                                transition: None,
+                            });
                         }
                         Err(actual) => w = actual,
                     }
@@ -206,8 +239,15 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// An outcome from an older generation (the breaker moved on while the call ran) counts
     /// in the lifetime counters only.
-    pub fn record(&self, permit: Permit, outcome: Outcome, duration: Option<Millis>, now: impl Clock) -> Option<Transition> {
-        let slow = outcome != Outcome::Ignored && duration.is_some_and(|d| d.0 >= u64::from(self.cfg.slow_ms));
+    pub fn record(
+        &self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: Option<Millis>,
+        now: impl Clock,
+    ) -> Option<Transition> {
+        let slow = outcome != Outcome::Ignored
+            && duration.is_some_and(|d| d.0 >= u64::from(self.cfg.slow_ms));
         Counters::bump(match outcome {
             Outcome::Success => &self.counters.successes,
             Outcome::Failure => &self.counters.failures,
@@ -223,8 +263,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 if outcome == Outcome::Ignored || self.load().permit_bits() != p.0 {
                     return None;
                 }
-                let marks = Marks { failure: outcome == Outcome::Failure, slow };
-                let stats = self.window.record(&self.cfg, p.epoch(), marks, &mut now, &|| self.epoch_now())?;
+                let marks = Marks {
+                    failure: outcome == Outcome::Failure,
+                    slow,
+                };
+                let stats = self
+                    .window
+                    .record(&self.cfg, p.epoch(), marks, &mut now, &|| self.epoch_now())?;
                 if p.phase() != State::Closed {
                     return None; // MetricsOnly never trips
                 }
@@ -242,7 +287,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         }
     }
 
-    fn record_probe<C: Clock>(&self, p: Word, outcome: Outcome, slow: bool, now: &mut LazyNow<C>) -> Option<Transition> {
+    fn record_probe<C: Clock>(
+        &self,
+        p: Word,
+        outcome: Outcome,
+        slow: bool,
+        now: &mut LazyNow<C>,
+    ) -> Option<Transition> {
         let mut w = self.load();
         loop {
             if w.permit_bits() != p.0 {
@@ -251,19 +302,30 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             let (probes, succ) = (w.probes(), w.successes());
             let probe_slow = slow && self.cfg.slow_rate > 0;
             let result = match outcome {
-                Outcome::Ignored => self.cas(w, w.with_probes(probes.saturating_sub(1), succ)).map(|()| None),
-                Outcome::Failure => self.open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeFailed).map(Some),
-                Outcome::Success if probe_slow => {
-                    self.open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeSlow).map(Some)
-                }
+                Outcome::Ignored => self
+                    .cas(w, w.with_probes(probes.saturating_sub(1), succ))
+                    .map(|()| None),
+                Outcome::Failure => self
+                    .open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeFailed)
+                    .map(Some),
+                Outcome::Success if probe_slow => self
+                    .open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeSlow)
+                    .map(Some),
                 Outcome::Success if succ + 1 >= self.cfg.success_threshold => {
                     let next = w.enter(State::Closed, 0, true);
                     self.cas(w, next).map(|()| {
                         self.window.clear(&self.cfg, next.epoch());
-                        Some(self.transition(State::HalfOpen, next, now.get(), Cause::ProbesSucceeded))
+                        Some(self.transition(
+                            State::HalfOpen,
+                            next,
+                            now.get(),
+                            Cause::ProbesSucceeded,
+                        ))
                     })
                 }
-                Outcome::Success => self.cas(w, w.with_probes(probes.saturating_sub(1), succ + 1)).map(|()| None),
+                Outcome::Success => self
+                    .cas(w, w.with_probes(probes.saturating_sub(1), succ + 1))
+                    .map(|()| None),
             };
             match result {
                 Ok(tr) => return tr,
@@ -331,7 +393,10 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// Time left open, read-only (an unpublished deadline counts from `now`).
     fn open_left(&self, w: Word, now: u64) -> Option<u64> {
         let d = open_duration(&self.cfg, w.k(), w.generation());
-        let deadline = self.anchor.read(w.generation()).unwrap_or(now.wrapping_add(d));
+        let deadline = self
+            .anchor
+            .read(w.generation())
+            .unwrap_or(now.wrapping_add(d));
         remaining(deadline, now, d)
     }
 
@@ -347,16 +412,28 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             },
             State::HalfOpen if w.probes() >= self.cfg.half_open_max => {
                 let wait = u64::from(self.cfg.half_open_wait_ms);
-                let left = self.anchor.read(w.generation()).and_then(|s| remaining(s.wrapping_add(wait), t, wait));
+                let left = self
+                    .anchor
+                    .read(w.generation())
+                    .and_then(|s| remaining(s.wrapping_add(wait), t, wait));
                 (State::HalfOpen, left.map(Millis))
             }
             phase => (phase, None),
         };
         let stats = self.window.stats(&self.cfg, w.epoch(), t);
         let c = &self.counters;
-        let (successes, failures, ignored) =
-            (Counters::read(&c.successes), Counters::read(&c.failures), Counters::read(&c.ignored));
-        let rate = |n: u32| if stats.calls == 0 { 0.0 } else { 100.0 * f64::from(n) / f64::from(stats.calls) };
+        let (successes, failures, ignored) = (
+            Counters::read(&c.successes),
+            Counters::read(&c.failures),
+            Counters::read(&c.ignored),
+        );
+        let rate = |n: u32| {
+            if stats.calls == 0 {
+                0.0
+            } else {
+                100.0 * f64::from(n) / f64::from(stats.calls)
+            }
+        };
         Snapshot {
             state,
             generation: w.generation(),
@@ -375,6 +452,21 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             consecutive_failures: stats.consecutive,
             retry_after,
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+impl<const SLOTS: usize> Breaker<SLOTS> {
+    /// The raw window words, for loom failure messages.
+    pub(crate) fn window_debug(&self) -> std::string::String {
+        use crate::sync::Ordering::SeqCst;
+        std::format!(
+            "state={:#x} head={:#x} counts={:#x} cells={:#x}",
+            self.state.load(SeqCst),
+            self.window.head.load(SeqCst),
+            self.window.counts.load(SeqCst),
+            self.window.slots[0].load(SeqCst)
+        )
     }
 }
 

@@ -164,13 +164,14 @@ impl Config {
                 if buckets == 0 || buckets > cap {
                     return Err(ConfigError::WindowBuckets);
                 }
-                if duration.0 == 0
-                    || duration.0 > max_dur
-                    || duration.0 % u64::from(buckets) != 0
-                {
+                if duration.0 == 0 || duration.0 > max_dur || duration.0 % u64::from(buckets) != 0 {
                     return Err(ConfigError::WindowDuration);
                 }
-                (Kind::Time, buckets, (duration.0 / u64::from(buckets)) as u32)
+                (
+                    Kind::Time,
+                    buckets,
+                    (duration.0 / u64::from(buckets)) as u32,
+                )
             }
             WindowKind::Consecutive => {
                 if self.consecutive_failures == 0 {
@@ -194,7 +195,11 @@ impl Config {
         if self.open_duration.0 == 0 || self.open_duration.0 > max_dur {
             return Err(ConfigError::OpenDuration);
         }
-        let open_max = if self.open_duration_max.0 == 0 { max_dur } else { self.open_duration_max.0 };
+        let open_max = if self.open_duration_max.0 == 0 {
+            max_dur
+        } else {
+            self.open_duration_max.0
+        };
         if open_max > max_dur || open_max < self.open_duration.0 {
             return Err(ConfigError::OpenDurationMax);
         }

@@ -104,13 +104,19 @@ impl ConfigError {
     #[must_use]
     pub const fn allowed(self) -> &'static str {
         match self {
-            ConfigError::WindowSize => "1 to 1024, and no more than the breaker's capacity (4 per slot)",
+            ConfigError::WindowSize => {
+                "1 to 1024, and no more than the breaker's capacity (4 per slot)"
+            }
             ConfigError::WindowDuration => "1 ms to 4294967295 ms, a multiple of window.buckets",
-            ConfigError::WindowBuckets => "1 to 64, and no more than the breaker's capacity (4 slots per bucket)",
+            ConfigError::WindowBuckets => {
+                "1 to 64, and no more than the breaker's capacity (4 slots per bucket)"
+            }
             ConfigError::FailureRateThreshold => "0 (off) to 100 percent",
             ConfigError::SlowCallRateThreshold => "0 (off) to 100 percent",
             ConfigError::SlowCallDuration => "0 ms to 4294967295 ms",
-            ConfigError::ConsecutiveFailures => "0 (off) to 1048576; at least 1 with a consecutive window",
+            ConfigError::ConsecutiveFailures => {
+                "0 (off) to 1048576; at least 1 with a consecutive window"
+            }
             ConfigError::OpenDuration => "1 ms to 4294967295 ms",
             ConfigError::OpenDurationMax => "0 (no cap) or open_duration to 4294967295 ms",
             ConfigError::OpenDurationMultiplier => "1.0 to 1000.0",
@@ -125,20 +131,42 @@ impl ConfigError {
     #[must_use]
     pub const fn message(self) -> &'static str {
         match self {
-            ConfigError::WindowSize => "invalid config: window.size must be 1 to 1024, and no more than the breaker's capacity (4 per slot)",
-            ConfigError::WindowDuration => "invalid config: window.duration must be 1 ms to 4294967295 ms, a multiple of window.buckets",
-            ConfigError::WindowBuckets => "invalid config: window.buckets must be 1 to 64, and no more than the breaker's capacity (4 slots per bucket)",
-            ConfigError::FailureRateThreshold => "invalid config: failure_rate_threshold must be 0 (off) to 100 percent",
-            ConfigError::SlowCallRateThreshold => "invalid config: slow_call_rate_threshold must be 0 (off) to 100 percent",
-            ConfigError::SlowCallDuration => "invalid config: slow_call_duration must be 0 ms to 4294967295 ms",
-            ConfigError::ConsecutiveFailures => "invalid config: consecutive_failures must be 0 (off) to 1048576; at least 1 with a consecutive window",
-            ConfigError::OpenDuration => "invalid config: open_duration must be 1 ms to 4294967295 ms",
-            ConfigError::OpenDurationMax => "invalid config: open_duration_max must be 0 (no cap) or open_duration to 4294967295 ms",
-            ConfigError::OpenDurationMultiplier => "invalid config: open_duration_multiplier must be 1.0 to 1000.0",
+            ConfigError::WindowSize => {
+                "invalid config: window.size must be 1 to 1024, and no more than the breaker's capacity (4 per slot)"
+            }
+            ConfigError::WindowDuration => {
+                "invalid config: window.duration must be 1 ms to 4294967295 ms, a multiple of window.buckets"
+            }
+            ConfigError::WindowBuckets => {
+                "invalid config: window.buckets must be 1 to 64, and no more than the breaker's capacity (4 slots per bucket)"
+            }
+            ConfigError::FailureRateThreshold => {
+                "invalid config: failure_rate_threshold must be 0 (off) to 100 percent"
+            }
+            ConfigError::SlowCallRateThreshold => {
+                "invalid config: slow_call_rate_threshold must be 0 (off) to 100 percent"
+            }
+            ConfigError::SlowCallDuration => {
+                "invalid config: slow_call_duration must be 0 ms to 4294967295 ms"
+            }
+            ConfigError::ConsecutiveFailures => {
+                "invalid config: consecutive_failures must be 0 (off) to 1048576; at least 1 with a consecutive window"
+            }
+            ConfigError::OpenDuration => {
+                "invalid config: open_duration must be 1 ms to 4294967295 ms"
+            }
+            ConfigError::OpenDurationMax => {
+                "invalid config: open_duration_max must be 0 (no cap) or open_duration to 4294967295 ms"
+            }
+            ConfigError::OpenDurationMultiplier => {
+                "invalid config: open_duration_multiplier must be 1.0 to 1000.0"
+            }
             ConfigError::JitterPercent => "invalid config: jitter_percent must be 0 to 100 percent",
             ConfigError::HalfOpenMaxCalls => "invalid config: half_open_max_calls must be 1 to 31",
             ConfigError::SuccessThreshold => "invalid config: success_threshold must be 1 to 31",
-            ConfigError::HalfOpenMaxWait => "invalid config: half_open_max_wait must be 1 ms to 4294967295 ms",
+            ConfigError::HalfOpenMaxWait => {
+                "invalid config: half_open_max_wait must be 1 ms to 4294967295 ms"
+            }
         }
     }
 }

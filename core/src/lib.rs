@@ -46,7 +46,7 @@ mod window;
 mod tests;
 
 pub use breaker::{Breaker, MAX_SLOTS};
-pub use config::{limits, Config, WindowKind};
+pub use config::{Config, WindowKind, limits};
 pub use error::{ConfigError, Rejected};
 pub use permit::{Admitted, Outcome, Permit};
 pub use snapshot::Snapshot;

@@ -128,7 +128,14 @@ impl Word {
         (self.0 >> SUCC_SHIFT) & 0x1F
     }
 
-    const fn pack(phase: State, generation: u32, k: u32, epoch: u32, probes: u32, succ: u32) -> Word {
+    const fn pack(
+        phase: State,
+        generation: u32,
+        k: u32,
+        epoch: u32,
+        probes: u32,
+        succ: u32,
+    ) -> Word {
         Word(
             (phase as u32)
                 | ((generation & (GEN_MOD - 1)) << GEN_SHIFT)
@@ -141,18 +148,36 @@ impl Word {
 
     /// The first word of a new generation in `phase`: no probes, no successes.
     pub(crate) const fn enter(self, phase: State, k: u32, clear_window: bool) -> Word {
-        let epoch = if clear_window { self.epoch() + 1 } else { self.epoch() };
+        let epoch = if clear_window {
+            self.epoch() + 1
+        } else {
+            self.epoch()
+        };
         Word::pack(phase, self.generation() + 1, k, epoch, 0, 0)
     }
 
     /// Same generation, different half-open counters.
     pub(crate) const fn with_probes(self, probes: u32, succ: u32) -> Word {
-        Word::pack(self.phase(), self.generation(), self.k(), self.epoch(), probes, succ)
+        Word::pack(
+            self.phase(),
+            self.generation(),
+            self.k(),
+            self.epoch(),
+            probes,
+            succ,
+        )
     }
 
     /// A half-open reclaim: new generation, same phase and successes, `probes` out.
     pub(crate) const fn reclaim(self, probes: u32) -> Word {
-        Word::pack(self.phase(), self.generation() + 1, self.k(), self.epoch(), probes, self.successes())
+        Word::pack(
+            self.phase(),
+            self.generation() + 1,
+            self.k(),
+            self.epoch(),
+            probes,
+            self.successes(),
+        )
     }
 
     /// The bits a permit carries: phase, generation and window epoch.

@@ -83,7 +83,10 @@ pub(crate) struct LazyNow<C: Clock> {
 
 impl<C: Clock> LazyNow<C> {
     pub(crate) fn new(clock: C) -> Self {
-        LazyNow { clock: Some(clock), value: Millis::ZERO }
+        LazyNow {
+            clock: Some(clock),
+            value: Millis::ZERO,
+        }
     }
 
     pub(crate) fn get(&mut self) -> Millis {

@@ -2,7 +2,7 @@
 //! function takes plain numbers, so proptest and the reference model can check them alone.
 
 use crate::config::{Compiled, Kind};
-use crate::state::{State, K_MAX};
+use crate::state::{K_MAX, State};
 use crate::time::Millis;
 
 /// Why a transition happened.
@@ -82,7 +82,9 @@ pub(crate) struct Stats {
 pub(crate) fn trip_cause(cfg: &Compiled, s: Stats) -> Option<Cause> {
     if cfg.kind != Kind::Consecutive && s.calls > 0 && s.calls >= cfg.minimum_calls {
         let calls = u64::from(s.calls);
-        if cfg.failure_rate > 0 && u64::from(s.failures) * 100 >= u64::from(cfg.failure_rate) * calls {
+        if cfg.failure_rate > 0
+            && u64::from(s.failures) * 100 >= u64::from(cfg.failure_rate) * calls
+        {
             return Some(Cause::FailureRate);
         }
         if cfg.slow_rate > 0 && u64::from(s.slow) * 100 >= u64::from(cfg.slow_rate) * calls {
@@ -111,7 +113,8 @@ pub(crate) fn open_duration(cfg: &Compiled, k: u32, generation: u32) -> u64 {
     }
     if cfg.jitter_percent > 0 {
         let span = u64::from(cfg.jitter_percent) * 10; // permille either side
-        let r = splitmix64(cfg.jitter_seed ^ (u64::from(generation) << 32 | u64::from(k))) % (2 * span + 1);
+        let r = splitmix64(cfg.jitter_seed ^ (u64::from(generation) << 32 | u64::from(k)))
+            % (2 * span + 1);
         let delta = d * r / 1000;
         let minus = d * span / 1000;
         // d + d·(r − span)/1000, computed without signed arithmetic.
@@ -124,13 +127,21 @@ pub(crate) fn open_duration(cfg: &Compiled, k: u32, generation: u32) -> u64 {
 /// went backwards must not push a deadline past the configured duration).
 pub(crate) fn remaining(deadline: u64, now: u64, cap: u64) -> Option<u64> {
     let left = time_diff(deadline, now);
-    if left > 0 { Some((left as u64).min(cap)) } else { None }
+    if left > 0 {
+        Some((left as u64).min(cap))
+    } else {
+        None
+    }
 }
 
 /// `a − b` for 52-bit wrapping timestamps, as a signed difference.
 pub(crate) fn time_diff(a: u64, b: u64) -> i64 {
     let d = a.wrapping_sub(b) & TIME_MASK;
-    if d & (1 << (TIME_BITS - 1)) != 0 { d as i64 - (1i64 << TIME_BITS) } else { d as i64 }
+    if d & (1 << (TIME_BITS - 1)) != 0 {
+        d as i64 - (1i64 << TIME_BITS)
+    } else {
+        d as i64
+    }
 }
 
 /// Timestamps are stored modulo 2^52 ms (about 142,000 years): only differences matter.

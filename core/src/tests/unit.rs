@@ -1,7 +1,9 @@
 //! Sequential behaviour, one rule per test. The conformance vectors cover the same ground
 //! across languages; these give fast, precise failures while working on the core.
 
-use crate::{Breaker, Cause, Config, ConfigError, Millis, Outcome, Permit, State, WindowKind, MAX_SLOTS};
+use crate::{
+    Breaker, Cause, Config, ConfigError, MAX_SLOTS, Millis, Outcome, Permit, State, WindowKind,
+};
 
 type Big = Breaker<MAX_SLOTS>;
 
@@ -20,7 +22,11 @@ fn trip(b: &Big, t: u64) {
 }
 
 fn cfg() -> Config {
-    Config { minimum_calls: 4, open_duration: Millis(1000), ..Config::count(10) }
+    Config {
+        minimum_calls: 4,
+        open_duration: Millis(1000),
+        ..Config::count(10)
+    }
 }
 
 #[test]
@@ -32,18 +38,33 @@ fn trips_and_recovers() {
     }
     assert_eq!(events, 1);
     assert_eq!(b.state(Millis(10)), State::Open);
-    assert_eq!(b.try_acquire(Millis(10)).unwrap_err().retry_after, Some(Millis(993)));
+    assert_eq!(
+        b.try_acquire(Millis(10)).unwrap_err().retry_after,
+        Some(Millis(993))
+    );
     let a = b.try_acquire(Millis(1003)).unwrap();
     assert_eq!(a.transition.unwrap().to, State::HalfOpen);
-    let tr = b.record(a.permit, Outcome::Success, None, Millis(1004)).unwrap();
-    assert_eq!((tr.from, tr.to, tr.cause), (State::HalfOpen, State::Closed, Cause::ProbesSucceeded));
+    let tr = b
+        .record(a.permit, Outcome::Success, None, Millis(1004))
+        .unwrap();
+    assert_eq!(
+        (tr.from, tr.to, tr.cause),
+        (State::HalfOpen, State::Closed, Cause::ProbesSucceeded)
+    );
     let s = b.snapshot(Millis(1005));
-    assert_eq!((s.calls, s.failures, s.rejected, s.window_calls), (5, 4, 1, 0));
+    assert_eq!(
+        (s.calls, s.failures, s.rejected, s.window_calls),
+        (5, 4, 1, 0)
+    );
 }
 
 #[test]
 fn minimum_calls_gates_rates_and_a_success_can_trip() {
-    let b = Big::new(Config { minimum_calls: 5, ..cfg() }).unwrap();
+    let b = Big::new(Config {
+        minimum_calls: 5,
+        ..cfg()
+    })
+    .unwrap();
     for t in 0..4 {
         assert!(call(&b, t, Outcome::Failure).is_none());
     }
@@ -53,8 +74,22 @@ fn minimum_calls_gates_rates_and_a_success_can_trip() {
 
 #[test]
 fn count_window_slides() {
-    let b = Big::new(Config { minimum_calls: 3, failure_rate_threshold: 100, ..Config::count(3) }).unwrap();
-    for (t, o) in [Outcome::Failure, Outcome::Failure, Outcome::Success, Outcome::Failure, Outcome::Failure].into_iter().enumerate() {
+    let b = Big::new(Config {
+        minimum_calls: 3,
+        failure_rate_threshold: 100,
+        ..Config::count(3)
+    })
+    .unwrap();
+    for (t, o) in [
+        Outcome::Failure,
+        Outcome::Failure,
+        Outcome::Success,
+        Outcome::Failure,
+        Outcome::Failure,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         assert!(call(&b, t as u64, o).is_none(), "tripped at {t}");
     }
     let s = b.snapshot(Millis(9));
@@ -64,26 +99,42 @@ fn count_window_slides() {
 
 #[test]
 fn eight_resets_never_resurrect_the_window() {
-    let b = Big::new(Config { minimum_calls: 10, ..Config::count(10) }).unwrap();
+    let b = Big::new(Config {
+        minimum_calls: 10,
+        ..Config::count(10)
+    })
+    .unwrap();
     for t in 0..4 {
         call(&b, t, Outcome::Failure);
     }
     for i in 0..9 {
         b.reset(Millis(10 + i));
         let s = b.snapshot(Millis(20));
-        assert_eq!((s.window_calls, s.window_failures), (0, 0), "after reset {i}");
+        assert_eq!(
+            (s.window_calls, s.window_failures),
+            (0, 0),
+            "after reset {i}"
+        );
     }
 }
 
 #[test]
 fn consecutive_rule_ignores_minimum_calls() {
-    let b = Big::new(Config { consecutive_failures: 3, failure_rate_threshold: 0, ..cfg() }).unwrap();
+    let b = Big::new(Config {
+        consecutive_failures: 3,
+        failure_rate_threshold: 0,
+        ..cfg()
+    })
+    .unwrap();
     call(&b, 0, Outcome::Failure);
     call(&b, 1, Outcome::Failure);
     assert!(call(&b, 2, Outcome::Success).is_none());
     call(&b, 3, Outcome::Failure);
     call(&b, 4, Outcome::Failure);
-    assert_eq!(call(&b, 5, Outcome::Failure).unwrap().cause, Cause::ConsecutiveFailures);
+    assert_eq!(
+        call(&b, 5, Outcome::Failure).unwrap().cause,
+        Cause::ConsecutiveFailures
+    );
 }
 
 #[test]
@@ -97,9 +148,14 @@ fn slow_calls_trip_on_their_rate() {
     };
     let b = Big::new(c).unwrap();
     let p = b.try_acquire(Millis(0)).unwrap().permit;
-    assert!(b.record(p, Outcome::Success, Some(Millis(99)), Millis(0)).is_none());
+    assert!(
+        b.record(p, Outcome::Success, Some(Millis(99)), Millis(0))
+            .is_none()
+    );
     let p = b.try_acquire(Millis(0)).unwrap().permit;
-    let tr = b.record(p, Outcome::Success, Some(Millis(100)), Millis(0)).unwrap();
+    let tr = b
+        .record(p, Outcome::Success, Some(Millis(100)), Millis(0))
+        .unwrap();
     assert_eq!(tr.cause, Cause::SlowCallRate);
     assert_eq!(b.snapshot(Millis(1)).slow, 1);
 }
@@ -116,20 +172,31 @@ fn backoff_grows_and_caps_then_resets_on_close() {
     trip(&b, 0);
     let mut t = 0;
     for expect in [1000, 2000, 3000, 3000] {
-        assert_eq!(b.try_acquire(Millis(t)).unwrap_err().retry_after, Some(Millis(expect)));
+        assert_eq!(
+            b.try_acquire(Millis(t)).unwrap_err().retry_after,
+            Some(Millis(expect))
+        );
         t += expect;
         let p = b.try_acquire(Millis(t)).unwrap().permit;
         b.record(p, Outcome::Failure, None, Millis(t)).unwrap();
     }
     let p = b.try_acquire(Millis(t + 3000)).unwrap().permit;
-    b.record(p, Outcome::Success, None, Millis(t + 3000)).unwrap();
+    b.record(p, Outcome::Success, None, Millis(t + 3000))
+        .unwrap();
     trip(&b, t + 4000);
-    assert_eq!(b.try_acquire(Millis(t + 4000)).unwrap_err().retry_after, Some(Millis(1000)));
+    assert_eq!(
+        b.try_acquire(Millis(t + 4000)).unwrap_err().retry_after,
+        Some(Millis(1000))
+    );
 }
 
 #[test]
 fn jitter_is_deterministic_and_bounded() {
-    let c = Config { jitter_percent: 20, jitter_seed: 42, ..cfg() };
+    let c = Config {
+        jitter_percent: 20,
+        jitter_seed: 42,
+        ..cfg()
+    };
     let a = Big::new(c).unwrap();
     let b = Big::new(c).unwrap();
     trip(&a, 0);
@@ -142,23 +209,37 @@ fn jitter_is_deterministic_and_bounded() {
 
 #[test]
 fn half_open_limits_probes_and_reclaims_lost_ones() {
-    let c = Config { half_open_max_calls: 2, success_threshold: 3, half_open_max_wait: Millis(500), ..cfg() };
+    let c = Config {
+        half_open_max_calls: 2,
+        success_threshold: 3,
+        half_open_max_wait: Millis(500),
+        ..cfg()
+    };
     let b = Big::new(c).unwrap();
     trip(&b, 0);
     let p1 = b.try_acquire(Millis(1000)).unwrap().permit;
     let p2 = b.try_acquire(Millis(1000)).unwrap().permit;
-    assert_eq!(b.try_acquire(Millis(1001)).unwrap_err().retry_after, Some(Millis(499)));
+    assert_eq!(
+        b.try_acquire(Millis(1001)).unwrap_err().retry_after,
+        Some(Millis(499))
+    );
     assert!(b.record(p1, Outcome::Success, None, Millis(1002)).is_none());
     let p3 = b.try_acquire(Millis(1003)).unwrap().permit;
     // p2 and p3 are lost. At 1500 the slots are reclaimed; the success of p1 is kept.
     assert!(b.try_acquire(Millis(1499)).is_err());
     let p4 = b.try_acquire(Millis(1500)).unwrap();
     assert!(p4.transition.is_none());
-    assert!(b.record(p2, Outcome::Failure, None, Millis(1501)).is_none(), "stale after reclaim");
+    assert!(
+        b.record(p2, Outcome::Failure, None, Millis(1501)).is_none(),
+        "stale after reclaim"
+    );
     assert!(b.record(p3, Outcome::Success, None, Millis(1501)).is_none());
     assert_eq!(b.state(Millis(1501)), State::HalfOpen);
     let p5 = b.try_acquire(Millis(1502)).unwrap().permit;
-    assert!(b.record(p4.permit, Outcome::Success, None, Millis(1503)).is_none());
+    assert!(
+        b.record(p4.permit, Outcome::Success, None, Millis(1503))
+            .is_none()
+    );
     let tr = b.record(p5, Outcome::Success, None, Millis(1504)).unwrap();
     assert_eq!(tr.to, State::Closed);
 }
@@ -172,7 +253,10 @@ fn probe_failure_reopens_and_ignored_frees_a_slot() {
     b.release(p, Millis(1001));
     let p = b.try_acquire(Millis(1002)).unwrap().permit;
     let tr = b.record(p, Outcome::Failure, None, Millis(1003)).unwrap();
-    assert_eq!((tr.from, tr.to, tr.cause), (State::HalfOpen, State::Open, Cause::ProbeFailed));
+    assert_eq!(
+        (tr.from, tr.to, tr.cause),
+        (State::HalfOpen, State::Open, Cause::ProbeFailed)
+    );
 }
 
 #[test]
@@ -181,7 +265,10 @@ fn a_stale_success_cannot_close_the_circuit() {
     let old = b.try_acquire(Millis(0)).unwrap().permit;
     trip(&b, 1);
     let _probe = b.try_acquire(Millis(1001)).unwrap().permit;
-    assert!(b.record(old, Outcome::Success, None, Millis(1002)).is_none());
+    assert!(
+        b.record(old, Outcome::Success, None, Millis(1002))
+            .is_none()
+    );
     assert_eq!(b.state(Millis(1002)), State::HalfOpen);
     assert_eq!(b.snapshot(Millis(1002)).successes, 1, "still counted");
 }
@@ -190,14 +277,21 @@ fn a_stale_success_cannot_close_the_circuit() {
 fn manual_controls_are_one_transition_each() {
     let b = Big::new(cfg()).unwrap();
     let tr = b.reset(Millis(0));
-    assert_eq!((tr.from, tr.to, tr.cause), (State::Closed, State::Closed, Cause::Reset));
+    assert_eq!(
+        (tr.from, tr.to, tr.cause),
+        (State::Closed, State::Closed, Cause::Reset)
+    );
     assert_eq!(b.force_open(Millis(1)).to, State::ForcedOpen);
     assert_eq!(b.try_acquire(Millis(2)).unwrap_err().retry_after, None);
     assert_eq!(b.force_closed(Millis(3)).to, State::Disabled);
     for t in 0..50 {
         assert!(call(&b, t, Outcome::Failure).is_none());
     }
-    assert_eq!(b.snapshot(Millis(60)).window_calls, 0, "disabled: lifetime counters only");
+    assert_eq!(
+        b.snapshot(Millis(60)).window_calls,
+        0,
+        "disabled: lifetime counters only"
+    );
     assert_eq!(b.metrics_only(Millis(61)).to, State::MetricsOnly);
     for t in 0..50 {
         assert!(call(&b, t, Outcome::Failure).is_none());
@@ -208,7 +302,11 @@ fn manual_controls_are_one_transition_each() {
 
 #[test]
 fn metrics_only_keeps_the_window_from_before() {
-    let b = Big::new(Config { minimum_calls: 10, ..cfg() }).unwrap();
+    let b = Big::new(Config {
+        minimum_calls: 10,
+        ..cfg()
+    })
+    .unwrap();
     call(&b, 0, Outcome::Failure);
     b.metrics_only(Millis(1));
     assert_eq!(b.snapshot(Millis(1)).window_failures, 1);
@@ -218,8 +316,14 @@ fn metrics_only_keeps_the_window_from_before() {
 fn now_going_backwards_never_extends_or_trips() {
     let b = Big::new(cfg()).unwrap();
     trip(&b, 10_000);
-    assert_eq!(b.try_acquire(Millis(5_000)).unwrap_err().retry_after, Some(Millis(1000)));
-    assert_eq!(b.try_acquire(Millis(10_500)).unwrap_err().retry_after, Some(Millis(500)));
+    assert_eq!(
+        b.try_acquire(Millis(5_000)).unwrap_err().retry_after,
+        Some(Millis(1000))
+    );
+    assert_eq!(
+        b.try_acquire(Millis(10_500)).unwrap_err().retry_after,
+        Some(Millis(500))
+    );
     assert!(b.try_acquire(Millis(11_000)).is_ok());
 }
 
@@ -231,26 +335,46 @@ fn sixty_days_idle_is_like_one_second() {
         trip(&b, 5);
         let a = b.try_acquire(Millis(5 + idle)).unwrap();
         assert_eq!(a.transition.unwrap().to, State::HalfOpen, "idle {idle}");
-        b.record(a.permit, Outcome::Success, None, Millis(5 + idle)).unwrap();
+        b.record(a.permit, Outcome::Success, None, Millis(5 + idle))
+            .unwrap();
         assert_eq!(b.state(Millis(5 + idle)), State::Closed);
     }
 }
 
 #[test]
 fn time_window_expires_buckets() {
-    let c = Config { minimum_calls: 3, failure_rate_threshold: 60, ..Config::time(Millis(1000), 10) };
+    let c = Config {
+        minimum_calls: 3,
+        failure_rate_threshold: 60,
+        ..Config::time(Millis(1000), 10)
+    };
     let b = Big::new(c).unwrap();
     call(&b, 0, Outcome::Failure);
     call(&b, 150, Outcome::Failure);
     assert_eq!(b.snapshot(Millis(999)).window_calls, 2);
-    assert_eq!(b.snapshot(Millis(1000)).window_calls, 1, "bucket 0 (0..100) expired");
+    assert_eq!(
+        b.snapshot(Millis(1000)).window_calls,
+        1,
+        "bucket 0 (0..100) expired"
+    );
     assert_eq!(b.snapshot(Millis(1099)).window_calls, 1);
-    assert_eq!(b.snapshot(Millis(1100)).window_calls, 0, "bucket 1 (100..200) expired");
+    assert_eq!(
+        b.snapshot(Millis(1100)).window_calls,
+        0,
+        "bucket 1 (100..200) expired"
+    );
     call(&b, 1100, Outcome::Success);
     call(&b, 1150, Outcome::Failure);
-    assert_eq!(call(&b, 1160, Outcome::Failure).unwrap().cause, Cause::FailureRate);
+    assert_eq!(
+        call(&b, 1160, Outcome::Failure).unwrap().cause,
+        Cause::FailureRate
+    );
     assert_eq!(b.snapshot(Millis(1161)).window_calls, 3);
-    assert_eq!(b.snapshot(Millis(1160 + 60 * 86_400_000)).window_calls, 0, "time ages it out");
+    assert_eq!(
+        b.snapshot(Millis(1160 + 60 * 86_400_000)).window_calls,
+        0,
+        "time ages it out"
+    );
 }
 
 #[test]
@@ -263,7 +387,12 @@ fn stale_permits_count_but_change_nothing() {
     let s = b.snapshot(Millis(3));
     assert_eq!((s.failures, s.window_failures, s.calls), (1, 0, 1));
     // Garbage bits are just another stale permit.
-    b.record(Permit::from_bits(u32::MAX), Outcome::Success, None, Millis(4));
+    b.record(
+        Permit::from_bits(u32::MAX),
+        Outcome::Success,
+        None,
+        Millis(4),
+    );
     assert_eq!(b.snapshot(Millis(4)).successes, 1);
 }
 
@@ -272,24 +401,72 @@ fn config_errors_name_the_field() {
     let bad = |c: Config| Big::new(c).unwrap_err();
     assert_eq!(bad(Config::count(0)), ConfigError::WindowSize);
     assert_eq!(bad(Config::count(1025)), ConfigError::WindowSize);
-    assert_eq!(Breaker::<32>::new(Config::count(129)).unwrap_err(), ConfigError::WindowSize);
-    assert_eq!(bad(Config { failure_rate_threshold: 101, ..cfg() }), ConfigError::FailureRateThreshold);
-    assert_eq!(bad(Config { success_threshold: 0, ..cfg() }), ConfigError::SuccessThreshold);
-    assert_eq!(bad(Config { open_duration: Millis(1 << 32), ..cfg() }), ConfigError::OpenDuration);
-    assert_eq!(bad(Config { open_duration_multiplier: f64::NAN, ..cfg() }), ConfigError::OpenDurationMultiplier);
-    assert_eq!(bad(Config::consecutive(0)), ConfigError::ConsecutiveFailures);
-    assert_eq!(bad(Config::time(Millis(1000), 3)), ConfigError::WindowDuration);
-    assert_eq!(bad(Config::time(Millis(1000), 65)), ConfigError::WindowBuckets);
+    assert_eq!(
+        Breaker::<32>::new(Config::count(129)).unwrap_err(),
+        ConfigError::WindowSize
+    );
+    assert_eq!(
+        bad(Config {
+            failure_rate_threshold: 101,
+            ..cfg()
+        }),
+        ConfigError::FailureRateThreshold
+    );
+    assert_eq!(
+        bad(Config {
+            success_threshold: 0,
+            ..cfg()
+        }),
+        ConfigError::SuccessThreshold
+    );
+    assert_eq!(
+        bad(Config {
+            open_duration: Millis(1 << 32),
+            ..cfg()
+        }),
+        ConfigError::OpenDuration
+    );
+    assert_eq!(
+        bad(Config {
+            open_duration_multiplier: f64::NAN,
+            ..cfg()
+        }),
+        ConfigError::OpenDurationMultiplier
+    );
+    assert_eq!(
+        bad(Config::consecutive(0)),
+        ConfigError::ConsecutiveFailures
+    );
+    assert_eq!(
+        bad(Config::time(Millis(1000), 3)),
+        ConfigError::WindowDuration
+    );
+    assert_eq!(
+        bad(Config::time(Millis(1000), 65)),
+        ConfigError::WindowBuckets
+    );
     for e in ConfigError::ALL {
-        assert_eq!(e.message(), std::format!("invalid config: {} must be {}", e.field(), e.allowed()));
+        assert_eq!(
+            e.message(),
+            std::format!("invalid config: {} must be {}", e.field(), e.allowed())
+        );
     }
 }
 
 #[test]
 fn config_round_trips() {
-    let c = Config { open_duration_multiplier: 1.5, ..Config::time(Millis(10_000), 10) };
+    let c = Config {
+        open_duration_multiplier: 1.5,
+        ..Config::time(Millis(10_000), 10)
+    };
     let b = Big::new(c).unwrap();
     let back = b.config();
-    assert_eq!(back.window, WindowKind::Time { duration: Millis(10_000), buckets: 10 });
+    assert_eq!(
+        back.window,
+        WindowKind::Time {
+            duration: Millis(10_000),
+            buckets: 10
+        }
+    );
     assert_eq!(back.open_duration_multiplier, 1.5);
 }

@@ -18,7 +18,7 @@
 //! `counts` is raised before the cell is written, so it never underflows; it may briefly
 //! count an outcome that is leaving, so readers clamp it to `filled`.
 
-use super::{newer, Marks, Window};
+use super::{Marks, Window, newer};
 use crate::config::Compiled;
 use crate::state::EPOCH_MOD;
 use crate::sync::{AtomicU32, Ordering};
@@ -48,8 +48,16 @@ impl Head {
     }
     /// The next claim position.
     const fn advance(self, n: u32) -> Head {
-        let (lap, pos) = if self.pos() + 1 == n { (self.lap() + 1, 0) } else { (self.lap(), self.pos() + 1) };
-        let filled = if self.filled() < n { self.filled() + 1 } else { n };
+        let (lap, pos) = if self.pos() + 1 == n {
+            (self.lap() + 1, 0)
+        } else {
+            (self.lap(), self.pos() + 1)
+        };
+        let filled = if self.filled() < n {
+            self.filled() + 1
+        } else {
+            n
+        };
         Head::pack(self.epoch(), lap, pos, filled)
     }
     /// A fresh window of `epoch`. Skipping a lap makes every old cell look two laps old, so
@@ -86,7 +94,13 @@ impl Counts {
 
 /// Adds (`sign = 1`) or removes (`sign = -1`) `marks` from `counts`. `false` if `epoch` is
 /// stale (the window was cleared since).
-fn adjust(word: &AtomicU32, epoch: u32, marks: u32, add: bool, live_epoch: &impl Fn() -> u32) -> bool {
+fn adjust(
+    word: &AtomicU32,
+    epoch: u32,
+    marks: u32,
+    add: bool,
+    live_epoch: &impl Fn() -> u32,
+) -> bool {
     let mut cur = Counts(word.load(Ordering::Relaxed));
     loop {
         let (f, s) = if cur.epoch() == epoch {
@@ -122,7 +136,8 @@ const fn pack_cell(lap: u32, marks: u32) -> u32 {
 }
 
 /// Replaces the cell at `pos` by `f(old cell)`; `f` returns `None` to leave it alone.
-fn update_cell(slots: &[AtomicU32], pos: u32, mut f: impl FnMut(u32) -> Option<u32>) -> Option<u32> {
+/// Returns the cell value the successful CAS replaced (`None` if `f` declined).
+fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) -> Option<u32> {
     let (word, shift) = cell(slots, pos);
     let mut cur = word.load(Ordering::Acquire);
     loop {
@@ -139,7 +154,12 @@ fn update_cell(slots: &[AtomicU32], pos: u32, mut f: impl FnMut(u32) -> Option<u
 }
 
 /// Claims the next position; `None` if `epoch` is stale.
-fn claim<const S: usize>(w: &Window<S>, n: u32, epoch: u32, live_epoch: &impl Fn() -> u32) -> Option<Head> {
+fn claim<const S: usize>(
+    w: &Window<S>,
+    n: u32,
+    epoch: u32,
+    live_epoch: &impl Fn() -> u32,
+) -> Option<Head> {
     let mut cur = Head(w.head.load(Ordering::Acquire));
     loop {
         let next = if cur.epoch() == epoch {
@@ -150,8 +170,17 @@ fn claim<const S: usize>(w: &Window<S>, n: u32, epoch: u32, live_epoch: &impl Fn
             cur.cleared(epoch).advance(n)
         };
         // AcqRel: the claim orders against the marked writer's re-read of `head` (module docs).
-        match w.head.compare_exchange_weak(cur.0, next.0, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return Some(if cur.epoch() == epoch { cur } else { cur.cleared(epoch) }),
+        match w
+            .head
+            .compare_exchange_weak(cur.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                return Some(if cur.epoch() == epoch {
+                    cur
+                } else {
+                    cur.cleared(epoch)
+                });
+            }
             Err(actual) => cur = Head(actual),
         }
     }
@@ -174,15 +203,11 @@ pub(crate) fn record<const S: usize>(
     if mine == 0 {
         // A plain success: take out the marked outcome it pushes out, if that one is written.
         if leaving {
-            let mut taken = 0;
-            let _ = update_cell(&w.slots, pos, |c| {
-                (c >> 2 == prev_lap && c & 3 != 0).then(|| {
-                    taken = c & 3;
-                    pack_cell(prev_lap, 0)
-                })
+            let taken = update_cell(&w.slots, pos, |c| {
+                (c >> 2 == prev_lap && c & 3 != 0).then(|| pack_cell(prev_lap, 0))
             });
-            if taken != 0 {
-                adjust(&w.counts, epoch, taken, false, live_epoch);
+            if let Some(old) = taken {
+                adjust(&w.counts, epoch, old & 3, false, live_epoch);
             }
         }
         return Some(stats_after(w, epoch, claimed.advance(n).filled()));
@@ -191,25 +216,18 @@ pub(crate) fn record<const S: usize>(
     if !adjust(&w.counts, epoch, mine, true, live_epoch) {
         return None;
     }
-    let mut leaving_marks = 0;
-    let mut lapped = false;
-    let _ = update_cell(&w.slots, pos, |c| {
-        leaving_marks = 0;
-        if newer(c >> 2, lap, LAP_MOD) {
-            lapped = true; // a later lap wrote here: this outcome has left already
-            return None;
-        }
-        if leaving && c >> 2 == prev_lap {
-            leaving_marks = c & 3;
-        }
-        Some(pack_cell(lap, mine))
+    // Every decision below comes from the value the successful CAS replaced, never from a
+    // read that a failed CAS attempt made.
+    let installed = update_cell(&w.slots, pos, |c| {
+        (!newer(c >> 2, lap, LAP_MOD)).then_some(pack_cell(lap, mine))
     });
-    if lapped {
+    let Some(old) = installed else {
+        // A later lap wrote here: this outcome has left the window already.
         adjust(&w.counts, epoch, mine, false, live_epoch);
         return None;
-    }
-    if leaving_marks != 0 {
-        adjust(&w.counts, epoch, leaving_marks, false, live_epoch);
+    };
+    if leaving && old >> 2 == prev_lap && old & 3 != 0 {
+        adjust(&w.counts, epoch, old & 3, false, live_epoch);
     }
     // An RMW, not a load: it reads the latest `head`, so either it sees the claim that
     // pushes this outcome out, or that claimer sees this cell (module docs).
@@ -218,14 +236,12 @@ pub(crate) fn record<const S: usize>(
         return None;
     }
     if now_head.distance_from(lap, pos, n) > n {
-        let mut gone = false;
-        let _ = update_cell(&w.slots, pos, |c| {
-            (c == pack_cell(lap, mine)).then(|| {
-                gone = true;
-                pack_cell(lap, 0)
-            })
-        });
-        if gone {
+        let mine_cell = pack_cell(lap, mine);
+        if update_cell(&w.slots, pos, |c| {
+            (c == mine_cell).then_some(pack_cell(lap, 0))
+        })
+        .is_some()
+        {
             adjust(&w.counts, epoch, mine, false, live_epoch);
         }
         return None;
@@ -235,18 +251,33 @@ pub(crate) fn record<const S: usize>(
 
 fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats {
     let counts = Counts(w.counts.load(Ordering::Acquire));
-    let (f, s) = if counts.epoch() == epoch { (counts.failures(), counts.slow()) } else { (0, 0) };
-    Stats { calls: filled, failures: f.min(filled), slow: s.min(filled), consecutive: 0 }
+    let (f, s) = if counts.epoch() == epoch {
+        (counts.failures(), counts.slow())
+    } else {
+        (0, 0)
+    };
+    Stats {
+        calls: filled,
+        failures: f.min(filled),
+        slow: s.min(filled),
+        consecutive: 0,
+    }
 }
 
 pub(crate) fn stats<const S: usize>(w: &Window<S>, epoch: u32) -> Stats {
     let head = Head(w.head.load(Ordering::Acquire));
-    let filled = if head.epoch() == epoch { head.filled() } else { 0 };
+    let filled = if head.epoch() == epoch {
+        head.filled()
+    } else {
+        0
+    };
     stats_after(w, epoch, filled)
 }
 
 /// Resets `head` and `counts` for `epoch` (see `Window::clear`).
 pub(crate) fn clear<const S: usize>(w: &Window<S>, epoch: u32) {
     super::reset_word(&w.head, epoch, EPOCH_MASK, |old| Head(old).cleared(epoch).0);
-    super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| Counts::pack(epoch, 0, 0).0);
+    super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| {
+        Counts::pack(epoch, 0, 0).0
+    });
 }

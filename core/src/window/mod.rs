@@ -98,7 +98,10 @@ impl<const SLOTS: usize> Window<SLOTS> {
             Kind::Time => time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch)?,
             Kind::Consecutive => Stats::default(),
         };
-        let stats = Stats { consecutive, ..stats };
+        let stats = Stats {
+            consecutive,
+            ..stats
+        };
         // A success can only make a rule hold by filling the window up to `minimum_calls`
         // (count window) or by aging failures' company out (time window): otherwise skip.
         let worth_checking = marks.failure
@@ -130,6 +133,9 @@ impl<const SLOTS: usize> Window<SLOTS> {
             Kind::Time => time::stats(&self.slots, cfg, epoch, now),
             Kind::Consecutive => Stats::default(),
         };
-        Stats { consecutive, ..stats }
+        Stats {
+            consecutive,
+            ..stats
+        }
     }
 }

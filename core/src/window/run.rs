@@ -11,7 +11,12 @@ const EPOCH_MASK: u32 = EPOCH_MOD - 1;
 const RUN_MAX: u32 = u32::MAX >> 3;
 
 /// Records one outcome; returns the run after it, or `None` if `epoch` is stale.
-pub(crate) fn record(word: &AtomicU32, epoch: u32, failure: bool, live_epoch: &impl Fn() -> u32) -> Option<u32> {
+pub(crate) fn record(
+    word: &AtomicU32,
+    epoch: u32,
+    failure: bool,
+    live_epoch: &impl Fn() -> u32,
+) -> Option<u32> {
     let mut cur = word.load(Ordering::Relaxed);
     loop {
         let (e, run) = (cur & EPOCH_MASK, cur >> 3);
@@ -25,7 +30,12 @@ pub(crate) fn record(word: &AtomicU32, epoch: u32, failure: bool, live_epoch: &i
         }
         // Relaxed: the run is a counter; the trip it may cause is published by the CAS on
         // the state word, which carries its own ordering.
-        match word.compare_exchange_weak(cur, epoch | (next_run << 3), Ordering::Relaxed, Ordering::Relaxed) {
+        match word.compare_exchange_weak(
+            cur,
+            epoch | (next_run << 3),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
             Ok(_) => return Some(next_run),
             Err(actual) => cur = actual,
         }
@@ -34,7 +44,11 @@ pub(crate) fn record(word: &AtomicU32, epoch: u32, failure: bool, live_epoch: &i
 
 pub(crate) fn read(word: &AtomicU32, epoch: u32) -> u32 {
     let cur = word.load(Ordering::Relaxed);
-    if cur & EPOCH_MASK == epoch { cur >> 3 } else { 0 }
+    if cur & EPOCH_MASK == epoch {
+        cur >> 3
+    } else {
+        0
+    }
 }
 
 /// Resets the run for `epoch` unless a newer epoch already owns the word.

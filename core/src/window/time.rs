@@ -13,7 +13,7 @@
 //! word afresh. The epoch word tells apart tags 2^11 epochs apart; it only moves forward.
 //! Counts saturate at 2^18 − 1 per bucket (see docs/state-machine.md#limits).
 
-use super::{newer, Marks};
+use super::{Marks, newer};
 use crate::config::Compiled;
 use crate::state::EPOCH_MOD;
 use crate::sync::{AtomicU32, Ordering};
@@ -112,7 +112,11 @@ pub(crate) fn stats(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -
         let want = tag(epoch, be);
         let read = |w: &AtomicU32| {
             let v = w.load(Ordering::Relaxed);
-            if v & TAG_MASK == want { v >> TAG_BITS } else { 0 }
+            if v & TAG_MASK == want {
+                v >> TAG_BITS
+            } else {
+                0
+            }
         };
         let calls = read(&slots[i * 4 + 1]);
         s.calls += calls;
@@ -127,7 +131,9 @@ pub(crate) fn clear(slots: &[AtomicU32], cfg: &Compiled, epoch: u32) {
     for b in 0..cfg.size as usize {
         for word in &slots[b * 4 + 1..b * 4 + 4] {
             // Keep the bucket-epoch bits: with a zero count, what they say does not matter.
-            super::reset_word(word, epoch, EPOCH_MOD - 1, |old| (old & (TAG_MASK & !(EPOCH_MOD - 1))) | epoch);
+            super::reset_word(word, epoch, EPOCH_MOD - 1, |old| {
+                (old & (TAG_MASK & !(EPOCH_MOD - 1))) | epoch
+            });
         }
     }
 }

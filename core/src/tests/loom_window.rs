@@ -1,0 +1,75 @@
+//! Invariant 6: 0 ≤ failures ≤ calls ≤ window size at every observable point, and the window
+//! is exact once quiet (every leaving failure taken out exactly once).
+
+use super::support::*;
+use crate::{Config, Millis, Outcome};
+
+fn check(b: &Small, size: u32) {
+    let s = b.snapshot(Millis(0));
+    assert!(
+        s.window_failures <= s.window_calls && s.window_calls <= size,
+        "{s:?}"
+    );
+}
+
+/// Three outcomes on a 2-outcome window from three threads, with a snapshot reader: bounds hold
+/// at every snapshot; afterwards two successes push every failure out, so exactly zero
+/// failures remain (a lost or doubled removal would show here).
+#[test]
+fn loom_count_window_bounds_and_exact_removal() {
+    loom::model(|| {
+        // Rates off: the window only counts, so no trip changes the picture.
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::count(2)
+        });
+        let handles: [_; 2] = core::array::from_fn(|i| {
+            let b = b.clone();
+            thread::spawn(move || {
+                let outcome = if i == 0 {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
+                call(&b, 0, outcome);
+                check(&b, 2);
+            })
+        });
+        call(&b, 0, Outcome::Failure);
+        check(&b, 2);
+        for h in handles {
+            h.join().unwrap();
+        }
+        let s = b.snapshot(Millis(0));
+        assert_eq!(s.window_calls, 2);
+        assert!((1..=2).contains(&s.window_failures), "{s:?}");
+        call(&b, 0, Outcome::Success);
+        call(&b, 0, Outcome::Success);
+        assert_eq!(b.snapshot(Millis(0)).window_failures, 0);
+    });
+}
+
+/// Two failures racing on a 1-outcome window: the second always pushes the first out, so the
+/// window ends with exactly one failure, whichever order the claims took.
+#[test]
+fn loom_size_one_window_keeps_exactly_the_last_outcome() {
+    loom::model(|| {
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::count(1)
+        });
+        let b1 = b.clone();
+        let other = thread::spawn(move || call(&b1, 0, Outcome::Failure));
+        call(&b, 0, Outcome::Failure);
+        other.join().unwrap();
+        let s = b.snapshot(Millis(0));
+        assert_eq!(
+            (s.window_calls, s.window_failures),
+            (1, 1),
+            "{}",
+            b.window_debug()
+        );
+        call(&b, 0, Outcome::Success);
+        assert_eq!(b.snapshot(Millis(0)).window_failures, 0);
+    });
+}

@@ -171,6 +171,49 @@ fn main() -> ! {
     process::exit(if failed == 0 { 0 } else { 1 })
 }
 
+/// 60 days later (past 2^32 ms, on a 32-bit core): the breaker, untouched since, must behave
+/// exactly as it did on day one. The bus fails for good: the window (8 successes) trips at
+/// the 4th failure, rejects for the first open duration (500 ms, backoff reset by the close),
+/// then lets one probe through.
+fn after_idle(breaker: &FwBreaker, checks: &mut Checks) {
+    const DAY_MS: u64 = 24 * 60 * 60 * 1_000;
+    let start = END_MS + 60 * DAY_MS;
+    println!("t={} ms  (60 days idle) the bus fails for good", start);
+    let mut trip_at = None;
+    for i in 0..10u64 {
+        let t = start + i * TICK_MS;
+        match (breaker.try_acquire(Millis(t)), trip_at) {
+            (Ok(a), None) => {
+                if let Some(tr) = breaker.record(a.permit, Outcome::Failure, None, Millis(t)) {
+                    println!("t={} ms  {} -> {} ({})", t, tr.from, tr.to, tr.cause.name());
+                    checks.check(tr.to == State::Open, t, "trips after the idle");
+                    trip_at = Some(t);
+                }
+            }
+            (Err(r), Some(at)) => {
+                let want = Millis(at + 500 - t);
+                checks.check(r.retry_after == Some(want), t, "retry_after after the idle");
+            }
+            (Ok(a), Some(at)) => {
+                let tr = a.transition;
+                checks.check(t == at + 500, t, "half-open after 500 ms");
+                checks.check(tr.is_some_and(|tr| tr.to == State::HalfOpen), t, "probe");
+                if let Some(tr) = tr {
+                    println!("t={} ms  {} -> {} ({})", t, tr.from, tr.to, tr.cause.name());
+                }
+                breaker.release(a.permit, Millis(t));
+                break;
+            }
+            (Err(_), None) => checks.check(false, t, "rejected while closed"),
+        }
+    }
+    checks.check(
+        trip_at == Some(start + 3 * TICK_MS),
+        start,
+        "tripped at the 4th failure",
+    );
+}
+
 /// Drives the breaker through the scenario and returns the number of failed checks.
 fn run(breaker: &FwBreaker) -> u32 {
     let mut bus = FlakyBus { calls: 0 };
@@ -301,6 +344,8 @@ fn run(breaker: &FwBreaker) -> u32 {
         "closed once",
     );
     checks.check(s.window_failures == 0, END_MS, "window cleared on close");
+
+    after_idle(breaker, &mut checks);
 
     println!("{} passed, {} failed", checks.passed, checks.failed);
     checks.failed

@@ -1,0 +1,153 @@
+// Every conformance vector (tests/vectors/*.json, then each directory of the colon-separated
+// CBREAKER_VECTORS) through the public JS API, with injected time. Format: tests/vectors/README.md.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CircuitBreaker } from '../dist/index.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DIRS = [join(here, '..', '..', 'tests', 'vectors'),
+  ...(process.env.CBREAKER_VECTORS ?? '').split(':').filter(Boolean)];
+
+// The core's field names (ConfigError::field, as vectors spell them) -> the JS option (docs/errors.md).
+const OPTION_OF_FIELD = {
+  'window.size': 'windowSize',
+  'window.duration': 'windowDurationMs',
+  'window.buckets': 'windowBuckets',
+  failure_rate_threshold: 'failureRateThreshold',
+  slow_call_rate_threshold: 'slowCallRateThreshold',
+  slow_call_duration: 'slowCallDurationMs',
+  consecutive_failures: 'consecutiveFailures',
+  open_duration: 'openDurationMs',
+  open_duration_max: 'openDurationMaxMs',
+  open_duration_multiplier: 'openDurationMultiplier',
+  jitter_percent: 'jitterPercent',
+  half_open_max_calls: 'halfOpenMaxCalls',
+  success_threshold: 'successThreshold',
+  half_open_max_wait: 'halfOpenMaxWaitMs',
+};
+
+// Vector config keys -> JS options.
+const camel = (k) => k.replace(/_ms$/, 'Ms').replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+export function options(config) {
+  const o = {};
+  const w = config.window;
+  if (w.kind === 'count') Object.assign(o, { window: 'count', windowSize: w.size });
+  else if (w.kind === 'time') Object.assign(o, { window: 'time', windowDurationMs: w.duration_ms, windowBuckets: w.buckets });
+  else if (w.kind === 'consecutive') o.window = 'consecutive';
+  else throw new Error(`unknown window kind ${w.kind}`);
+  for (const [k, v] of Object.entries(config)) if (k !== 'window') o[camel(k)] = v;
+  return o;
+}
+
+const SNAPSHOT_KEY = {
+  calls: 'calls', successes: 'successes', failures: 'failures', ignored: 'ignored', slow: 'slow',
+  rejected: 'rejected', window_calls: 'windowCalls', window_failures: 'windowFailures',
+  window_slow: 'windowSlow', failure_rate: 'failureRate', slow_rate: 'slowRate',
+  consecutive_failures: 'consecutiveFailures', state: 'state', retry_after_ms: 'retryAfterMs',
+};
+
+/** Runs one vector; throws an AssertionError naming the step on the first mismatch. */
+export function runVector(v) {
+  let clock = 0;
+  const transitions = [];
+  const make = () => {
+    const b = new CircuitBreaker({ ...options(v.config), now: () => clock });
+    b.on('statechange', (t) => transitions.push(`${t.from}->${t.to}`));
+    return b;
+  };
+  if (v.expect_config_error !== undefined) {
+    const want = OPTION_OF_FIELD[v.expect_config_error];
+    assert.ok(want, `unknown config field ${v.expect_config_error}`);
+    assert.throws(make, (e) => {
+      assert.ok(e instanceof RangeError, `expected a RangeError, got ${e}`);
+      assert.equal(e.code, 'ERR_CB_INVALID_CONFIG');
+      assert.equal(e.option, want, `expected option ${want}, got ${e.option}: ${e.message}`);
+      return true;
+    });
+    return;
+  }
+  const b = make();
+  const permits = new Map();
+  v.steps.forEach((s, i) => {
+    const where = `${v.name}: step ${i} (${s.op} at ${s.at})`;
+    clock = s.at; // only for the operations that take no nowMs (permit settlement uses nowMs too)
+    transitions.length = 0;
+    const rec = { nowMs: s.at, ...(s.duration_ms !== undefined && { durationMs: s.duration_ms }) };
+    switch (s.op) {
+      case 'acquire': {
+        let retryAfterMs;
+        const offRejected = (e) => { retryAfterMs = e.retryAfterMs; };
+        b.on('reject', offRejected);
+        const p = b.tryAcquire(s.at);
+        b.off('reject', offRejected);
+        if (s.expect === 'permitted') {
+          assert.ok(p, `${where}: expected permitted, got rejected (retry_after_ms ${retryAfterMs})`);
+          if (s.as !== undefined) permits.set(s.as, p);
+        } else {
+          assert.equal(p, undefined, `${where}: expected rejected, got permitted`);
+          if ('retry_after_ms' in s) assert.equal(retryAfterMs, s.retry_after_ms, `${where}: retry_after_ms`);
+        }
+        break;
+      }
+      case 'record': {
+        const p = permits.get(s.permit);
+        assert.ok(p, `${where}: no permit named ${s.permit}`);
+        b.record(p, s.outcome, rec);
+        break;
+      }
+      case 'drop': {
+        const p = permits.get(s.permit);
+        assert.ok(p, `${where}: no permit named ${s.permit}`);
+        p.ignore({ nowMs: s.at });
+        break;
+      }
+      case 'call':
+        for (let n = 0; n < (s.times ?? 1); n++) {
+          const p = b.tryAcquire(s.at);
+          if (p) b.record(p, s.outcome, rec);
+        }
+        break;
+      case 'state':
+        assert.equal(b.stateAt(s.at), s.expect_state, `${where}: state`);
+        break;
+      case 'snapshot': {
+        const snap = b.snapshot(s.at);
+        for (const [k, want] of Object.entries(s.expect)) {
+          const key = SNAPSHOT_KEY[k];
+          assert.ok(key, `${where}: unknown snapshot key ${k}`);
+          if (k === 'failure_rate' || k === 'slow_rate') {
+            assert.ok(Math.abs(snap[key] - want) <= 1e-9, `${where}: ${k}: expected ${want}, got ${snap[key]}`);
+          } else {
+            assert.deepEqual(snap[key], want, `${where}: ${k}: expected ${want}, got ${snap[key]} (${JSON.stringify(snap)})`);
+          }
+        }
+        break;
+      }
+      case 'force_open': b.forceOpen(s.at); break;
+      case 'force_closed': b.forceClosed(s.at); break;
+      case 'metrics_only': b.metricsOnly(s.at); break;
+      case 'reset': b.reset(s.at); break;
+      default: throw new Error(`${where}: unknown op`);
+    }
+    if (s.expect_transitions !== undefined) {
+      assert.deepEqual(transitions, s.expect_transitions, `${where}: transitions`);
+    }
+  });
+  b.free();
+}
+
+export function loadVectors(dirs = DIRS) {
+  const out = [];
+  for (const dir of dirs) {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    for (const f of files) {
+      const v = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      if (v.name !== basename(f, '.json')) throw new Error(`${join(dir, f)}: name ${v.name} differs from the file name`);
+      out.push({ file: join(dir, f), vector: v });
+    }
+  }
+  return out;
+}
+

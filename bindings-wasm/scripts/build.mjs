@@ -1,0 +1,48 @@
+// Builds dist/: cargo (wasm32) -> wasm-bindgen (nodejs + web) -> wasm-opt -Oz -> JS entry points.
+// No wasm-pack. Needs `wasm-bindgen` (the CLI pinned to the crate's version) on PATH and
+// `npm install` done here (wasm-opt comes from the npm package binaryen).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = dirname(dirname(fileURLToPath(import.meta.url)));
+const root = dirname(pkg);
+const targetDir = process.env.CBREAKER_WASM_TARGET_DIR ?? join(root, 'target', 'wasm-pkg');
+const dist = join(pkg, 'dist');
+const run = (cmd, args, env = {}) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+
+// Size-tuned release build, in its own target dir so it never rebuilds anyone else's artifacts.
+run('cargo', ['build', '--release', '-p', 'cbreaker-wasm', '--target', 'wasm32-unknown-unknown'], {
+  CARGO_TARGET_DIR: targetDir,
+  CARGO_PROFILE_RELEASE_OPT_LEVEL: 'z',
+  CARGO_PROFILE_RELEASE_LTO: 'true',
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS: '1',
+  CARGO_PROFILE_RELEASE_DEBUG: '0',
+  CARGO_PROFILE_RELEASE_PANIC: 'abort',
+});
+const wasm = join(targetDir, 'wasm32-unknown-unknown', 'release', 'cbreaker_wasm.wasm');
+
+rmSync(dist, { recursive: true, force: true });
+for (const target of ['nodejs', 'web']) {
+  const out = join(dist, target === 'nodejs' ? 'node' : 'web');
+  run('wasm-bindgen', ['--target', target, '--out-dir', out, '--out-name', 'cbreaker', '--no-typescript', wasm]);
+  const bg = join(out, 'cbreaker_bg.wasm');
+  // Explicit features only: --all-features emits types Node 20 refuses to compile.
+  run(join(pkg, 'node_modules', '.bin', 'wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers',
+    '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+    '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', bg, '-o', bg]);
+}
+// The node build is CommonJS inside a "type": "module" package.
+writeFileSync(join(dist, 'node', 'package.json'), '{ "type": "commonjs" }\n');
+
+// The JS layer: ESM as written, plus a CommonJS copy.
+const layer = readFileSync(join(pkg, 'js', 'layer.mjs'), 'utf8');
+writeFileSync(join(dist, 'layer.mjs'), layer);
+const cjs = layer.replace(/^export (class|function) (\w+)/gm, '$1 $2');
+if (/^export /m.test(cjs)) throw new Error('layer.mjs: only `export class|function` is supported');
+writeFileSync(join(dist, 'layer.cjs'), `'use strict';\n${cjs}\nmodule.exports = { bind, CircuitOpenError };\n`);
+for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'index.d.ts', 'web.d.ts']) cpSync(join(pkg, 'js', f), join(dist, f));
+
+const size = statSync(join(dist, 'web', 'cbreaker_bg.wasm')).size;
+console.log(`cbreaker: dist/ built; .wasm after wasm-opt -Oz: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);

@@ -1,0 +1,193 @@
+// The edge-worker test: workerd (from npm) serves, on 127.0.0.1 only, a worker that keeps one
+// breaker per isolate in front of a flaky upstream (a Node server here that fails on demand).
+// Drives requests through it and asserts trip, 503 + Retry-After, half-open probe, recovery.
+// workerd is stopped by its PID; every loop is bounded.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
+const WORKERD = join(pkgDir, 'node_modules', '.bin', 'workerd');
+const OPEN_MS = 600;
+
+let upstream;
+let upstreamHits = 0;
+let upstreamFails = false;
+let workerd;
+let workerdLog = '';
+let dir;
+let base;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const WORKER = `
+import { CircuitBreaker, CircuitOpenError, initSync } from './web.mjs';
+import wasm from './web/cbreaker_bg.wasm';
+
+initSync({ module: wasm });
+let breaker; // one per isolate, made on the first request (no clock reads at module init)
+let isolateRequests = 0;
+
+class UpstreamError extends Error {}
+
+export default {
+  async fetch(request, env) {
+    breaker ??= new CircuitBreaker({ window: 'consecutive', consecutiveFailures: 3, openDurationMs: ${OPEN_MS} });
+    isolateRequests++;
+    const url = new URL(request.url);
+    if (url.pathname === '/stats') {
+      return Response.json({ ...breaker.snapshot(), isolateRequests });
+    }
+    try {
+      const res = await breaker.call(async () => {
+        const r = await env.UPSTREAM.fetch('http://upstream/');
+        if (r.status >= 500) throw new UpstreamError(String(r.status));
+        return r;
+      });
+      return new Response(await res.text(), { headers: { 'x-breaker-state': breaker.state } });
+    } catch (e) {
+      if (e instanceof CircuitOpenError) {
+        const secs = e.retryAfterMs === null ? 60 : Math.max(1, Math.ceil(e.retryAfterMs / 1000));
+        return new Response(JSON.stringify({ code: e.code, retryAfterMs: e.retryAfterMs }), {
+          status: 503, headers: { 'retry-after': String(secs), 'x-breaker-state': breaker.state },
+        });
+      }
+      return new Response('upstream failed', { status: 502, headers: { 'x-breaker-state': breaker.state } });
+    }
+  },
+};
+`;
+
+before(async () => {
+  assert.ok(existsSync(WORKERD), 'workerd missing: run make setup-wasm');
+  upstream = createServer((req, res) => {
+    upstreamHits++;
+    res.writeHead(upstreamFails ? 500 : 200).end(upstreamFails ? 'down' : 'ok');
+  });
+  await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+  const upstreamPort = upstream.address().port;
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+
+  dir = mkdtempSync(join(tmpdir(), 'cbreaker-workerd-'));
+  for (const f of ['web.mjs', 'layer.mjs', 'web']) cpSync(join(pkgDir, 'dist', f), join(dir, f), { recursive: true });
+  writeFileSync(join(dir, 'worker.mjs'), WORKER);
+  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .edge),
+    (name = "upstream", external = (address = "127.0.0.1:${upstreamPort}", http = ())),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const edge :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "web.mjs", esModule = embed "web.mjs"),
+    (name = "layer.mjs", esModule = embed "layer.mjs"),
+    (name = "web/cbreaker.js", esModule = embed "web/cbreaker.js"),
+    (name = "web/cbreaker_bg.wasm", wasm = embed "web/cbreaker_bg.wasm"),
+  ],
+  bindings = [ (name = "UPSTREAM", service = "upstream") ],
+  compatibilityDate = "2024-09-23",
+);
+`);
+  workerd = spawn(WORKERD, ['serve', join(dir, 'config.capnp')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  workerd.stdout.on('data', (d) => { workerdLog += d; });
+  workerd.stderr.on('data', (d) => { workerdLog += d; });
+  // Bounded readiness poll: 100 tries x 100 ms.
+  for (let i = 0; i < 100; i++) {
+    if (workerd.exitCode !== null) break;
+    try {
+      const r = await fetch(`${base}/stats`, { signal: AbortSignal.timeout(1000) });
+      if (r.ok) return;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error(`workerd did not come up on ${base}:\n${workerdLog}`);
+});
+
+after(async () => {
+  if (workerd && workerd.exitCode === null) {
+    const exited = new Promise((r) => workerd.once('exit', r));
+    process.kill(workerd.pid, 'SIGTERM');
+    const ok = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+    if (!ok) process.kill(workerd.pid, 'SIGKILL');
+  }
+  if (upstream) await new Promise((r) => upstream.close(r));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const get = async (path = '/') => {
+  const r = await fetch(base + path, { signal: AbortSignal.timeout(5000) });
+  return { status: r.status, state: r.headers.get('x-breaker-state'), retryAfter: r.headers.get('retry-after'), body: await r.text() };
+};
+
+test('workerd listens on 127.0.0.1 only', () => {
+  // Read the kernel's socket table (no traffic): every listener on the port is 127.0.0.1.
+  const port = Number(new URL(base).port).toString(16).toUpperCase().padStart(4, '0');
+  const listening = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(1) : [])
+    .map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 3 && f[3] === '0A' && f[1].endsWith(`:${port}`))
+    .map((f) => f[1]);
+  const v4 = listening('/proc/net/tcp');
+  assert.deepEqual(v4, [`0100007F:${port}`]);
+  assert.deepEqual(listening('/proc/net/tcp6'), []);
+});
+
+test('trip, 503 with Retry-After, half-open probe, recovery', async () => {
+  assert.deepEqual(await get(), { status: 200, state: 'closed', retryAfter: null, body: 'ok' });
+
+  upstreamFails = true;
+  for (let i = 0; i < 3; i++) assert.equal((await get()).status, 502);
+  const hits = upstreamHits;
+  const rejected = await get();
+  assert.equal(rejected.status, 503, workerdLog);
+  assert.equal(rejected.state, 'open');
+  assert.equal(rejected.retryAfter, '1');
+  const body = JSON.parse(rejected.body);
+  assert.equal(body.code, 'ERR_CIRCUIT_OPEN');
+  assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= OPEN_MS, rejected.body);
+  assert.equal(upstreamHits, hits, 'an open circuit must not call the upstream');
+
+  // Time in a worker advances across I/O: wait out the open duration, then probe. The probe
+  // fails (upstream still down): back to open.
+  await sleep(OPEN_MS + 150);
+  const failedProbe = await get();
+  assert.equal(failedProbe.status, 502);
+  assert.equal(failedProbe.state, 'open');
+  assert.equal(upstreamHits, hits + 1, 'exactly one probe reached the upstream');
+  assert.equal((await get()).status, 503);
+
+  // Upstream recovers; the next probe closes the circuit.
+  upstreamFails = false;
+  await sleep(OPEN_MS + 150);
+  const probe = await get();
+  assert.deepEqual([probe.status, probe.state, probe.body], [200, 'closed', 'ok']);
+  assert.equal((await get()).status, 200);
+
+  const stats = JSON.parse((await get('/stats')).body);
+  assert.equal(stats.state, 'closed');
+  assert.equal(stats.transitions.open, 2);
+  assert.equal(stats.transitions.half_open, 2);
+  assert.equal(stats.transitions.closed, 1);
+  assert.equal(stats.rejected, 2);
+  assert.equal(stats.failures, 4);
+  assert.equal(stats.successes, 3);
+  assert.ok(stats.isolateRequests >= 12, 'one breaker served every request of the isolate');
+});

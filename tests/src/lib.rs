@@ -29,6 +29,7 @@
 //! [`load_vectors`] reads `tests/vectors/*.json` and every `*.json` in each directory of the
 //! colon-separated `CBREAKER_VECTORS` environment variable.
 
+pub mod ops;
 pub mod reference;
 
 mod core_subject;

@@ -340,8 +340,13 @@ impl Model {
 
     fn clear_window(&mut self) {
         self.count.clear();
+        // A cleared bucket keeps the newest epoch written into it: an outcome from before
+        // that epoch (time went back past the window) stays out even after a clear.
         for b in &mut self.buckets {
-            *b = Bucket::default();
+            *b = Bucket {
+                epoch: b.epoch,
+                ..Bucket::default()
+            };
         }
         self.run = 0;
     }
@@ -388,8 +393,16 @@ impl Model {
         }
     }
 
-    /// Puts one success or failure into the window and the run.
-    fn enter_window(&mut self, failure: bool, slow: bool, now: u64) {
+    /// Puts one success or failure into the run and the window. Returns false when the
+    /// outcome is left out of the window (time went back past its bucket): it did not enter
+    /// the window, so the trip rules are not checked ("after an outcome enters the window,
+    /// the trip rules are checked"), but the run still counts it.
+    fn enter_window(&mut self, failure: bool, slow: bool, now: u64) -> bool {
+        if failure {
+            self.run += 1;
+        } else {
+            self.run = 0;
+        }
         match self.cfg.window {
             RefWindow::Count(size) => {
                 self.count.push_back((failure, slow));
@@ -413,19 +426,16 @@ impl Model {
                         true
                     }
                 };
-                if kept {
-                    b.calls += 1;
-                    b.failures += u64::from(failure);
-                    b.slow += u64::from(slow);
+                if !kept {
+                    return false;
                 }
+                b.calls += 1;
+                b.failures += u64::from(failure);
+                b.slow += u64::from(slow);
             }
             RefWindow::Consecutive => {}
         }
-        if failure {
-            self.run += 1;
-        } else {
-            self.run = 0;
-        }
+        true
     }
 
     fn trip_cause(&self, now: u64) -> Option<Cause> {
@@ -527,7 +537,9 @@ impl Model {
                 if outcome == OutcomeKind::Ignored {
                     return None;
                 }
-                self.enter_window(failure, slow, now);
+                if !self.enter_window(failure, slow, now) {
+                    return None;
+                }
                 if self.state == State::Closed {
                     if let Some(cause) = self.trip_cause(now) {
                         return Some(self.open(cause, 0, now));

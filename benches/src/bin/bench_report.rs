@@ -136,7 +136,7 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     rep.line(&format!(
-        "Machine: {cpu}, {cores} cores, shared with other builds (load average {} at report time). \
+        "Machine: {cpu}, {cores} cores, shared with other builds (load average {} at report time). Times are per-thread CPU time. \
          Absolute times are noisy; compare ratios within this run.",
         load.join(" ")
     ));

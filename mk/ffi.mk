@@ -4,7 +4,7 @@
 
 SETUP_TARGETS += setup-ffi
 LINT_TARGETS += lint-header lint-ffi
-TEST_TARGETS += test-ffi test-ffi-c test-ffi-sanitize test-ffi-valgrind test-ffi-install
+TEST_TARGETS += test-ffi test-ffi-c test-ffi-sanitize test-ffi-valgrind test-ffi-install test-ffi-firmware
 CONFORMANCE_TARGETS += conformance-c
 
 FFI_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
@@ -35,6 +35,7 @@ lint-header:
 lint-ffi:
 	cargo fmt -p cbreaker-ffi -- --check
 	cargo clippy -q -p cbreaker-ffi --no-deps --all-targets -- -D warnings
+	cargo clippy -q -p cbreaker-ffi --no-deps --lib --no-default-features --target thumbv7em-none-eabihf -- -D warnings
 
 # The one way to (re)write include/libcb.h: explicit, never part of a build.
 header:
@@ -111,3 +112,26 @@ test-ffi-install:
 # Every vector (tests/vectors and CBREAKER_VECTORS) through the exported C functions.
 conformance-c:
 	cargo test -q -p cbreaker-ffi --test vectors -- --nocapture
+
+# Firmware: the no_std staticlib for Cortex-M4F, linked by arm-none-eabi-gcc into a C program
+# with no libc and no heap (breaker in a static buffer), run under QEMU (MPS2-AN386) with
+# semihosting. The exit code is the number of failed checks; a build with one forced failure
+# must exit non-zero (a control that the exit code really propagates). Prints the .text size.
+FW_C_TARGET := thumbv7em-none-eabihf
+FW_C_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c11 -Os -g -Wall -Wextra -Werror \
+              -ffreestanding -ffunction-sections -fdata-sections -nostdlib -nostartfiles \
+              -T ffi/tests/firmware/link.ld -Wl,--gc-sections -Wl,-z,noexecstack
+FW_C_QEMU := timeout 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
+             -semihosting-config enable=on,target=native -kernel
+test-ffi-firmware:
+	@mkdir -p $(FFI_OUT)
+	cargo build -q -p cbreaker-ffi --release --no-default-features --target $(FW_C_TARGET)
+	arm-none-eabi-gcc $(FW_C_FLAGS) -I$(FFI_INC) ffi/tests/firmware/startup.c ffi/tests/firmware/main.c \
+	  $(FFI_TARGET_DIR)/$(FW_C_TARGET)/release/libcb.a -lgcc -o $(FFI_OUT)/firmware.elf
+	arm-none-eabi-gcc $(FW_C_FLAGS) -DCB_FW_CONTROL_FAIL -I$(FFI_INC) ffi/tests/firmware/startup.c ffi/tests/firmware/main.c \
+	  $(FFI_TARGET_DIR)/$(FW_C_TARGET)/release/libcb.a -lgcc -o $(FFI_OUT)/firmware-control.elf
+	@arm-none-eabi-size $(FFI_OUT)/firmware.elf
+	$(FW_C_QEMU) $(FFI_OUT)/firmware.elf
+	@echo "[firmware] control: one forced failure must give exit code 1"
+	@rc=0; $(FW_C_QEMU) $(FFI_OUT)/firmware-control.elf >/dev/null 2>&1 || rc=$$?; \
+	  if [ $$rc -ne 1 ]; then echo "control exited $$rc, expected 1"; exit 1; fi

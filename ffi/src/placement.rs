@@ -39,6 +39,7 @@ const fn fingerprint() -> u32 {
     (h ^ align_of::<cb_breaker>() as u32).wrapping_mul(0x0100_0193)
 }
 const MAGIC_PLACED: u32 = fingerprint() | 1;
+#[cfg(feature = "std")]
 const MAGIC_HEAP: u32 = fingerprint() & !1;
 
 impl cb_breaker {

@@ -87,12 +87,13 @@ impl RefConfig {
                 RefWindow::Count(size as usize)
             }
             WindowKind::Time { duration, buckets } => {
+                // Buckets first: the duration must be a multiple of them.
                 let b = u64::from(buckets);
-                if !within(duration.0, 1, MAX_DURATION) || (b != 0 && duration.0 % b != 0) {
-                    return Err("window.duration");
-                }
                 if !within(b, 1, 64) {
                     return Err("window.buckets");
+                }
+                if !within(duration.0, 1, MAX_DURATION) || duration.0 % b != 0 {
+                    return Err("window.duration");
                 }
                 RefWindow::Time {
                     width: duration.0 / b,
@@ -340,13 +341,8 @@ impl Model {
 
     fn clear_window(&mut self) {
         self.count.clear();
-        // A cleared bucket keeps the newest epoch written into it: an outcome from before
-        // that epoch (time went back past the window) stays out even after a clear.
         for b in &mut self.buckets {
-            *b = Bucket {
-                epoch: b.epoch,
-                ..Bucket::default()
-            };
+            *b = Bucket::default();
         }
         self.run = 0;
     }

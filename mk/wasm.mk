@@ -1,0 +1,42 @@
+# The WASM front door: the npm package `cbreaker` (bindings-wasm/). See docs/wasm.md.
+#
+#   make setup-wasm      rustup target, wasm-bindgen CLI (pinned to Cargo.lock), npm install
+#   make build-wasm      bindings-wasm/dist/: cargo -> wasm-bindgen (nodejs, web) -> wasm-opt -Oz
+#   make test-wasm       node --test: API unit tests, npm pack + scratch install, workerd edge test
+#   make conformance-js  every conformance vector through the JS API
+#   make bench-js        call() overhead vs opossum / cockatiel, heap per breaker, .wasm size
+
+WASM_DIR := bindings-wasm
+# The CLI must match the crate's wasm-bindgen exactly (bindings-wasm/Cargo.toml pins it with `=`).
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
+
+SETUP_TARGETS += setup-wasm
+LINT_TARGETS += lint-wasm
+TEST_TARGETS += test-wasm
+CONFORMANCE_TARGETS += conformance-js
+BENCH_TARGETS += bench-js
+
+.PHONY: setup-wasm build-wasm lint-wasm test-wasm conformance-js bench-js
+setup-wasm:
+	@. .ci/lib.sh && rust_targets wasm32-unknown-unknown \
+	  && cargo_tool wasm-bindgen-cli "$(WASM_BINDGEN_VERSION)" wasm-bindgen
+	@# `npm install`, not `npm ci`: the registry lacks workerd's other-platform packages, so the
+	@# lockfile cannot list them and `npm ci` calls it out of sync. install keeps the locked versions.
+	cd $(WASM_DIR) && npm install --no-audit --no-fund --loglevel=error
+
+build-wasm:
+	cd $(WASM_DIR) && node scripts/build.mjs
+
+lint-wasm:
+	cargo fmt -p cbreaker-wasm -- --check
+	cargo clippy -p cbreaker-wasm --all-targets -- -D warnings
+
+test-wasm: build-wasm
+	cargo test -p cbreaker-wasm
+	cd $(WASM_DIR) && node --test test/
+
+conformance-js: build-wasm
+	cd $(WASM_DIR) && node --test conformance/
+
+bench-js: build-wasm
+	cd $(WASM_DIR) && node --expose-gc bench/bench.mjs

@@ -182,3 +182,39 @@ proptest! {
         cbreaker_conformance::ops::fuzz_one(&data);
     }
 }
+
+/// Generations count modulo 4096 on both sides: a permit held across exactly 4096
+/// transitions is taken for a current one (docs/state-machine.md#limits), one held across
+/// 4095 is stale.
+#[test]
+fn generation_wraps_at_4096() {
+    use cbreaker_conformance::ops::{CHECK_RUN_WITH_RULE_OFF, snapshot_diff};
+    use cbreaker_conformance::reference::Model;
+    for resets in [4095u32, 4096, 4097] {
+        let config = Config {
+            minimum_calls: 100,
+            ..Config::count(10)
+        };
+        let core: cbreaker::Breaker = cbreaker::Breaker::new(config).unwrap();
+        let mut model = Model::new(&config).unwrap();
+        let p = core.try_acquire(Millis(0)).unwrap().permit;
+        let (q, _) = model.try_acquire(0).unwrap();
+        for i in 0..resets {
+            let t = core.reset(Millis(u64::from(i)));
+            assert_eq!(t, model.manual(ManualOp::Reset, u64::from(i)));
+        }
+        core.record(p, cbreaker::Outcome::Failure, None, Millis(9999));
+        model.record(q, OutcomeKind::Failure, None, 9999);
+        let (c, m) = (core.snapshot(Millis(9999)), model.snapshot(9999));
+        assert_eq!(
+            snapshot_diff(&c, &m, CHECK_RUN_WITH_RULE_OFF),
+            None,
+            "after {resets} resets: core {c:?}, model {m:?}"
+        );
+        assert_eq!(
+            m.window_calls,
+            u32::from(resets == 4096),
+            "after {resets} resets"
+        );
+    }
+}

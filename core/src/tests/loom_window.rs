@@ -73,3 +73,26 @@ fn loom_size_one_window_keeps_exactly_the_last_outcome() {
         assert_eq!(b.snapshot(Millis(0)).window_failures, 0);
     });
 }
+
+/// Time window, one bucket: an outcome racing the bucket's rotation to a new epoch is counted
+/// exactly once (in the epoch it belongs to) and never resurrects the old epoch's counts.
+#[test]
+fn loom_time_bucket_rotation_counts_once() {
+    loom::model(|| {
+        // One 100 ms bucket: epoch 0 is [0, 100), epoch 1 is [100, 200).
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::time(Millis(100), 1)
+        });
+        call(&b, 0, Outcome::Failure);
+        let b1 = b.clone();
+        let late = thread::spawn(move || call(&b1, 50, Outcome::Failure));
+        call(&b, 150, Outcome::Success);
+        late.join().unwrap();
+        let s = b.snapshot(Millis(150));
+        // The epoch-0 failures are gone; the late one was either dropped (its bucket had moved
+        // on) or landed before the rotation and was rotated away.
+        assert_eq!((s.window_calls, s.window_failures), (1, 0), "{s:?}");
+        assert_eq!(s.failures, 2);
+    });
+}

@@ -13,7 +13,7 @@
 //! word afresh. The epoch word tells apart tags 2^11 epochs apart; it only moves forward.
 //! Counts saturate at 2^18 − 1 per bucket (see docs/state-machine.md#limits).
 
-use super::{Marks, newer};
+use super::Marks;
 use crate::config::Compiled;
 use crate::state::EPOCH_MOD;
 use crate::sync::{AtomicU32, Ordering};
@@ -27,46 +27,81 @@ const fn tag(epoch: u32, bucket_epoch: u64) -> u32 {
     epoch | ((bucket_epoch as u32 & 0x7FF) << 3)
 }
 
-/// Adds one to a count word for (`epoch`, `e`). `false` when the word holds a newer bucket
-/// epoch (this outcome is older than what the bucket keeps now) or `epoch` is stale.
-fn bump(word: &AtomicU32, epoch: u32, e: u64, live_epoch: &impl Fn() -> u32) -> bool {
+/// Adds one to a count word for (`epoch`, `e`). A word with another tag is from an older
+/// bucket epoch or window epoch and starts afresh, unless the bucket's epoch word has moved
+/// past `e` (this outcome is older than what the bucket keeps now: dropped) or `epoch` is
+/// stale. "Newer" is decided only by the 32-bit epoch word, never by the 11-bit tag.
+fn bump(
+    word: &AtomicU32,
+    bucket_epoch: &AtomicU32,
+    epoch: u32,
+    e: u64,
+    live_epoch: &impl Fn() -> u32,
+) -> bool {
     let want = tag(epoch, e);
-    let mut cur = word.load(Ordering::Relaxed);
+    let mut cur = word.load(Ordering::Acquire);
     loop {
         let have = cur & TAG_MASK;
         let next = if have == want {
             want | (((cur >> TAG_BITS) + 1).min(COUNT_MAX) << TAG_BITS)
         } else {
-            let (we, be) = (have & (EPOCH_MOD - 1), have >> 3);
-            if we == epoch && newer(be, (e as u32) & 0x7FF, 1 << 11) {
+            // Acquire: pairs with the rotation's Release (see `claim_bucket`).
+            if bucket_epoch.load(Ordering::Acquire) != e as u32 {
                 return false;
             }
-            if we != epoch && live_epoch() != epoch {
+            if have & (EPOCH_MOD - 1) != epoch && live_epoch() != epoch {
                 return false;
             }
             want | (1 << TAG_BITS)
         };
-        // Relaxed: counts are read with their tag in one load, and decide nothing alone; the
-        // trip they may cause is published by the CAS on the state word.
-        match word.compare_exchange_weak(cur, next, Ordering::Relaxed, Ordering::Relaxed) {
+        // AcqRel: a writer that sees this count (and its tag) must also see the epoch word it
+        // was written under; otherwise a late writer could read an old epoch word and start
+        // the word afresh over a newer epoch's counts (loom_time_bucket_rotation_counts_once).
+        match word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => return true,
             Err(actual) => cur = actual,
         }
     }
 }
 
-/// Moves a bucket's epoch word forward to `e`; `false` if it already holds a newer epoch.
-fn claim_bucket(word: &AtomicU32, e: u64) -> bool {
-    let e32 = e as u32;
-    let mut cur = word.load(Ordering::Relaxed);
+/// Whether bucket epoch `have` is newer than `e`. Only up to one window span ahead counts:
+/// a `now` that went back further, or a bucket idle for more than 2^31 epochs, must never
+/// block a bucket for good, so anything further ahead is taken for stale.
+fn ahead(have: u32, e: u64, buckets: u32) -> bool {
+    let d = have.wrapping_sub(e as u32);
+    d != 0 && d <= buckets
+}
+
+/// Makes bucket `b` hold epoch `e`; `false` if it holds a newer epoch (see [`ahead`]; a
+/// fresh word reads 0, which looks ahead only within one window span of the 2^32 wrap).
+///
+/// Rotating is: reset the three count words, then move the epoch word. A count word's 11-bit
+/// tag alone cannot tell epoch `e` from `e − 2048k`, so every word is reset before the epoch
+/// word says `e`; after that, a tag that matches is this rotation's.
+fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64, buckets: u32) -> bool {
+    let word = &bucket[0];
+    let fresh = tag(epoch, e);
+    let mut cur = word.load(Ordering::Acquire);
     loop {
-        if cur == e32 {
+        if cur == e as u32 {
             return true;
         }
-        if (cur.wrapping_sub(e32) as i32) > 0 {
+        if ahead(cur, e, buckets) {
             return false;
         }
-        match word.compare_exchange_weak(cur, e32, Ordering::Relaxed, Ordering::Relaxed) {
+        for count in &bucket[1..4] {
+            let mut v = count.load(Ordering::Acquire);
+            // Stop as soon as another thread finished this rotation (the epoch word moved).
+            while v != fresh && word.load(Ordering::Acquire) == cur {
+                // AcqRel: as in `bump`.
+                match count.compare_exchange_weak(v, fresh, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => break,
+                    Err(actual) => v = actual,
+                }
+            }
+        }
+        // Release: a writer that Acquires the new epoch word sees the reset count words.
+        match word.compare_exchange(cur, e as u32, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => return true,
             Err(actual) => cur = actual,
         }
@@ -83,14 +118,17 @@ pub(crate) fn record(
 ) -> Option<Stats> {
     let e = now / u64::from(cfg.bucket_ms);
     let base = (e % u64::from(cfg.size)) as usize * 4;
-    if !claim_bucket(&slots[base], e) || !bump(&slots[base + 1], epoch, e, live_epoch) {
+    let bucket_epoch = &slots[base];
+    if !claim_bucket(&slots[base..base + 4], epoch, e, cfg.size)
+        || !bump(&slots[base + 1], bucket_epoch, epoch, e, live_epoch)
+    {
         return None;
     }
     if marks.failure {
-        bump(&slots[base + 2], epoch, e, live_epoch);
+        bump(&slots[base + 2], bucket_epoch, epoch, e, live_epoch);
     }
     if marks.slow {
-        bump(&slots[base + 3], epoch, e, live_epoch);
+        bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch);
     }
     Some(stats(slots, cfg, epoch, now))
 }

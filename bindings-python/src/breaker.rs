@@ -31,7 +31,7 @@ pub(crate) struct PyBreaker {
     /// Exception types counted as ignored, and predicates `exc -> bool` doing the same.
     exclude_types: Py<PyTuple>,
     exclude_predicates: Vec<Py<PyAny>>,
-    /// Measure call durations (slow-call tripping is on).
+    /// Measure call durations: by default when slow-call tripping is on.
     timed: bool,
     hooks: AtomicU8,
     has_exclude: AtomicBool,
@@ -194,7 +194,7 @@ impl PyBreaker {
         consecutive_failures = None, minimum_calls = None, open_duration = None,
         open_duration_max = None, open_duration_multiplier = None, jitter_percent = None,
         jitter_seed = None, half_open_max_calls = None, success_threshold = None,
-        half_open_max_wait = None, exclude = None, clock = None,
+        half_open_max_wait = None, exclude = None, clock = None, measure_durations = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -218,6 +218,7 @@ impl PyBreaker {
         half_open_max_wait: Option<&Bound<'_, PyAny>>,
         exclude: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
+        measure_durations: Option<bool>,
     ) -> PyResult<Self> {
         let raw = Raw {
             window,
@@ -282,7 +283,7 @@ impl PyBreaker {
             clock: Clock::new(clock),
             exclude_types: PyTuple::new(py, types)?.unbind(),
             exclude_predicates: predicates,
-            timed: config.slow_call_rate_threshold > 0,
+            timed: measure_durations.unwrap_or(config.slow_call_rate_threshold > 0),
             hooks: AtomicU8::new(0),
             has_exclude: AtomicBool::new(has_exclude),
         })
@@ -386,6 +387,12 @@ impl PyBreaker {
     /// The clock reading in seconds (the injected clock, if any).
     fn now(&self, py: Python<'_>) -> PyResult<f64> {
         Ok(self.now_ns(py)? as f64 / 1e9)
+    }
+
+    /// Whether calls are timed (durations reported to the core).
+    #[getter]
+    fn measure_durations(&self) -> bool {
+        self.timed
     }
 
     /// The injected clock, or `None` for the monotonic clock.

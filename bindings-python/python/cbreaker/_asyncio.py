@@ -33,8 +33,8 @@ _EVENTS = ("on_state_change", "on_reject", "on_success", "on_failure")
 _HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME = 1, 2, 4
 
 # Permits of `with` / `async with` blocks, per thread and per task: (breaker, permit) pairs.
-_held: contextvars.ContextVar[tuple[tuple[CircuitBreaker, _native.Permit], ...]] = (
-    contextvars.ContextVar("cbreaker_held", default=())
+_held: contextvars.ContextVar[tuple[tuple[CircuitBreaker, _native.Permit], ...]] = contextvars.ContextVar(
+    "cbreaker_held", default=()
 )
 
 if sys.version_info >= (3, 11):
@@ -356,5 +356,3 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     def __repr__(self) -> str:
         return f"<cbreaker.CircuitBreaker {self.name!r} state={self.state!r}>"
-
-

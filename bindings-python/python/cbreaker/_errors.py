@@ -33,10 +33,9 @@ class CircuitBreakerOpenError(CircuitBreakerError):
         self.name = name
         who = f"circuit {name!r}" if name else "circuit"
         if retry_after is None:
-            msg = f"{who} forced open"
+            super().__init__(f"{who} forced open")
         else:
-            msg = f"{who} open: retry after {retry_after:.3f} s"
-        super().__init__(msg)
+            super().__init__(f"{who} open: retry after {retry_after:.3f} s")
 
     def __reduce__(self) -> tuple[type[CircuitBreakerOpenError], tuple[Optional[float], Optional[str]]]:
         return (type(self), (self.retry_after, self.name))

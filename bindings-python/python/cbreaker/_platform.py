@@ -138,7 +138,9 @@ class RetryPolicy:
             if not ok or value != value or value < low or value == float("inf"):
                 raise ConfigError(f"invalid config: {field} must be ≥ {low}, got {value!r}", field)
         if not isinstance(max_attempts, int):
-            raise ConfigError(f"invalid config: max_attempts must be an int, got {max_attempts!r}", "max_attempts")
+            raise ConfigError(
+                f"invalid config: max_attempts must be an int, got {max_attempts!r}", "max_attempts"
+            )
         self.max_attempts = max_attempts
         self.base_delay = float(base_delay)
         self.max_delay = float(max_delay)
@@ -190,9 +192,7 @@ class FallbackHandler:
     ``manager`` as ``"{operation_name}.tier{n}"`` on first use), skipping tiers whose circuit
     is open. With a ``retry_policy``, each tier is retried before falling back."""
 
-    def __init__(
-        self, manager: CircuitBreakerManager, retry_policy: Optional[RetryPolicy] = None
-    ) -> None:
+    def __init__(self, manager: CircuitBreakerManager, retry_policy: Optional[RetryPolicy] = None) -> None:
         self.manager = manager
         self.retry_policy = retry_policy
 
@@ -259,9 +259,7 @@ class HealthMonitor:
         self._task: Optional[asyncio.Task[None]] = None
 
     @classmethod
-    def from_env(
-        cls, *, environ: Optional[Mapping[str, str]] = None, **clients: Any
-    ) -> HealthMonitor:
+    def from_env(cls, *, environ: Optional[Mapping[str, str]] = None, **clients: Any) -> HealthMonitor:
         """Reads ``HEALTH_CHECK_INTERVAL`` (30) and ``HEALTH_CHECK_TIMEOUT`` (10)."""
         from ._env import health_env
 

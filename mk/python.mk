@@ -1,0 +1,43 @@
+# Python: the `cbreaker` package (bindings-python/: pyo3 + maturin, pytest, ruff, mypy).
+#
+#   make setup-python        venv at $(CBREAKER_CACHE)/venv, pinned dev tools, `maturin develop`
+#   make test-python         unit, asyncio, threads, HTTP integration, fresh-venv install
+#   make conformance-python  every vector (tests/vectors + $CBREAKER_VECTORS) via the Python API
+#   make lint-python         ruff, mypy --strict, mypy.stubtest
+
+SETUP_TARGETS += setup-python
+LINT_TARGETS += lint-python
+TEST_TARGETS += test-python
+CONFORMANCE_TARGETS += conformance-python
+
+PY_DIR := bindings-python
+PY_VENV := $(CBREAKER_CACHE)/venv
+PY := $(PY_VENV)/bin/python
+# pytest exits 5 when it collects nothing: that is a broken suite here, never a pass.
+PYTEST = cd $(PY_DIR) && { rc=0; $(PY) -m pytest $(1) || rc=$$?; \
+	if [ $$rc = 5 ]; then echo "pytest collected no tests in '$(1)': failing on purpose" >&2; exit 1; fi; \
+	exit $$rc; }
+
+.PHONY: setup-python test-python conformance-python lint-python
+setup-python:
+	@[ -x $(PY) ] || { echo "[setup] python venv $(PY_VENV)" >&2; python3 -m venv $(PY_VENV); }
+	@want=$$(sha256sum $(PY_DIR)/requirements-dev.txt | cut -d' ' -f1); \
+	  if [ "$$(cat $(PY_VENV)/.cbreaker-requirements 2>/dev/null)" != "$$want" ]; then \
+	    echo "[setup] pip install -r $(PY_DIR)/requirements-dev.txt" >&2; \
+	    $(PY) -m pip install -q --disable-pip-version-check -r $(PY_DIR)/requirements-dev.txt \
+	      && echo "$$want" > $(PY_VENV)/.cbreaker-requirements; \
+	  fi
+	cd $(PY_DIR) && VIRTUAL_ENV=$(PY_VENV) $(PY_VENV)/bin/maturin develop --release -q
+
+test-python: setup-python
+	$(call PYTEST,-q -p no:cacheprovider --ignore=tests/test_conformance.py tests)
+
+conformance-python: setup-python
+	$(call PYTEST,-q -p no:cacheprovider tests/test_conformance.py)
+
+lint-python: setup-python
+	cd $(PY_DIR) && $(PY_VENV)/bin/ruff check python tests
+	cd $(PY_DIR) && $(PY_VENV)/bin/ruff format --check python tests
+	cd $(PY_DIR) && $(PY_VENV)/bin/mypy --strict python/cbreaker
+	cd $(PY_DIR) && $(PY) -m mypy.stubtest cbreaker._native --allowlist stubtest-allowlist.txt
+

@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use cbreaker_benches::{
     breaker, call, configs, failure_pattern, success, tripped,
 };
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, criterion_group};
 use failsafe::{CircuitBreaker as _, backoff, failure_policy};
 
 type Group<'a> = BenchmarkGroup<'a, ThreadCpu>;
@@ -251,12 +251,22 @@ fn window_sizes(c: &mut Criterion<ThreadCpu>) {
     g.finish();
 }
 
+/// Per two-thread bench: (sum of both threads' CPU time, wall time), over every sample.
+static OVERLAP: Mutex<Vec<(&str, Duration, Duration)>> = Mutex::new(Vec::new());
+
 /// Two threads hammer one shared value for `iters` operations in all (split between them),
 /// released together by a barrier. Returns the slower thread's CPU time for its share, so
 /// criterion's per-iteration figure is the aggregate time per operation: 1 / (total ops/s).
-fn two_threads<T: Sync>(shared: &T, iters: u64, op: impl Fn(&T, u64) + Sync) -> Duration {
-    let start = Barrier::new(2);
-    thread::scope(|s| {
+/// Also books how much of the wall time both threads were on a core (`OVERLAP`): on a shared
+/// machine the two may not run side by side, and then the row measures less contention.
+fn two_threads<T: Sync>(
+    name: &'static str,
+    shared: &T,
+    iters: u64,
+    op: impl Fn(&T, u64) + Sync,
+) -> Duration {
+    let start = Barrier::new(3);
+    let (cpu, wall) = thread::scope(|s| {
         let workers = [iters.div_ceil(2), iters / 2].map(|n| {
             let (start, op) = (&start, &op);
             s.spawn(move || {
@@ -268,12 +278,34 @@ fn two_threads<T: Sync>(shared: &T, iters: u64, op: impl Fn(&T, u64) + Sync) -> 
                 thread_cpu_now().saturating_sub(t0)
             })
         });
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("bench thread panicked"))
-            .max()
-            .unwrap_or_default()
-    })
+        start.wait();
+        let t0 = Instant::now();
+        let cpu = workers.map(|w| w.join().expect("bench thread panicked"));
+        (cpu, t0.elapsed())
+    });
+    let mut book = OVERLAP.lock().unwrap_or_else(|e| e.into_inner());
+    match book.iter_mut().find(|(n, ..)| *n == name) {
+        Some(row) => {
+            row.1 += cpu[0] + cpu[1];
+            row.2 += wall;
+        }
+        None => book.push((name, cpu[0] + cpu[1], wall)),
+    }
+    cpu[0].max(cpu[1])
+}
+
+/// Writes `OVERLAP` as `name<TAB>percent` to `target/tmp/threads2_overlap.tsv` for the report.
+fn write_overlap() {
+    let book = OVERLAP.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tsv = String::from("# bench\tboth threads on a core, % of wall time\n");
+    for (name, cpu, wall) in book.iter() {
+        let pct = 100.0 * cpu.as_secs_f64() / (2.0 * wall.as_secs_f64()).max(f64::MIN_POSITIVE);
+        tsv.push_str(&format!("{name}\t{pct:.0}\n"));
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("threads2_overlap.tsv");
+    if let Err(e) = std::fs::write(&path, tsv) {
+        eprintln!("warning: could not write {}: {e}", path.display());
+    }
 }
 
 /// 5. Two threads on one shared breaker, acquire + record success.
@@ -283,27 +315,35 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let floor = AtomicU64::new(0);
     g.bench_function("floor_fetch_add", |b| {
         b.iter_custom(|n| {
-            two_threads(&floor, n, |a, _| {
+            two_threads("floor_fetch_add", &floor, n, |a, _| {
                 black_box(a).fetch_add(1, Ordering::Relaxed);
             })
         })
     });
     let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
     g.bench_function("cbreaker_count128", |b| {
-        b.iter_custom(|n| two_threads(&cb, n, |cb, _| success(cb, Millis(1))))
+        b.iter_custom(|n| two_threads("cbreaker_count128", &cb, n, |cb, _| success(cb, Millis(1))))
     });
     let cb: Breaker<SLOTS_TIME_10> = breaker(configs::time10());
     g.bench_function("cbreaker_time10", |b| {
-        b.iter_custom(|n| two_threads(&cb, n, |cb, i| success(cb, Millis(i >> NOW_SHIFT))))
+        b.iter_custom(|n| {
+            two_threads("cbreaker_time10", &cb, n, |cb, i| {
+                success(cb, Millis(i >> NOW_SHIFT))
+            })
+        })
     });
     let cb: Breaker<SLOTS_CONSECUTIVE> = breaker(configs::consecutive());
     g.bench_function("cbreaker_consecutive", |b| {
-        b.iter_custom(|n| two_threads(&cb, n, |cb, _| success(cb, Millis(1))))
+        b.iter_custom(|n| {
+            two_threads("cbreaker_consecutive", &cb, n, |cb, _| {
+                success(cb, Millis(1))
+            })
+        })
     });
     let r = Arc::new(recloser_count128());
     g.bench_function("recloser_count128_clock", |b| {
         b.iter_custom(|n| {
-            two_threads(&*r, n, |r, _| {
+            two_threads("recloser_count128_clock", &*r, n, |r, _| {
                 let _ = black_box(r.call(|| Ok::<(), ()>(())));
             })
         })
@@ -311,7 +351,7 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let f = failsafe_default();
     g.bench_function("failsafe_default_clock", |b| {
         b.iter_custom(|n| {
-            two_threads(&f, n, |f, _| {
+            two_threads("failsafe_default_clock", &f, n, |f, _| {
                 let _ = black_box(f.call(|| Ok::<(), ()>(())));
             })
         })
@@ -322,8 +362,8 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
 fn config() -> Criterion<ThreadCpu> {
     // 25 benchmarks at ~4 s each: the whole run stays under two minutes on 2 cores.
     Criterion::default()
-        .warm_up_time(Duration::from_millis(800))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_millis(2500))
         .sample_size(60)
         .without_plots()
         .with_measurement(ThreadCpu { wall: WallTime })
@@ -334,4 +374,9 @@ criterion_group! {
     config = config();
     targets = success_path, failure_path, reject_path, window_sizes, contended
 }
-criterion_main!(benches);
+fn main() {
+    // What `criterion_main!` does, plus the overlap table after the run.
+    benches();
+    write_overlap();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -304,8 +304,17 @@ fn main() {
     // 5. Two threads.
     rep.line("### 5. Two threads, one shared breaker (acquire + record success)");
     rep.line("");
-    rep.line("| row | total Mops/s | ns/op (aggregate) | × recloser | × failsafe | share of shared `fetch_add` |");
-    rep.line("|---|---:|---:|---:|---:|---:|");
+    // How much of each row's wall time both threads were on a core (written by the bench).
+    let overlap_file = footprint.with_file_name("threads2_overlap.tsv");
+    let overlap = std::fs::read_to_string(&overlap_file).unwrap_or_default();
+    let overlap_of = |bench: &str| {
+        overlap
+            .lines()
+            .find_map(|l| l.strip_prefix(bench).and_then(|r| r.strip_prefix('\t')))
+            .map_or("n/a".to_owned(), |p| format!("{p} %"))
+    };
+    rep.line("| row | total Mops/s | ns/op (aggregate) | × recloser | × failsafe | share of shared `fetch_add` | both threads on a core |");
+    rep.line("|---|---:|---:|---:|---:|---:|---:|");
     let g = "threads2";
     let (r2, f2, fl2) = (
         rep.get(g, "recloser_count128_clock"),
@@ -332,15 +341,22 @@ fn main() {
         let v = rep.get(g, bench);
         let mops = v.map(|v| 1e3 / v);
         let row = format!(
-            "| {label} | {} | {} | {} | {} | {} |",
+            "| {label} | {} | {} | {} | {} | {} | {} |",
             mops.map_or("n/a".into(), |m| format!("{m:.1}")),
             ns(v),
             x(ratio(r2, v)),
             x(ratio(f2, v)),
-            x(ratio(fl2, v))
+            x(ratio(fl2, v)),
+            overlap_of(bench)
         );
         rep.line(&row);
     }
+    rep.line("");
+    rep.line(
+        "Time is the slower thread's CPU time. The last column is the share of wall time both threads \
+         held a core: below ~90 % the two often ran one after the other, and the row shows less \
+         contention than a dedicated 2-core machine would.",
+    );
     rep.line("");
     rep.target(
         "2 threads ≥ 5× recloser's total throughput (count window 128)",

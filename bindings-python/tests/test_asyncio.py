@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+
 from cbreaker import CircuitBreaker, CircuitBreakerOpenError, Transition
 from conftest import FakeClock
 

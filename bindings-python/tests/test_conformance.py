@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from vector_runner import REPO, VectorMismatch, run_vector, vector_files
 
 HERE = Path(__file__).parent

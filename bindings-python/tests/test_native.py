@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import math
 
-import cbreaker
 import pytest
+
+import cbreaker
 from cbreaker import ConfigError, NativeCircuitBreaker, PermitError, _native
 from conftest import FakeClock
 

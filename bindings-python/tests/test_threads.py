@@ -6,6 +6,7 @@ import sys
 import threading
 
 import pytest
+
 from cbreaker import CircuitBreaker, CircuitBreakerOpenError
 
 THREADS, CALLS = 4, 100_000

@@ -88,11 +88,9 @@ impl<const SLOTS: usize> Window<SLOTS> {
         now: &mut LazyNow<C>,
         live_epoch: &impl Fn() -> u32,
     ) -> Option<Stats> {
-        let consecutive = if cfg.consecutive > 0 || cfg.kind == Kind::Consecutive {
-            run::record(&self.run, epoch, marks.failure, live_epoch)?
-        } else {
-            0
-        };
+        // The run is kept whatever the config: `consecutive_failures` is a metric too. A
+        // success on a zero run only loads the word.
+        let consecutive = run::record(&self.run, epoch, marks.failure, live_epoch)?;
         let stats = match cfg.kind {
             Kind::Count => count::record(self, cfg, epoch, marks, live_epoch)?,
             Kind::Time => time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch)?,

@@ -64,21 +64,25 @@ fn bump(
     }
 }
 
-/// Whether bucket epoch `have` is newer than `e`. Only up to one window span ahead counts:
-/// a `now` that went back further, or a bucket idle for more than 2^31 epochs, must never
-/// block a bucket for good, so anything further ahead is taken for stale.
-fn ahead(have: u32, e: u64, buckets: u32) -> bool {
+/// How far ahead (in bucket epochs) a bucket may be and still count as newer than an
+/// outcome: a `now` that went back up to this far is left out of the window. Beyond it, the
+/// bucket is taken for stale: a bucket idle for close to 2^32 epochs wraps around the 32-bit
+/// compare and must never block the window, so idle stays exact up to 2^32 − 2^24 epochs.
+const AHEAD_MAX: u32 = 1 << 24;
+
+/// Whether bucket epoch `have` is newer than `e` (see [`AHEAD_MAX`]).
+fn ahead(have: u32, e: u64) -> bool {
     let d = have.wrapping_sub(e as u32);
-    d != 0 && d <= buckets
+    d != 0 && d <= AHEAD_MAX
 }
 
 /// Makes bucket `b` hold epoch `e`; `false` if it holds a newer epoch (see [`ahead`]; a
-/// fresh word reads 0, which looks ahead only within one window span of the 2^32 wrap).
+/// fresh word reads 0, which looks ahead only within 2^24 epochs of the 2^32 wrap).
 ///
 /// Rotating is: reset the three count words, then move the epoch word. A count word's 11-bit
 /// tag alone cannot tell epoch `e` from `e − 2048k`, so every word is reset before the epoch
 /// word says `e`; after that, a tag that matches is this rotation's.
-fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64, buckets: u32) -> bool {
+fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64) -> bool {
     let word = &bucket[0];
     let fresh = tag(epoch, e);
     let mut cur = word.load(Ordering::Acquire);
@@ -86,7 +90,7 @@ fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64, buckets: u32) -> bool 
         if cur == e as u32 {
             return true;
         }
-        if ahead(cur, e, buckets) {
+        if ahead(cur, e) {
             return false;
         }
         for count in &bucket[1..4] {
@@ -119,7 +123,7 @@ pub(crate) fn record(
     let e = now / u64::from(cfg.bucket_ms);
     let base = (e % u64::from(cfg.size)) as usize * 4;
     let bucket_epoch = &slots[base];
-    if !claim_bucket(&slots[base..base + 4], epoch, e, cfg.size)
+    if !claim_bucket(&slots[base..base + 4], epoch, e)
         || !bump(&slots[base + 1], bucket_epoch, epoch, e, live_epoch)
     {
         return None;

@@ -141,7 +141,8 @@ export function bind(raw) {
 
   class CircuitBreaker {
     #raw;
-    #now;
+    #clock; // the `now` option, or undefined for performance.now() (read lazily by the core)
+    #timed; // whether call() measures durations (slow calls)
     #isFailure;
     #exclude;
     #listeners = null;
@@ -155,8 +156,17 @@ export function bind(raw) {
       }
       if (STATES === undefined) {
         try {
-          STATES = raw.stateNames();
-          CAUSES = raw.causeNames();
+          const names = (f) => {
+            const out = [];
+            for (let i = 0; i < 64; i++) {
+              const n = f(i);
+              if (n === undefined) break;
+              out.push(n);
+            }
+            return out;
+          };
+          STATES = names(raw.stateName);
+          CAUSES = names(raw.causeName);
         } catch {
           throw new Error('cbreaker: the WebAssembly module is not initialised; call initSync({ module }) or await init() first');
         }
@@ -173,7 +183,9 @@ export function bind(raw) {
         throw configError('openDurationMultiplier', 'openDurationMultiplier must be a finite number');
       }
       const [seedHi, seedLo] = seedHalves(o);
-      this.#now = optFunction(o, 'now') ?? defaultClock;
+      this.#clock = optFunction(o, 'now');
+      // call() reads the clock twice to time a call; only when slow calls were asked about.
+      this.#timed = o.slowCallDurationMs !== undefined || (o.slowCallRateThreshold ?? 0) > 0;
       this.#isFailure = optFunction(o, 'isFailure');
       this.#exclude = optFunction(o, 'exclude');
       if (o.name !== undefined && typeof o.name !== 'string') throw configError('name', 'name must be a string');
@@ -196,8 +208,7 @@ export function bind(raw) {
      * @param {number} [nowMs] the time; the breaker's clock when omitted
      */
     tryAcquire(nowMs) {
-      const now = nowMs === undefined ? this.#now() : checkTime(nowMs, 'nowMs');
-      const bits = this.#acquire(now);
+      const bits = this.#acquire(nowMs === undefined ? this.#arg() : checkTime(nowMs, 'nowMs'));
       return bits < 0 ? undefined : new Permit(this, bits);
     }
 
@@ -241,7 +252,7 @@ export function bind(raw) {
 
     /** The state a `tryAcquire` now would see; takes no permit. */
     get state() {
-      return STATES[this.#raw.state(this.#now())];
+      return STATES[this.#raw.state(this.#arg())];
     }
 
     /** The state a `tryAcquire` at `nowMs` would see. */
@@ -251,7 +262,7 @@ export function bind(raw) {
 
     /** Counters and window figures; takes no permit, changes nothing. */
     snapshot(nowMs) {
-      const s = this.#raw.snapshot(nowMs === undefined ? this.#now() : checkTime(nowMs, 'nowMs'));
+      const s = this.#raw.snapshot(nowMs === undefined ? this.#arg() : checkTime(nowMs, 'nowMs'));
       const transitions = {};
       for (let i = 0; i < STATES.length; i++) transitions[STATES[i]] = s[8 + i];
       return {
@@ -313,38 +324,53 @@ export function bind(raw) {
 
     // ---- internals -------------------------------------------------------------------------
 
+    /** The time to pass to the core: the injected clock's, or NaN (the core reads
+     * performance.now() only if its decision needs the time). */
+    #arg() {
+      return this.#clock === undefined ? NaN : this.#clock();
+    }
+
+    /** The time, read now. */
+    #read() {
+      return this.#clock === undefined ? defaultClock() : this.#clock();
+    }
+
     /** Permit bits, or the core's negative rejection code (event fired). */
     #acquire(now) {
       const r = this.#raw.tryAcquire(now);
       if (r >= 0) {
         if (r < HAS_TRANSITION) return r;
-        this.#transition(this.#raw.takeTransition(), now);
+        this.#transition(this.#raw.takeTransition());
         return r - HAS_TRANSITION;
       }
-      const retryAfterMs = r === -Infinity ? null : -r - 1;
-      if (this.#listeners !== null) this.#emit('reject', { type: 'reject', retryAfterMs, at: now });
+      if (this.#listeners !== null) {
+        const retryAfterMs = r === -Infinity ? null : -r - 1;
+        this.#emit('reject', { type: 'reject', retryAfterMs, at: Number.isNaN(now) ? this.#read() : now });
+      }
       return r;
     }
 
     /** @internal kind 0 success, 1 failure, 2 ignored */
     _record(kind, bits, durationMs, nowMs, error) {
-      const now = nowMs === undefined ? this.#now() : nowMs;
+      const now = nowMs === undefined ? this.#arg() : nowMs;
       const raw = this.#raw;
       const packed = kind === 0 ? raw.success(bits, durationMs, now)
         : kind === 1 ? raw.failure(bits, durationMs, now) : raw.ignore(bits, now);
       if (this.#listeners !== null && kind !== 2) {
         const duration = durationMs < 0 ? undefined : durationMs;
+        const at = Number.isNaN(now) ? this.#read() : now;
         this.#emit(kind === 0 ? 'success' : 'failure', kind === 0
-          ? { type: 'success', durationMs: duration, at: now }
-          : { type: 'failure', durationMs: duration, error, at: now });
+          ? { type: 'success', durationMs: duration, at }
+          : { type: 'failure', durationMs: duration, error, at });
       }
-      if (packed !== 0) this.#transition(packed, now);
+      if (packed !== 0) this.#transition(packed);
     }
 
-    #transition(packed, at) {
-      if (this.#listeners === null || this.#listeners.statechange.length === 0) return transition(packed, at);
-      const t = transition(packed, at);
-      this.#emit('statechange', { type: 'statechange', ...t });
+    #transition(packed) {
+      const t = transition(packed, this.#raw.transitionAt());
+      if (this.#listeners !== null && this.#listeners.statechange.length !== 0) {
+        this.#emit('statechange', { type: 'statechange', ...t });
+      }
       return t;
     }
 
@@ -363,8 +389,7 @@ export function bind(raw) {
     }
 
     #manual(op, nowMs) {
-      const now = nowMs === undefined ? this.#now() : checkTime(nowMs, 'nowMs');
-      return this.#transition(this.#raw.manual(op, now), now);
+      return this.#transition(this.#raw.manual(op, nowMs === undefined ? this.#arg() : checkTime(nowMs, 'nowMs')));
     }
 
     #classify(err) {
@@ -385,20 +410,21 @@ export function bind(raw) {
         if (opts.timeoutMs !== undefined) timeoutMs = checkTime(opts.timeoutMs, 'timeoutMs');
         if (signal?.aborted) throw signal.reason;
       }
-      const start = this.#now();
+      const timed = this.#timed;
+      const start = timed ? this.#read() : this.#arg();
       const bits = this.#acquire(start);
       if (bits < 0) throw new CircuitOpenError(bits === -Infinity ? null : -bits - 1, this.#name);
       let result;
       try {
         result = opts === undefined ? await fn.apply(thisArg, args) : await this.#guarded(fn, signal, timeoutMs);
       } catch (err) {
-        const end = this.#now();
+        const end = timed ? this.#read() : this.#arg();
         const kind = signal !== undefined && signal.aborted && err === signal.reason ? 2 : this.#classify(err);
-        this._record(kind, bits, end - start, end, err);
+        this._record(kind, bits, timed ? end - start : -1, end, err);
         throw err;
       }
-      const end = this.#now();
-      this._record(0, bits, end - start, end, undefined);
+      const end = timed ? this.#read() : this.#arg();
+      this._record(0, bits, timed ? end - start : -1, end, undefined);
       return result;
     }
 

@@ -12,10 +12,11 @@ const targetDir = process.env.CBREAKER_WASM_TARGET_DIR ?? join(root, 'target', '
 const dist = join(pkg, 'dist');
 const run = (cmd, args, env = {}) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
 
-// Size-tuned release build, in its own target dir so it never rebuilds anyone else's artifacts.
+// Release build in its own target dir, so it never rebuilds anyone else's artifacts. opt-level 3
+// (not "z"): after wasm-opt -Oz it is both smaller (35.8 vs 40.3 KB) and faster here.
 run('cargo', ['build', '--release', '-p', 'cbreaker-wasm', '--target', 'wasm32-unknown-unknown'], {
   CARGO_TARGET_DIR: targetDir,
-  CARGO_PROFILE_RELEASE_OPT_LEVEL: 'z',
+  CARGO_PROFILE_RELEASE_OPT_LEVEL: '3',
   CARGO_PROFILE_RELEASE_LTO: 'true',
   CARGO_PROFILE_RELEASE_CODEGEN_UNITS: '1',
   CARGO_PROFILE_RELEASE_DEBUG: '0',

@@ -6,8 +6,9 @@
 //!
 //! The boundary passes plain numbers only, so the hot paths allocate nothing on either side:
 //!
-//! - time: `now` is a JS number of milliseconds (`performance.now()` or injected), floored;
-//!   NaN and negatives read as 0;
+//! - time: `now` is a JS number of milliseconds, floored (negatives read as 0). NaN means "no
+//!   time given": the core then reads `performance.now()` only if its decision needs the time
+//!   (a closed count-window call needs none), so the default clock costs nothing on that path;
 //! - a permit is its [`Permit::to_bits`] value, a `u32` in a JS number;
 //! - a transition is packed into one `u32` (0 = none), see [`pack`];
 //! - a rejection is a negative number: `-(retry_after_ms + 1)`, or `-Infinity` when forced open.
@@ -16,7 +17,9 @@
 
 mod errors;
 
-use cbreaker::{Breaker, Cause, Config, MAX_SLOTS, Millis, Outcome, Permit, State, Transition};
+use cbreaker::{
+    Breaker, Cause, Clock, Config, MAX_SLOTS, Millis, Outcome, Permit, State, Transition,
+};
 use core::cell::Cell;
 use wasm_bindgen::prelude::*;
 
@@ -37,11 +40,32 @@ pub struct JsBreaker {
     inner: Breaker<MAX_SLOTS>,
     /// The transition caused by the last `tryAcquire` that caused one, until taken.
     pending: Cell<u32>,
+    /// `at` of the last transition returned (the JS layer may not know the time it used).
+    last_at: Cell<f64>,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The default clock, read only when a decision needs the time and none was given.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
 /// Milliseconds from a JS number: floored, NaN and negatives as 0, saturating at `u64::MAX`.
 fn ms(x: f64) -> Millis {
     if x > 0.0 { Millis(x as u64) } else { Millis(0) }
+}
+
+/// `now` for the core: the number given, or (NaN) `performance.now()`, read at most once and
+/// only if the decision needs it.
+fn clock(now_ms: f64) -> impl Clock {
+    move || {
+        ms(if now_ms.is_nan() {
+            performance_now()
+        } else {
+            now_ms
+        })
+    }
 }
 
 /// A duration from a JS number; NaN or negative means "not measured".
@@ -57,10 +81,6 @@ pub fn pack(t: Transition) -> u32 {
         | (t.to as u32) << 4
         | (cause_index(t.cause) as u32) << 7
         | (t.generation & 0xFFF) << 11
-}
-
-fn pack_opt(t: Option<Transition>) -> u32 {
-    t.map_or(0, pack)
 }
 
 #[wasm_bindgen(js_class = CircuitBreaker)]
@@ -124,6 +144,7 @@ impl JsBreaker {
         Ok(JsBreaker {
             inner,
             pending: Cell::new(0),
+            last_at: Cell::new(0.0),
         })
     }
 
@@ -131,12 +152,12 @@ impl JsBreaker {
     /// negative number: `-(retry_after_ms + 1)`, `-Infinity` when forced open.
     #[wasm_bindgen(js_name = tryAcquire)]
     pub fn try_acquire(&self, now_ms: f64) -> f64 {
-        match self.inner.try_acquire(ms(now_ms)) {
+        match self.inner.try_acquire(clock(now_ms)) {
             Ok(admitted) => {
                 let bits = f64::from(admitted.permit.to_bits());
                 match admitted.transition {
                     Some(t) => {
-                        self.pending.set(pack(t));
+                        self.pending.set(self.seen(t));
                         bits + HAS_TRANSITION
                     }
                     None => bits,
@@ -172,24 +193,37 @@ impl JsBreaker {
     }
 
     fn record(&self, permit: u32, outcome: Outcome, duration_ms: f64, now_ms: f64) -> u32 {
-        pack_opt(self.inner.record(
+        let t = self.inner.record(
             Permit::from_bits(permit),
             outcome,
             duration(duration_ms),
-            ms(now_ms),
-        ))
+            clock(now_ms),
+        );
+        t.map_or(0, |t| self.seen(t))
+    }
+
+    /// Packs `t`, keeping its `at` for [`JsBreaker::transition_at`].
+    fn seen(&self, t: Transition) -> u32 {
+        self.last_at.set(t.at.0 as f64);
+        pack(t)
+    }
+
+    /// `at` of the last transition returned, in ms.
+    #[wasm_bindgen(js_name = transitionAt)]
+    pub fn transition_at(&self) -> f64 {
+        self.last_at.get()
     }
 
     /// The state a `tryAcquire` at `now_ms` would see (`State as u8`).
     pub fn state(&self, now_ms: f64) -> u8 {
-        self.inner.state(ms(now_ms)) as u8
+        self.inner.state(clock(now_ms)) as u8
     }
 
     /// Snapshot as numbers: state, generation, calls, successes, failures, ignored, slow,
     /// rejected, transitions into each of the six states, window calls / failures / slow,
     /// failure rate, slow rate, consecutive failures, retry-after (-1 = none).
     pub fn snapshot(&self, now_ms: f64) -> Vec<f64> {
-        let s = self.inner.snapshot(ms(now_ms));
+        let s = self.inner.snapshot(clock(now_ms));
         let mut v = Vec::with_capacity(20);
         v.extend([f64::from(s.state as u8), f64::from(s.generation)]);
         v.extend(
@@ -217,7 +251,7 @@ impl JsBreaker {
     /// Manual control: 0 force open, 1 force closed (disabled), 2 metrics only, 3 reset.
     /// Returns the packed transition (always one).
     pub fn manual(&self, op: u32, now_ms: f64) -> Result<u32, JsValue> {
-        let now = ms(now_ms);
+        let now = clock(now_ms);
         let t = match op {
             0 => self.inner.force_open(now),
             1 => self.inner.force_closed(now),
@@ -225,7 +259,7 @@ impl JsBreaker {
             3 => self.inner.reset(now),
             _ => return Err(errors::invalid_argument("unknown manual operation")),
         };
-        Ok(pack(t))
+        Ok(self.seen(t))
     }
 
     /// Bytes of WebAssembly memory one breaker takes (not counting the allocator's header).
@@ -283,16 +317,20 @@ const fn cause_index(c: Cause) -> usize {
     }
 }
 
-/// State names (snake_case, as in the vectors), indexed by the codes this module returns.
-#[wasm_bindgen(js_name = stateNames)]
-pub fn state_names() -> Vec<String> {
-    State::ALL.iter().map(|s| s.name().into()).collect()
+/// The name (snake_case, as in the vectors) of state code `i`, `undefined` past the last.
+#[wasm_bindgen(js_name = stateName)]
+pub fn state_name(i: usize) -> JsValue {
+    State::ALL
+        .get(i)
+        .map_or(JsValue::UNDEFINED, |s| JsValue::from_str(s.name()))
 }
 
-/// Cause names (snake_case), indexed by the codes in a packed transition.
-#[wasm_bindgen(js_name = causeNames)]
-pub fn cause_names() -> Vec<String> {
-    CAUSES.iter().map(|c| c.name().into()).collect()
+/// The name (snake_case) of cause code `i` in a packed transition, `undefined` past the last.
+#[wasm_bindgen(js_name = causeName)]
+pub fn cause_name(i: usize) -> JsValue {
+    CAUSES
+        .get(i)
+        .map_or(JsValue::UNDEFINED, |c| JsValue::from_str(c.name()))
 }
 
 #[cfg(test)]

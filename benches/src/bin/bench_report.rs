@@ -295,8 +295,9 @@ fn main() {
     });
     rep.target(
         &format!(
-            "flat 16 → 1024 (slowest ÷ fastest ≤ 1.25; here {})",
-            x(spread)
+            "flat 16 → 1024 (slowest ÷ fastest ≤ 1.25; here {}; 1024 ÷ 16 = {})",
+            x(spread),
+            x(ratio(rep.get("window", "count1024"), base))
         ),
         spread.map(|s| s <= 1.25),
     );

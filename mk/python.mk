@@ -4,11 +4,13 @@
 #   make test-python         unit, asyncio, threads, HTTP integration, fresh-venv install
 #   make conformance-python  every vector (tests/vectors + $CBREAKER_VECTORS) via the Python API
 #   make lint-python         ruff, mypy --strict, mypy.stubtest
+#   make bench-python        call_sync / await call overhead vs pybreaker, circuitbreaker, ...
 
 SETUP_TARGETS += setup-python
 LINT_TARGETS += lint-python
 TEST_TARGETS += test-python
 CONFORMANCE_TARGETS += conformance-python
+BENCH_TARGETS += bench-python
 
 PY_DIR := bindings-python
 PY_VENV := $(CBREAKER_CACHE)/venv
@@ -18,7 +20,7 @@ PYTEST = cd $(PY_DIR) && { rc=0; $(PY) -m pytest $(1) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "pytest collected no tests in '$(1)': failing on purpose" >&2; exit 1; fi; \
 	exit $$rc; }
 
-.PHONY: setup-python test-python conformance-python lint-python
+.PHONY: setup-python test-python conformance-python lint-python bench-python
 setup-python:
 	@[ -x $(PY) ] || { echo "[setup] python venv $(PY_VENV)" >&2; python3 -m venv $(PY_VENV); }
 	@want=$$(sha256sum $(PY_DIR)/requirements-dev.txt | cut -d' ' -f1); \
@@ -36,8 +38,11 @@ conformance-python: setup-python
 	$(call PYTEST,-q -p no:cacheprovider tests/test_conformance.py)
 
 lint-python: setup-python
-	cd $(PY_DIR) && $(PY_VENV)/bin/ruff check python tests
-	cd $(PY_DIR) && $(PY_VENV)/bin/ruff format --check python tests
+	cd $(PY_DIR) && $(PY_VENV)/bin/ruff check python tests benches
+	cd $(PY_DIR) && $(PY_VENV)/bin/ruff format --check python tests benches
 	cd $(PY_DIR) && $(PY_VENV)/bin/mypy --strict python/cbreaker
 	cd $(PY_DIR) && $(PY) -m mypy.stubtest cbreaker._native --allowlist stubtest-allowlist.txt
 
+
+bench-python: setup-python
+	cd $(PY_DIR) && $(PY) benches/bench.py

@@ -1,0 +1,277 @@
+"""Side-by-side benchmark: cbreaker vs pybreaker 1.4, circuitbreaker 2.1, aiobreaker 1.2 and
+purgatory 3.0 (pyperf, one run). Prints the per-call overhead over a bare call / a bare await,
+the ratios the issue targets, and the bytes each breaker costs.
+
+    python benches/bench.py            # what `make bench-python` runs
+    python benches/bench.py --fast     # quicker, noisier
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import gc
+import importlib.metadata
+import sys
+import tracemalloc
+from typing import Any, Callable
+
+import aiobreaker
+import circuitbreaker
+import purgatory
+import pybreaker
+import pyperf
+
+import cbreaker
+
+Bench = Callable[[int], float]
+perf_counter = pyperf.perf_counter
+
+
+def f() -> int:
+    return 1
+
+
+async def af() -> int:
+    return 1
+
+
+# ---- sync ---------------------------------------------------------------------------------
+
+
+def loop_sync(call: Callable[[], Any]) -> Bench:
+    def bench(loops: int) -> float:
+        r = range(loops)
+        t0 = perf_counter()
+        for _ in r:
+            call()
+        return perf_counter() - t0
+
+    return bench
+
+
+def sync_benches() -> dict[str, Bench]:
+    cb = cbreaker.CircuitBreaker("bench")
+    cb_count = cbreaker.CircuitBreaker("bench-count", window="count", window_size=100)
+    cb_dec = cb(f)
+    pb = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=60)
+    pb_dec = pb(f)
+    cbk = circuitbreaker.CircuitBreaker(failure_threshold=5, recovery_timeout=60)
+    cbk_dec = cbk(f)
+    ab = aiobreaker.CircuitBreaker(fail_max=5, timeout_duration=datetime.timedelta(seconds=60))
+    pg = purgatory.SyncCircuitBreakerFactory(default_threshold=5, default_ttl=60)
+    pg_breaker = pg.get_breaker("bench")
+
+    def pg_call() -> int:
+        with pg_breaker:
+            return f()
+
+    cs, cs_count, pbc, cbkc, abc = cb.call_sync, cb_count.call_sync, pb.call, cbk.call, ab.call
+    return {
+        "bare call": loop_sync(f),
+        "cbreaker call_sync": loop_sync(lambda: cs(f)),
+        "cbreaker call_sync (count window)": loop_sync(lambda: cs_count(f)),
+        "cbreaker @decorator": loop_sync(cb_dec),
+        "pybreaker call": loop_sync(lambda: pbc(f)),
+        "pybreaker @decorator": loop_sync(pb_dec),
+        "circuitbreaker call": loop_sync(lambda: cbkc(f)),
+        "circuitbreaker @decorator": loop_sync(cbk_dec),
+        "aiobreaker call": loop_sync(lambda: abc(f)),
+        "purgatory with": loop_sync(pg_call),
+    }
+
+
+# `lambda: cs(f)` adds one lambda frame to every bench but the bare and decorator ones; the
+# bare-lambda baseline below measures that frame so the overheads compare like for like.
+BARE_LAMBDA = "bare call via lambda"
+
+
+# ---- async --------------------------------------------------------------------------------
+
+
+def loop_async(make: Callable[[], Callable[[], Any]]) -> Bench:
+    def bench(loops: int) -> float:
+        call = make()
+
+        async def body() -> float:
+            r = range(loops)
+            t0 = perf_counter()
+            for _ in r:
+                await call()
+            return perf_counter() - t0
+
+        return asyncio.run(body())
+
+    return bench
+
+
+def async_benches() -> dict[str, Bench]:
+    def cb_call() -> Callable[[], Any]:
+        b = cbreaker.CircuitBreaker("bench")
+        call = b.call
+        return lambda: call(af)
+
+    def cb_dec() -> Callable[[], Any]:
+        return cbreaker.CircuitBreaker("bench")(af)
+
+    def cbk_dec() -> Callable[[], Any]:
+        return circuitbreaker.CircuitBreaker(failure_threshold=5, recovery_timeout=60)(af)
+
+    def ab_call() -> Callable[[], Any]:
+        b = aiobreaker.CircuitBreaker(fail_max=5, timeout_duration=datetime.timedelta(seconds=60))
+        call = b.call_async
+        return lambda: call(af)
+
+    def ab_dec() -> Callable[[], Any]:
+        return aiobreaker.CircuitBreaker(fail_max=5, timeout_duration=datetime.timedelta(seconds=60))(af)
+
+    def pg_with() -> Callable[[], Any]:
+        factory = purgatory.AsyncCircuitBreakerFactory(default_threshold=5, default_ttl=60)
+
+        async def call() -> int:
+            async with await factory.get_breaker("bench"):
+                return await af()
+
+        return call
+
+    def bare_lambda() -> Callable[[], Any]:
+        return lambda: af()
+
+    return {
+        "bare await": loop_async(lambda: af),
+        "bare await via lambda": loop_async(bare_lambda),
+        "cbreaker await call": loop_async(cb_call),
+        "cbreaker @decorator (async)": loop_async(cb_dec),
+        "circuitbreaker @decorator (async)": loop_async(cbk_dec),
+        "aiobreaker call_async": loop_async(ab_call),
+        "aiobreaker @decorator (async)": loop_async(ab_dec),
+        "purgatory async with": loop_async(pg_with),
+    }
+
+
+# ---- memory -------------------------------------------------------------------------------
+
+
+def bytes_per_breaker() -> dict[str, float]:
+    makers: dict[str, Callable[[int], Any]] = {
+        "cbreaker.CircuitBreaker": lambda i: cbreaker.CircuitBreaker(f"b{i}"),
+        "cbreaker native (count 100)": lambda i: cbreaker.NativeCircuitBreaker(window="count"),
+        "pybreaker.CircuitBreaker": lambda i: pybreaker.CircuitBreaker(name=f"b{i}"),
+        "circuitbreaker.CircuitBreaker": lambda i: circuitbreaker.CircuitBreaker(name=f"b{i}"),
+        "aiobreaker.CircuitBreaker": lambda i: aiobreaker.CircuitBreaker(name=f"b{i}"),
+        "purgatory (sync breaker)": lambda i: purgatory.SyncCircuitBreakerFactory().get_breaker(f"b{i}"),
+    }
+    out = {}
+    n = 2000
+    for name, make in makers.items():
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        keep = [make(i) for i in range(n)]
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        total = sum(s.size_diff for s in after.compare_to(before, "filename"))
+        # The list holding them is not the breakers' cost.
+        out[name] = (total - sys.getsizeof(keep)) / n
+        del keep
+    return out
+
+
+# ---- report -------------------------------------------------------------------------------
+
+
+def ns(b: pyperf.Benchmark) -> float:
+    return b.median() * 1e9
+
+
+def report(results: dict[str, pyperf.Benchmark]) -> None:
+    t = {k: ns(v) for k, v in results.items()}
+    print()
+    print(f"cbreaker Python benchmarks (pyperf, median ns per call; Python {sys.version.split()[0]})")
+    versions = {
+        m: importlib.metadata.version(m) for m in ("pybreaker", "circuitbreaker", "aiobreaker", "purgatory")
+    }
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+
+    def table(title: str, bare: str, bare_lambda: str, rows: list[str], ours: str) -> dict[str, float]:
+        print(f"\n{title}")
+        print(f"| {'benchmark':38} | {'ns/call':>8} | {'overhead ns':>11} | {'÷ cbreaker':>10} |")
+        print(f"|{'-' * 40}|{'-' * 10}:|{'-' * 13}:|{'-' * 12}:|")
+        over: dict[str, float] = {}
+        for r in rows:
+            base = t[bare_lambda] if "call" in r and "decorator" not in r and "with" not in r else t[bare]
+            over[r] = t[r] - base
+        for r in rows:
+            ratio = over[r] / over[ours] if over[ours] > 0 else float("nan")
+            print(f"| {r:38} | {t[r]:8.1f} | {over[r]:11.1f} | {ratio:9.2f}× |")
+        print(f"| {bare:38} | {t[bare]:8.1f} |             |            |")
+        return over
+
+    sync_rows = [k for k in t if k in SYNC and not k.startswith("bare")]
+    so = table("Sync: overhead over a bare call", "bare call", BARE_LAMBDA, sync_rows, "cbreaker call_sync")
+    async_rows = [k for k in t if k in ASYNC and not k.startswith("bare")]
+    ao = table(
+        "Async: overhead over a bare await",
+        "bare await",
+        "bare await via lambda",
+        async_rows,
+        "cbreaker await call",
+    )
+
+    mem = bytes_per_breaker()
+    print("\nMemory per breaker (tracemalloc, 2000 breakers)")
+    print(f"| {'breaker':32} | {'bytes':>7} |")
+    print(f"|{'-' * 34}|{'-' * 8}:|")
+    for k, v in mem.items():
+        print(f"| {k:32} | {v:7.0f} |")
+
+    ours, best_dec = so["cbreaker call_sync"], so["cbreaker @decorator"]
+    checks = [
+        ("sync overhead <= 100 ns (call_sync)", ours <= 100),
+        ("sync: circuitbreaker / cbreaker >= 1.6", so["circuitbreaker @decorator"] / ours >= 1.6),
+        ("sync: pybreaker / cbreaker >= 8", so["pybreaker call"] / ours >= 8),
+        (
+            "async: circuitbreaker / cbreaker >= 2",
+            ao["circuitbreaker @decorator (async)"] / ao["cbreaker await call"] >= 2,
+        ),
+        (
+            "async: aiobreaker / cbreaker >= 3.5",
+            ao["aiobreaker call_async"] / ao["cbreaker await call"] >= 3.5,
+        ),
+        (
+            "memory per breaker < pybreaker's",
+            mem["cbreaker.CircuitBreaker"] < mem["pybreaker.CircuitBreaker"],
+        ),
+    ]
+    print(f"\ndecorator overhead (sync): {best_dec:.1f} ns")
+    print("\nTargets (issue 4)")
+    for name, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {name}")
+
+
+SYNC: set[str] = set()
+ASYNC: set[str] = set()
+
+
+def main() -> None:
+    runner = pyperf.Runner(processes=3, values=3, warmups=1)
+    runner.metadata["description"] = "cbreaker vs other Python circuit breakers"
+    benches: dict[str, Bench] = {}
+    s = sync_benches()
+    s[BARE_LAMBDA] = loop_sync(lambda: f())
+    a = async_benches()
+    SYNC.update(s)
+    ASYNC.update(a)
+    benches.update(s)
+    benches.update(a)
+    results: dict[str, pyperf.Benchmark] = {}
+    for name, fn in benches.items():
+        r = runner.bench_time_func(name, fn)
+        if r is not None:
+            results[name] = r
+    if not runner.args.worker and len(results) == len(benches):
+        report(results)
+
+
+if __name__ == "__main__":
+    main()

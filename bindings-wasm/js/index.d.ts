@@ -24,7 +24,7 @@ export interface CircuitBreakerOptions {
   failureRateThreshold?: number;
   /** Percent, 0 = off (default). */
   slowCallRateThreshold?: number;
-  /** Default 60000. */
+  /** Default 60000. Setting it (or slowCallRateThreshold > 0) makes call() time each call. */
   slowCallDurationMs?: number;
   /** 0 = off (default); required with a consecutive window. */
   consecutiveFailures?: number;

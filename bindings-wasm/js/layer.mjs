@@ -227,7 +227,7 @@ export function bind(raw) {
      * `CircuitOpenError` (`code: 'ERR_CIRCUIT_OPEN'`) without calling `fn`.
      */
     call(fn, ...args) {
-      return this.#run(fn, undefined, args, undefined);
+      return this.#call(fn, undefined, args);
     }
 
     /**
@@ -246,7 +246,7 @@ export function bind(raw) {
       if (typeof fn !== 'function') throw argumentError('wrap() needs a function');
       const breaker = this;
       return function wrapped(...args) {
-        return breaker.#run(fn, this, args, undefined);
+        return breaker.#call(fn, this, args);
       };
     }
 
@@ -338,16 +338,7 @@ export function bind(raw) {
     /** Permit bits, or the core's negative rejection code (event fired). */
     #acquire(now) {
       const r = this.#raw.tryAcquire(now);
-      if (r >= 0) {
-        if (r < HAS_TRANSITION) return r;
-        this.#transition(this.#raw.takeTransition());
-        return r - HAS_TRANSITION;
-      }
-      if (this.#listeners !== null) {
-        const retryAfterMs = r === -Infinity ? null : -r - 1;
-        this.#emit('reject', { type: 'reject', retryAfterMs, at: Number.isNaN(now) ? this.#read() : now });
-      }
-      return r;
+      return r >= 0 && r < HAS_TRANSITION ? r : this.#acquired(r, now);
     }
 
     /** @internal kind 0 success, 1 failure, 2 ignored */
@@ -396,6 +387,52 @@ export function bind(raw) {
       if (this.#exclude !== undefined && this.#exclude(err)) return 2;
       if (this.#isFailure !== undefined && !this.#isFailure(err)) return 0;
       return 1;
+    }
+
+    /** call() and wrap(): the hot path, kept small (no options). */
+    async #call(fn, thisArg, args) {
+      if (typeof fn !== 'function') throw argumentError('call() needs a function');
+      const clock = this.#clock;
+      const timed = this.#timed;
+      // Untimed with the default clock: NaN, and the core reads the clock only if it must.
+      const start = timed ? (clock === undefined ? defaultClock() : clock()) : (clock === undefined ? NaN : clock());
+      const r = this.#raw.tryAcquire(start);
+      const bits = r >= 0 && r < HAS_TRANSITION ? r : this.#acquired(r, start);
+      if (bits < 0) throw new CircuitOpenError(bits === -Infinity ? null : -bits - 1, this.#name);
+      let result;
+      try {
+        result = await (args.length === 0 ? fn.call(thisArg) : fn.apply(thisArg, args));
+      } catch (err) {
+        const end = timed ? this.#read() : this.#arg();
+        this._record(this.#classify(err), bits, timed ? end - start : -1, end, err);
+        throw err;
+      }
+      const end = timed ? (clock === undefined ? defaultClock() : clock()) : (clock === undefined ? NaN : clock());
+      const packed = this.#raw.success(bits, timed ? end - start : -1, end);
+      if (packed !== 0 || this.#listeners !== null) this.#after(packed, timed ? end - start : -1, end);
+      return result;
+    }
+
+    /** The rare outcomes of tryAcquire: a transition (permit bits back) or a rejection. */
+    #acquired(r, now) {
+      if (r >= HAS_TRANSITION) {
+        this.#transition(this.#raw.takeTransition());
+        return r - HAS_TRANSITION;
+      }
+      if (this.#listeners !== null) {
+        const retryAfterMs = r === -Infinity ? null : -r - 1;
+        this.#emit('reject', { type: 'reject', retryAfterMs, at: Number.isNaN(now) ? this.#read() : now });
+      }
+      return r;
+    }
+
+    /** Events after a success recorded by #call. */
+    #after(packed, durationMs, now) {
+      if (this.#listeners !== null) {
+        const at = Number.isNaN(now) ? this.#read() : now;
+        this.#emit('success', { type: 'success', durationMs: durationMs < 0 ? undefined : durationMs, at });
+      }
+      if (packed !== 0) this.#transition(packed);
     }
 
     async #run(fn, thisArg, args, opts) {

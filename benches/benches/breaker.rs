@@ -325,10 +325,15 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
         b.iter_custom(|n| two_threads("cbreaker_count128", &cb, n, |cb, _| success(cb, Millis(1))))
     });
     let cb: Breaker<SLOTS_TIME_10> = breaker(configs::time10());
+    // `now` must keep moving forward from sample to sample: a `now` behind the newest bucket
+    // takes the core's stale-outcome exit and would measure a cheaper path.
+    let mut base = 0u64;
     g.bench_function("cbreaker_time10", |b| {
         b.iter_custom(|n| {
+            let from = base;
+            base += n;
             two_threads("cbreaker_time10", &cb, n, |cb, i| {
-                success(cb, Millis(i >> NOW_SHIFT))
+                success(cb, Millis((from + i) >> NOW_SHIFT))
             })
         })
     });

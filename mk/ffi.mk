@@ -6,6 +6,7 @@ SETUP_TARGETS += setup-ffi
 LINT_TARGETS += lint-header lint-ffi
 TEST_TARGETS += test-ffi test-ffi-c test-ffi-sanitize test-ffi-valgrind test-ffi-install test-ffi-firmware
 CONFORMANCE_TARGETS += conformance-c
+BENCH_TARGETS += bench-c
 
 FFI_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 FFI_LIB := $(FFI_TARGET_DIR)/release
@@ -135,3 +136,7 @@ test-ffi-firmware:
 	@echo "[firmware] control: one forced failure must give exit code 1"
 	@rc=0; $(FW_C_QEMU) $(FFI_OUT)/firmware-control.elf >/dev/null 2>&1 || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "control exited $$rc, expected 1"; exit 1; fi
+
+# The C ABI beside the Rust core, same run (criterion); prints the C / Rust table (target ≤ 1.2×).
+bench-c:
+	cargo bench -q -p cbreaker-ffi --bench c_vs_rust -- --noplot --warm-up-time 1 --measurement-time 3

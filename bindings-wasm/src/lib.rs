@@ -74,7 +74,7 @@ fn duration(x: f64) -> Option<Millis> {
 }
 
 /// One transition in a `u32`: bit 0 set, `from` in bits 1–3, `to` in 4–6, `cause` in 7–10,
-/// `generation` in 11–22 (the JS layer knows `at`: it is the `now` it passed in).
+/// `generation` in 11–22 (`at` is read separately with `transitionAt`).
 #[must_use]
 pub fn pack(t: Transition) -> u32 {
     1 | (t.from as u32) << 1

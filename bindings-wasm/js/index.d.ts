@@ -164,10 +164,3 @@ export interface ConfigError extends RangeError {
 export interface ArgumentError extends TypeError {
   code: 'ERR_CB_INVALID_ARGUMENT';
 }
-
-declare const api: {
-  CircuitBreaker: typeof CircuitBreaker;
-  CircuitOpenError: typeof CircuitOpenError;
-  Permit: typeof Permit;
-};
-export default api;

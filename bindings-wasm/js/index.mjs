@@ -2,4 +2,3 @@
 import api from './index.cjs';
 
 export const { CircuitBreaker, CircuitOpenError, Permit } = api;
-export default api;

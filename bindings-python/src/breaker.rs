@@ -152,6 +152,57 @@ impl PyBreaker {
         }
     }
 
+    /// Takes a permit (or raises `CircuitBreakerOpenError`) and starts the call's timer.
+    pub(crate) fn begin(slf: &Bound<'_, Self>) -> PyResult<(Permit, Option<u64>)> {
+        let this = slf.get();
+        let admitted = match Self::acquire(slf)? {
+            Ok(a) => a,
+            Err(r) => return Err(PyCbError::Rejected(r).into()),
+        };
+        let started = if this.timed {
+            Some(this.now_ns(slf.py())?)
+        } else {
+            None
+        };
+        Ok((admitted.permit, started))
+    }
+
+    /// Reports how a call ended and runs the outcome hook. Never raises: an error reading an
+    /// injected clock is reported as unraisable, so the call's own result or error stands.
+    pub(crate) fn finish(
+        slf: &Bound<'_, Self>,
+        permit: Permit,
+        started: Option<u64>,
+        result: Result<(), &PyErr>,
+    ) {
+        let this = slf.get();
+        let py = slf.py();
+        let outcome = match result {
+            Ok(()) => Outcome::Success,
+            Err(e) => this.classify(py, e).unwrap_or(Outcome::Failure),
+        };
+        if let Err(e) = this.settle(slf, permit, outcome, None, started) {
+            e.write_unraisable(py, Some(slf.as_any()));
+        }
+        if this.hooks() & HOOK_OUTCOME != 0 && outcome != Outcome::Ignored {
+            let exc = result.err().map(|e| e.value(py).clone());
+            Self::hook(slf, intern!(py, "_on_outcome"), (outcome.name(), exc));
+        }
+    }
+
+    /// `func(*args, **kwargs)` under the breaker, synchronously.
+    pub(crate) fn guarded<'py>(
+        slf: &Bound<'py, Self>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (permit, started) = Self::begin(slf)?;
+        let result = func.call(args, kwargs);
+        Self::finish(slf, permit, started, result.as_ref().map(|_| ()));
+        result
+    }
+
     /// How an exception counts: anything that is not an `Exception` (cancellation,
     /// `KeyboardInterrupt`, `SystemExit`) and every excluded error is ignored.
     fn classify(&self, py: Python<'_>, e: &PyErr) -> PyResult<Outcome> {
@@ -315,28 +366,43 @@ impl PyBreaker {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let this = slf.get();
+        Self::guarded(slf, func, args, kwargs)
+    }
+
+    /// Takes a permit for the asyncio layer: a token to pass to `_end` exactly once (an int, or
+    /// `(int, started_ns)` when durations are measured). Raises `CircuitBreakerOpenError`.
+    fn _begin<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let admitted = match Self::acquire(slf)? {
-            Ok(a) => a,
-            Err(r) => return Err(PyCbError::Rejected(r).into()),
-        };
-        let started = if this.timed {
-            Some(this.now_ns(py)?)
-        } else {
-            None
-        };
-        let result = func.call(args, kwargs);
-        let outcome = match &result {
-            Ok(_) => Outcome::Success,
-            Err(e) => this.classify(py, e).unwrap_or(Outcome::Failure),
-        };
-        this.settle(slf, admitted.permit, outcome, None, started)?;
-        if this.hooks() & HOOK_OUTCOME != 0 && outcome != Outcome::Ignored {
-            let exc = result.as_ref().err().map(|e| e.value(py).clone());
-            Self::hook(slf, intern!(py, "_on_outcome"), (outcome.name(), exc));
+        let (permit, started) = Self::begin(slf)?;
+        match started {
+            None => Ok(permit.to_bits().into_pyobject(py)?.into_any()),
+            Some(t) => Ok((permit.to_bits(), t).into_pyobject(py)?.into_any()),
         }
-        result
+    }
+
+    /// Reports the outcome of a `_begin` token: success when `exc` is `None`, else as
+    /// `classify_exception` says. Never raises.
+    #[pyo3(signature = (token, exc = None))]
+    fn _end(
+        slf: &Bound<'_, Self>,
+        token: &Bound<'_, PyAny>,
+        exc: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (bits, started) = match token.extract::<u32>() {
+            Ok(bits) => (bits, None),
+            Err(_) => {
+                let (bits, t) = token.extract::<(u32, u64)>()?;
+                (bits, Some(t))
+            }
+        };
+        let err = exc.map(|e| PyErr::from_value(e.clone()));
+        Self::finish(
+            slf,
+            Permit::from_bits(bits),
+            started,
+            err.as_ref().map_or(Ok(()), Err),
+        );
+        Ok(())
     }
 
     /// How an exception would count: `"failure"` or `"ignored"`.

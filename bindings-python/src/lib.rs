@@ -4,6 +4,7 @@
 //! core. The asyncio layer, listeners and the platform API live in Python (`python/cbreaker/`).
 
 mod breaker;
+mod calls;
 mod clock;
 mod config;
 mod errors;
@@ -18,6 +19,8 @@ use pyo3::prelude::*;
 mod _native {
     #[pymodule_export]
     use super::breaker::PyBreaker;
+    #[pymodule_export]
+    use super::calls::Guarded;
     #[pymodule_export]
     use super::permit::PyPermit;
     #[pymodule_export]

@@ -302,3 +302,39 @@ def test_listener_from_another_thread_transition(clock: FakeClock) -> None:
     t.start()
     t.join()
     assert got == [("worker", "closed->open")]
+
+
+async def test_decorator_timeout_and_wrapper_attributes(clock: FakeClock) -> None:
+    b = breaker(clock, timeout=0.01, failure_threshold=1)
+
+    @b
+    async def slow() -> None:
+        await asyncio.sleep(5)
+
+    @b
+    def fast() -> int:
+        return 5
+
+    with pytest.raises(TimeoutError):
+        await slow()
+    assert b.snapshot()["failures"] == 1 and b.state == "open"
+    assert fast.__wrapped__ is not None and fast.__name__ == "fast"  # type: ignore[attr-defined]
+    assert fast.breaker is b  # type: ignore[attr-defined]
+    with pytest.raises(CircuitBreakerOpenError):
+        fast()
+
+
+async def test_plain_awaitables_and_futures(clock: FakeClock) -> None:
+    b = breaker(clock)
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    loop.call_soon(fut.set_result, "done")
+    assert await b.call(lambda: fut) == "done"
+
+    class Awaitable:
+        def __await__(self):  # type: ignore[no-untyped-def]
+            yield from asyncio.sleep(0).__await__()
+            return "custom"
+
+    assert await b.call(Awaitable) == "custom"
+    assert b.snapshot()["successes"] == 2

@@ -11,7 +11,8 @@ import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Iterable
-from types import CoroutineType, TracebackType
+from types import CoroutineType as _Coroutine
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, overload
 
 from . import _native
@@ -233,14 +234,27 @@ class CircuitBreaker(_native.CircuitBreaker):
         returned as is). Raises :class:`CircuitBreakerOpenError` when rejected.
         Cancellation counts as ignored and frees a half-open slot; the per-call ``timeout``
         counts as a failure."""
-        permit = self.acquire_or_raise()
+        if self.timeout is not None:
+            return await self._call_with_timeout(fn, args, kwargs)
+        token = self._begin()
         try:
             result = fn(*args, **kwargs)
-            if result.__class__ is CoroutineType or inspect.isawaitable(result):
-                if self.timeout is None:
-                    result = await result
-                else:
-                    result = await _with_timeout(result, self.timeout)
+            if result.__class__ is _Coroutine or inspect.isawaitable(result):
+                result = await result
+        except BaseException as exc:
+            self._end(token, exc)
+            raise
+        self._end(token)
+        return result
+
+    async def _call_with_timeout(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
+        """``call`` when a per-call ``timeout`` is set: running out counts as a failure."""
+        permit = self.acquire_or_raise()
+        try:
+            result = fn(*args, **(kwargs or {}))
+            if inspect.isawaitable(result):
+                assert self.timeout is not None
+                result = await _with_timeout(result, self.timeout)
         except BaseException as exc:
             self._settle(permit, exc)
             raise
@@ -292,20 +306,23 @@ class CircuitBreaker(_native.CircuitBreaker):
     def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
         """``@breaker`` on a sync or an async function."""
         if inspect.iscoroutinefunction(fn):
-            call = self.call
+            begin, end = self._begin, self._end
 
             @functools.wraps(fn)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return await call(fn, *args, **kwargs)
+                if self.timeout is not None:
+                    return await self._call_with_timeout(fn, args, kwargs)
+                token = begin()
+                try:
+                    result = await fn(*args, **kwargs)
+                except BaseException as exc:
+                    end(token, exc)
+                    raise
+                end(token)
+                return result
 
             return async_wrapper
-        call_sync = self.call_sync
-
-        @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return call_sync(fn, *args, **kwargs)
-
-        return wrapper
+        return functools.update_wrapper(_native.Guarded(self, fn), fn)
 
     # ---- the agents platform's API ----------------------------------------------------------
 

@@ -1,0 +1,61 @@
+//! The native decorator for sync functions: it only takes a permit, runs the caller's code
+//! and reports how it ended; the breaker decides everything.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::breaker::PyBreaker;
+
+/// A sync function decorated with `@breaker`: `Guarded(breaker, fn)(*args)` is
+/// `breaker.call_sync(fn, *args)` without the extra Python frame.
+#[pyclass(module = "cbreaker._native", name = "Guarded", dict, frozen)]
+pub(crate) struct Guarded {
+    breaker: Py<PyBreaker>,
+    func: Py<PyAny>,
+}
+
+#[pymethods]
+impl Guarded {
+    #[new]
+    fn new(breaker: Bound<'_, PyBreaker>, func: Bound<'_, PyAny>) -> Self {
+        Guarded {
+            breaker: breaker.unbind(),
+            func: func.unbind(),
+        }
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        PyBreaker::guarded(self.breaker.bind(py), self.func.bind(py), args, kwargs)
+    }
+
+    /// Binds like a function, so a decorated method gets its `self`.
+    fn __get__<'py>(
+        slf: &Bound<'py, Self>,
+        obj: Option<&Bound<'py, PyAny>>,
+        _owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match obj {
+            Some(o) if !o.is_none() => {
+                let method_type = slf
+                    .py()
+                    .import(intern!(slf.py(), "types"))?
+                    .getattr(intern!(slf.py(), "MethodType"))?;
+                method_type.call1((slf, o))
+            }
+            _ => Ok(slf.clone().into_any()),
+        }
+    }
+
+    /// The breaker guarding the function.
+    #[getter]
+    fn breaker(&self, py: Python<'_>) -> Py<PyBreaker> {
+        self.breaker.clone_ref(py)
+    }
+}

@@ -48,8 +48,42 @@ const SNAPSHOT_KEY = {
   consecutive_failures: 'consecutiveFailures', state: 'state', retry_after_ms: 'retryAfterMs',
 };
 
+// Unknown keys are an error (tests/vectors/README.md): a typo must not silently check nothing.
+const TOP_KEYS = ['name', 'description', 'config', 'steps', 'expect_config_error'];
+const CONFIG_KEYS = ['window', 'failure_rate_threshold', 'slow_call_rate_threshold', 'slow_call_duration_ms',
+  'consecutive_failures', 'minimum_calls', 'open_duration_ms', 'open_duration_max_ms', 'open_duration_multiplier',
+  'jitter_percent', 'jitter_seed', 'half_open_max_calls', 'success_threshold', 'half_open_max_wait_ms'];
+const WINDOW_KEYS = { count: ['kind', 'size'], time: ['kind', 'duration_ms', 'buckets'], consecutive: ['kind'] };
+const OP_KEYS = {
+  acquire: ['expect', 'as', 'retry_after_ms'], record: ['permit', 'outcome', 'duration_ms'], drop: ['permit'],
+  call: ['outcome', 'duration_ms', 'times'], state: ['expect_state'], snapshot: ['expect'],
+  force_open: [], force_closed: [], metrics_only: [], reset: [],
+};
+const STEP_KEYS = ['at', 'op', 'expect_transitions', 'comment'];
+
+function checkKeys(obj, allowed, where) {
+  for (const k of Object.keys(obj)) assert.ok(allowed.includes(k), `${where}: unknown key ${k}`);
+}
+
+/** Checks a vector's keys against the format; throws naming the first unknown one. */
+export function checkFormat(v) {
+  checkKeys(v, TOP_KEYS, v.name);
+  checkKeys(v.config, CONFIG_KEYS, `${v.name}: config`);
+  const allowed = WINDOW_KEYS[v.config.window?.kind];
+  assert.ok(allowed, `${v.name}: config.window.kind must be count, time or consecutive`);
+  checkKeys(v.config.window, allowed, `${v.name}: config.window`);
+  assert.ok((v.steps === undefined) !== (v.expect_config_error === undefined)
+    || (Array.isArray(v.steps) && v.steps.length === 0), `${v.name}: needs steps or expect_config_error`);
+  (v.steps ?? []).forEach((s, i) => {
+    const own = OP_KEYS[s.op];
+    assert.ok(own, `${v.name}: step ${i}: unknown op ${s.op}`);
+    checkKeys(s, [...STEP_KEYS, ...own], `${v.name}: step ${i} (${s.op})`);
+  });
+}
+
 /** Runs one vector; throws an AssertionError naming the step on the first mismatch. */
 export function runVector(v) {
+  checkFormat(v);
   let clock = 0;
   const transitions = [];
   const make = () => {
@@ -143,7 +177,10 @@ export function loadVectors(dirs = DIRS) {
   for (const dir of dirs) {
     const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
     for (const f of files) {
-      const v = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      // A jitter_seed past 2^53 must not lose bits: read it as a BigInt.
+      const text = readFileSync(join(dir, f), 'utf8').replace(/("jitter_seed"\s*:\s*)(\d+)/g, '$1"$2"');
+      const v = JSON.parse(text);
+      if (typeof v.config?.jitter_seed === 'string') v.config.jitter_seed = BigInt(v.config.jitter_seed);
       if (v.name !== basename(f, '.json')) throw new Error(`${join(dir, f)}: name ${v.name} differs from the file name`);
       out.push({ file: join(dir, f), vector: v });
     }

@@ -26,6 +26,16 @@ test('a vector with a wrong expectation fails, naming the step', () => {
   assert.throws(() => runVector(wrongField), /expected option openDurationMs, got windowSize/);
 });
 
+test('an unknown key is an error', () => {
+  const typo = vector('typo', 60);
+  typo.steps[0].tims = 2;
+  assert.throws(() => runVector(typo), /typo: step 0 \(call\): unknown key tims/);
+  assert.throws(() => runVector({ ...vector('top', 60), expect: 1 }), /top: unknown key expect/);
+  const cfg = vector('cfg', 60);
+  cfg.config.failure_threshold = 5;
+  assert.throws(() => runVector(cfg), /cfg: config: unknown key failure_threshold/);
+});
+
 test('every shipped vector loads', () => {
   assert.ok(loadVectors().length >= 30);
 });

@@ -1,4 +1,4 @@
-//! The native `CircuitBreaker`: a frozen pyclass over `cbreaker::Breaker<MAX_SLOTS>`.
+//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::Breaker` (see `storage.rs`).
 //!
 //! Listener hooks: a Python subclass turns on `_set_hooks(mask)` and defines
 //! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`; they are
@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use cbreaker::{Breaker, MAX_SLOTS, Millis, Outcome, Permit, Rejected, Transition};
+use cbreaker::{Millis, Outcome, Permit, Rejected, Transition};
 use pyo3::exceptions::PyException;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::{Raw, to_dict};
 use crate::errors::{PyCbError, secs};
 use crate::permit::PyPermit;
+use crate::storage::Core;
 use crate::types::{PyTransition, snapshot_dict};
 
 const HOOK_TRANSITION: u8 = 1;
@@ -26,7 +27,7 @@ const HOOK_OUTCOME: u8 = 4;
 /// A lock-free circuit breaker.
 #[pyclass(module = "cbreaker._native", name = "CircuitBreaker", frozen, subclass)]
 pub(crate) struct PyBreaker {
-    pub(crate) core: Breaker<MAX_SLOTS>,
+    pub(crate) core: Core,
     pub(crate) clock: Clock,
     /// Exception types counted as ignored, and predicates `exc -> bool` doing the same.
     exclude_types: Py<PyTuple>,
@@ -226,7 +227,7 @@ impl PyBreaker {
 
     fn manual(
         slf: &Bound<'_, Self>,
-        op: fn(&Breaker<MAX_SLOTS>, Millis) -> Transition,
+        op: fn(&Core, Millis) -> Transition,
     ) -> PyResult<PyTransition> {
         let this = slf.get();
         let now = this.now_ns(slf.py())?;
@@ -291,7 +292,7 @@ impl PyBreaker {
             half_open_max_wait,
         };
         let config = raw.build()?;
-        let core = Breaker::new(config).map_err(PyCbError::Core)?;
+        let core = Core::new(config).map_err(PyCbError::Core)?;
         let clock = match clock {
             Some(c) if !c.is_none() => {
                 if !c.is_callable() {
@@ -465,6 +466,11 @@ impl PyBreaker {
     #[getter]
     fn clock(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.clock.source().map(|c| c.clone_ref(py))
+    }
+
+    /// The object's size plus the boxed window storage, if any.
+    fn __sizeof__(slf: &Bound<'_, Self>) -> usize {
+        size_of::<Self>() + slf.get().core.heap_bytes() + 16
     }
 
     /// Turns listener hooks on (used by the Python layer).

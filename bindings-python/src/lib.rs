@@ -9,6 +9,7 @@ mod clock;
 mod config;
 mod errors;
 mod permit;
+mod storage;
 mod types;
 
 use pyo3::prelude::*;

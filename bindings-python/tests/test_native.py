@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 
 import pytest
 
@@ -313,3 +314,25 @@ def test_types_are_frozen() -> None:
     with pytest.raises(AttributeError):
         b.state = "open"  # type: ignore[misc]
     assert _native.CircuitBreaker.__module__ == "cbreaker._native"
+
+
+@pytest.mark.parametrize("size", [31, 32, 33, 1024])
+def test_inline_and_boxed_storage_behave_alike(size: int) -> None:
+    """Windows up to 32 outcomes live inline, bigger ones in a boxed MAX_SLOTS breaker."""
+    clock = FakeClock(0)
+    b = NativeCircuitBreaker(window="count", window_size=size, minimum_calls=size, clock=clock)
+    for i in range(size - 1):
+        p = b.try_acquire()
+        assert p is not None
+        assert (p.record_failure() if i % 2 else p.record_success()) is None
+    p = b.try_acquire()
+    assert p is not None
+    t = p.record_failure()
+    assert t is not None and t.cause == "failure_rate"
+    s = b.snapshot()
+    assert (s["window_calls"], s["window_failures"]) == (
+        size,
+        size // 2 + size % 2 if size % 2 else size // 2,
+    )
+    small = size <= 32
+    assert (sys.getsizeof(b) < 600) == small

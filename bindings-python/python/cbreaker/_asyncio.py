@@ -32,6 +32,7 @@ Listener = Callable[..., Any]
 
 _EVENTS = ("on_state_change", "on_reject", "on_success", "on_failure")
 _HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME = 1, 2, 4
+_NO_LISTENERS: dict[str, tuple[Listener, ...]] = {e: () for e in _EVENTS}
 
 # Permits of `with` / `async with` blocks, per thread and per task: (breaker, permit) pairs.
 _held: contextvars.ContextVar[tuple[tuple[CircuitBreaker, _native.Permit], ...]] = contextvars.ContextVar(
@@ -155,7 +156,7 @@ class CircuitBreaker(_native.CircuitBreaker):
                     "timeout",
                 )
         self.timeout = timeout
-        self._listeners = {e: () for e in _EVENTS}
+        self._listeners = _NO_LISTENERS  # shared until a listener is added (copy on write)
         given = (on_state_change, on_reject, on_success, on_failure)
         for event, fns in zip(_EVENTS, given):
             if fns is None:

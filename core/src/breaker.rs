@@ -248,43 +248,54 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ) -> Option<Transition> {
         let slow = outcome != Outcome::Ignored
             && duration.is_some_and(|d| d.0 >= u64::from(self.cfg.slow_ms));
-        Counters::bump(match outcome {
-            Outcome::Success => &self.counters.successes,
-            Outcome::Failure => &self.counters.failures,
-            Outcome::Ignored => &self.counters.ignored,
-        });
+        match outcome {
+            // A success is counted below: by the window's head if it claims a position there,
+            // else by the lifetime counter.
+            Outcome::Success => {}
+            Outcome::Failure => Counters::bump(&self.counters.failures),
+            Outcome::Ignored => Counters::bump(&self.counters.ignored),
+        }
         if slow {
             Counters::bump(&self.counters.slow);
         }
         let p = Word(permit.0);
         let mut now = LazyNow::new(now);
-        match p.phase() {
-            State::Closed | State::MetricsOnly => {
-                if outcome == Outcome::Ignored || self.load().permit_bits() != p.0 {
-                    return None;
-                }
-                let marks = Marks {
-                    failure: outcome == Outcome::Failure,
-                    slow,
-                };
-                let stats = self
-                    .window
-                    .record(&self.cfg, p.epoch(), marks, &mut now, &|| self.epoch_now())?;
-                if p.phase() != State::Closed {
-                    return None; // MetricsOnly never trips
-                }
-                let cause = trip_cause(&self.cfg, stats)?;
-                // Only a word of the permit's own generation may trip: exactly one of many
-                // concurrent recorders wins this CAS (invariant 1).
-                let w = self.load();
-                if w.permit_bits() != p.0 {
-                    return None;
-                }
-                self.open(w, 0, now.get(), cause).ok()
+        let success = outcome == Outcome::Success;
+        let in_window = matches!(p.phase(), State::Closed | State::MetricsOnly)
+            && outcome != Outcome::Ignored
+            && self.load().permit_bits() == p.0;
+        if !in_window {
+            if success {
+                Counters::bump(&self.counters.successes);
             }
-            State::HalfOpen => self.record_probe(p, outcome, slow, &mut now),
-            State::Open | State::ForcedOpen | State::Disabled => None,
+            return match p.phase() {
+                State::HalfOpen => self.record_probe(p, outcome, slow, &mut now),
+                _ => None, // stale, ignored, or a state that keeps no window
+            };
         }
+        let marks = Marks {
+            failure: outcome == Outcome::Failure,
+            slow,
+        };
+        let (counted, stats) =
+            self.window
+                .record(&self.cfg, p.epoch(), marks, success, &mut now, &|| {
+                    self.epoch_now()
+                });
+        if success && !counted {
+            Counters::bump(&self.counters.successes);
+        }
+        if p.phase() != State::Closed {
+            return None; // MetricsOnly never trips
+        }
+        let cause = trip_cause(&self.cfg, stats?)?;
+        // Only a word of the permit's own generation may trip: exactly one of many
+        // concurrent recorders wins this CAS (invariant 1).
+        let w = self.load();
+        if w.permit_bits() != p.0 {
+            return None;
+        }
+        self.open(w, 0, now.get(), cause).ok()
     }
 
     fn record_probe<C: Clock>(
@@ -423,7 +434,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let stats = self.window.stats(&self.cfg, w.epoch(), t);
         let c = &self.counters;
         let (successes, failures, ignored) = (
-            Counters::read(&c.successes),
+            Counters::read(&c.successes) + self.window.successes(),
             Counters::read(&c.failures),
             Counters::read(&c.ignored),
         );

@@ -18,4 +18,33 @@ pub(crate) use portable_atomic::AtomicU32 as AtomicCounter;
 #[cfg(all(not(all(test, loom)), target_has_atomic = "64"))]
 pub(crate) use portable_atomic::AtomicU64 as AtomicCounter;
 
+#[cfg(all(test, loom))]
+pub(crate) use loom::sync::atomic::AtomicU64 as AtomicHead;
+#[cfg(all(not(all(test, loom)), not(target_has_atomic = "64")))]
+pub(crate) use portable_atomic::AtomicU32 as AtomicHead;
+/// The count window's claim cursor: 64-bit where the target has 64-bit atomics, so the one
+/// CAS that claims a position also counts the success (see `window/count.rs`).
+#[cfg(all(not(all(test, loom)), target_has_atomic = "64"))]
+pub(crate) use portable_atomic::AtomicU64 as AtomicHead;
+
+/// Whether [`AtomicHead`] has room for the success count.
+pub(crate) const HEAD_COUNTS_SUCCESSES: bool = cfg!(any(target_has_atomic = "64", all(test, loom)));
+
+/// [`AtomicHead`]'s value type, widened to `u64` and back (the top half is dropped on
+/// 32-bit targets, where it is never used).
+#[cfg(any(target_has_atomic = "64", all(test, loom)))]
+pub(crate) type HeadRepr = u64;
+#[cfg(not(any(target_has_atomic = "64", all(test, loom))))]
+pub(crate) type HeadRepr = u32;
+
+#[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+pub(crate) fn head_from(v: HeadRepr) -> u64 {
+    u64::from(v)
+}
+
+#[allow(clippy::unnecessary_cast)]
+pub(crate) fn head_into(v: u64) -> HeadRepr {
+    v as HeadRepr
+}
+
 pub(crate) use core::sync::atomic::Ordering;

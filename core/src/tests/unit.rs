@@ -470,3 +470,45 @@ fn config_round_trips() {
     );
     assert_eq!(back.open_duration_multiplier, 1.5);
 }
+
+#[test]
+fn many_resets_then_failures_count() {
+    for resets in [7, 8, 15, 16, 17, 31, 32, 33] {
+        let b = Big::new(Config {
+            minimum_calls: 4,
+            ..Config::count(10)
+        })
+        .unwrap();
+        for t in 0..resets {
+            b.reset(Millis(t));
+        }
+        for _ in 0..3 {
+            call(&b, 100, Outcome::Failure);
+        }
+        let s = b.snapshot(Millis(101));
+        assert_eq!(
+            (s.window_calls, s.window_failures),
+            (3, 3),
+            "after {resets} resets"
+        );
+        assert!(
+            call(&b, 102, Outcome::Failure).is_some(),
+            "after {resets} resets"
+        );
+    }
+}
+
+#[test]
+fn a_cell_untouched_for_many_laps_is_not_taken_for_a_newer_one() {
+    // Size-1 window: a failure, then 40 successes (40 laps without writing the cell), then a
+    // failure. A 6-bit lap compare would take the old cell for a newer one and drop it.
+    let b = Big::new(Config { minimum_calls: 1, failure_rate_threshold: 0, ..Config::count(1) }).unwrap();
+    call(&b, 0, Outcome::Failure);
+    for t in 0..40 {
+        call(&b, t, Outcome::Success);
+    }
+    call(&b, 50, Outcome::Failure);
+    assert_eq!(b.snapshot(Millis(50)).window_failures, 1);
+    call(&b, 51, Outcome::Success);
+    assert_eq!(b.snapshot(Millis(51)).window_failures, 0);
+}

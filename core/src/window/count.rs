@@ -1,7 +1,7 @@
 //! Count window: the last `n` outcomes.
 //!
 //! ```text
-//! head:   | filled (11) | pos (10) | lap (6) | epoch (3) |   claim cursor
+//! head:   | successes (32) | spare | parity | filled (11) | pos (10) | lap (6) | epoch (3) |
 //! counts: | spare (7) | slow (11) | failures (11) | epoch (3) |
 //! cell:   | lap (6) | slow | failure |                one byte per position, 4 per slot
 //! ```
@@ -9,6 +9,12 @@
 //! A call claims the next position with one CAS on `head`. Only marked outcomes (failures,
 //! slow calls) write their cell and `counts`, so a plain success costs that one CAS, plus one
 //! more only when a marked outcome leaves the window.
+//!
+//! Where the target has 64-bit atomics the head is 64 bits, and the claim of a success also
+//! adds one to its top half: that CAS is the success's only read-modify-write, and the
+//! lifetime `successes` counter is derived from it. The top half wraps every 2^32 successes;
+//! the claimer that wraps it bumps `carry` afterwards and flips `parity` in the same CAS, so a
+//! reader that sees the wrap before the carry can tell (see [`successes`]).
 //!
 //! When position `p` is claimed in lap `L`, the outcome claimed at `p` in lap `L − 1` leaves.
 //! If it was marked, exactly one of two threads takes it out of `counts`: the claimer of
@@ -20,34 +26,46 @@
 
 use super::{Marks, Window, newer};
 use crate::config::Compiled;
+use crate::counters::Counters;
 use crate::state::EPOCH_MOD;
-use crate::sync::{AtomicU32, Ordering};
+use crate::sync::{AtomicHead, AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering, head_from, head_into};
 use crate::transition::Stats;
 
 const EPOCH_MASK: u32 = EPOCH_MOD - 1;
 const LAP_MOD: u32 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Head(u32);
+struct Head(u64);
+
+const PARITY: u64 = 1 << 30;
+const LOW: u64 = (1 << 30) - 1;
 
 impl Head {
+    fn load(word: &AtomicHead, order: Ordering) -> Head {
+        Head(head_from(word.load(order)))
+    }
     const fn epoch(self) -> u32 {
-        self.0 & EPOCH_MASK
+        self.0 as u32 & EPOCH_MASK
     }
     const fn lap(self) -> u32 {
-        (self.0 >> 3) & (LAP_MOD - 1)
+        (self.0 as u32 >> 3) & (LAP_MOD - 1)
     }
     const fn pos(self) -> u32 {
-        (self.0 >> 9) & 0x3FF
+        (self.0 as u32 >> 9) & 0x3FF
     }
     const fn filled(self) -> u32 {
-        self.0 >> 19
+        (self.0 as u32 >> 19) & 0x7FF
     }
-    const fn pack(epoch: u32, lap: u32, pos: u32, filled: u32) -> Head {
-        Head((epoch & EPOCH_MASK) | ((lap & (LAP_MOD - 1)) << 3) | (pos << 9) | (filled << 19))
+    const fn successes(self) -> u32 {
+        (self.0 >> 32) as u32
     }
-    /// The next claim position.
-    const fn advance(self, n: u32) -> Head {
+    /// The cursor fields replaced, the success count and parity kept.
+    const fn with(self, epoch: u32, lap: u32, pos: u32, filled: u32) -> Head {
+        let low = (epoch & EPOCH_MASK) | ((lap & (LAP_MOD - 1)) << 3) | (pos << 9) | (filled << 19);
+        Head((self.0 & !LOW) | low as u64)
+    }
+    /// The next claim position; a success also counts itself (when the head has room).
+    const fn advance(self, n: u32, success: bool) -> Head {
         let (lap, pos) = if self.pos() + 1 == n {
             (self.lap() + 1, 0)
         } else {
@@ -58,12 +76,23 @@ impl Head {
         } else {
             n
         };
-        Head::pack(self.epoch(), lap, pos, filled)
+        let next = self.with(self.epoch(), lap, pos, filled);
+        if success && HEAD_COUNTS_SUCCESSES {
+            let count = self.successes().wrapping_add(1);
+            let parity = if count == 0 {
+                (next.0 & PARITY) ^ PARITY
+            } else {
+                next.0 & PARITY
+            };
+            Head((next.0 & LOW) | parity | ((count as u64) << 32))
+        } else {
+            next
+        }
     }
     /// A fresh window of `epoch`. Skipping a lap makes every old cell look two laps old, so
     /// none of them is ever taken for an outcome that is leaving.
     const fn cleared(self, epoch: u32) -> Head {
-        Head::pack(epoch, self.lap() + 2, 0, 0)
+        self.with(epoch, self.lap() + 2, 0, 0)
     }
     /// Positions from `(lap, pos)` to this head, in the wrapping space of 64 laps.
     const fn distance_from(self, lap: u32, pos: u32, n: u32) -> u32 {
@@ -71,6 +100,25 @@ impl Head {
         let here = self.lap() * n + self.pos();
         let there = lap * n + pos;
         (here + span - there) % span
+    }
+}
+
+/// Successes counted by the head so far (0 where the head has no room for them).
+pub(crate) fn successes<const S: usize>(w: &Window<S>) -> u64 {
+    if !HEAD_COUNTS_SUCCESSES {
+        return 0;
+    }
+    loop {
+        // Acquire on all three: the carry bump is ordered after the wrapping CAS.
+        let c1 = Counters::read(&w.carry);
+        let head = Head::load(&w.head, Ordering::Acquire);
+        if Counters::read(&w.carry) != c1 {
+            continue;
+        }
+        // The parity in the head flips with every wrap; if it is ahead of the carry, the
+        // wrapping claimer has not bumped the carry yet.
+        let pending = u64::from((head.0 & PARITY != 0) != (c1 & 1 == 1));
+        return ((c1 + pending) << 32) | u64::from(head.successes());
     }
 }
 
@@ -153,35 +201,40 @@ fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) ->
     }
 }
 
-/// Claims the next position; `None` if `epoch` is stale.
+/// Claims the next position (counting the success in the head when `success`); `None` if
+/// `epoch` is stale.
 fn claim<const S: usize>(
     w: &Window<S>,
     n: u32,
     epoch: u32,
+    success: bool,
     live_epoch: &impl Fn() -> u32,
 ) -> Option<Head> {
-    let mut cur = Head(w.head.load(Ordering::Acquire));
+    let mut cur = Head::load(&w.head, Ordering::Acquire);
     loop {
-        let next = if cur.epoch() == epoch {
-            cur.advance(n)
+        let base = if cur.epoch() == epoch {
+            cur
         } else if newer(cur.epoch(), epoch, EPOCH_MOD) || live_epoch() != epoch {
             return None;
         } else {
-            cur.cleared(epoch).advance(n)
+            cur.cleared(epoch)
         };
+        let next = base.advance(n, success);
         // AcqRel: the claim orders against the marked writer's re-read of `head` (module docs).
-        match w
-            .head
-            .compare_exchange_weak(cur.0, next.0, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match w.head.compare_exchange_weak(
+            head_into(cur.0),
+            head_into(next.0),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(_) => {
-                return Some(if cur.epoch() == epoch {
-                    cur
-                } else {
-                    cur.cleared(epoch)
-                });
+                if next.0 & PARITY != base.0 & PARITY {
+                    // This claim wrapped the success count: carry it (see `successes`).
+                    Counters::bump(&w.carry);
+                }
+                return Some(base);
             }
-            Err(actual) => cur = Head(actual),
+            Err(actual) => cur = Head(head_from(actual)),
         }
     }
 }
@@ -191,57 +244,113 @@ pub(crate) fn record<const S: usize>(
     cfg: &Compiled,
     epoch: u32,
     marks: Marks,
+    success: bool,
+    live_epoch: &impl Fn() -> u32,
+) -> (bool, Option<Stats>) {
+    let n = cfg.size;
+    let Some(claimed) = claim(w, n, epoch, success, live_epoch) else {
+        return (false, None);
+    };
+    (true, after_claim(w, cfg, epoch, marks, claimed, live_epoch))
+}
+
+/// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
+fn after_claim<const S: usize>(
+    w: &Window<S>,
+    cfg: &Compiled,
+    epoch: u32,
+    marks: Marks,
+    claimed: Head,
     live_epoch: &impl Fn() -> u32,
 ) -> Option<Stats> {
     let n = cfg.size;
-    let claimed = claim(w, n, epoch, live_epoch)?;
     let (lap, pos) = (claimed.lap(), claimed.pos());
     let leaving = claimed.filled() == n;
     let prev_lap = (lap + LAP_MOD - 1) % LAP_MOD;
     let mine = marks.bits();
+    // A marked cell is live: in the window, or leaving it right now (exactly one thread takes
+    // each one out). Only a cleared window leaves marked cells behind; the first lap after a
+    // clear scrubs them (`!leaving`), and a writer that finds the window cleared under it
+    // scrubs its own. So the 6-bit lap is only ever compared between neighbouring laps.
+    let live_leaving = |c: u32| leaving && c >> 2 == prev_lap && c & 3 != 0;
 
     if mine == 0 {
-        // A plain success: take out the marked outcome it pushes out, if that one is written.
-        if leaving {
-            let taken = update_cell(&w.slots, pos, |c| {
-                (c >> 2 == prev_lap && c & 3 != 0).then(|| pack_cell(prev_lap, 0))
-            });
-            if let Some(old) = taken {
-                adjust(&w.counts, epoch, old & 3, false, live_epoch);
+        // A plain success: take out the marked outcome it pushes out, or scrub a cell the
+        // last clear left behind. Both are rare; the common case is this one load.
+        let (word, shift) = cell(&w.slots, pos);
+        let c = (word.load(Ordering::Acquire) >> shift) & 0xFF;
+        if c & 3 != 0 {
+            if let Some(old) = update_cell(&w.slots, pos, |c| {
+                if live_leaving(c) {
+                    Some(pack_cell(prev_lap, 0))
+                } else {
+                    (!leaving && c & 3 != 0).then_some(pack_cell(lap, 0))
+                }
+            }) {
+                if live_leaving(old) {
+                    adjust(&w.counts, epoch, old & 3, false, live_epoch);
+                }
             }
         }
-        return Some(stats_after(w, epoch, claimed.advance(n).filled()));
+        let filled = claimed.advance(n, false).filled();
+        // Rates only fall when a success enters, unless it fills the window up to
+        // `minimum_calls`: only then are the figures worth reading.
+        return Some(if filled == cfg.minimum_calls {
+            stats_after(w, epoch, filled)
+        } else {
+            Stats {
+                calls: filled,
+                ..Stats::default()
+            }
+        });
     }
 
     if !adjust(&w.counts, epoch, mine, true, live_epoch) {
         return None;
     }
-    // Every decision below comes from the value the successful CAS replaced, never from a
-    // read that a failed CAS attempt made.
-    let installed = update_cell(&w.slots, pos, |c| {
-        (!newer(c >> 2, lap, LAP_MOD)).then_some(pack_cell(lap, mine))
-    });
-    let Some(old) = installed else {
-        // A later lap wrote here: this outcome has left the window already.
-        adjust(&w.counts, epoch, mine, false, live_epoch);
-        return None;
+    // Install the cell, unless a later claim at this position has pushed this outcome out
+    // already. That is decided from `head` (read with an RMW, so it is the latest), never from
+    // the cell's lap; and every decision comes from the value the successful CAS replaced.
+    let installed = loop {
+        let head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
+        if head.epoch() != epoch {
+            return None; // cleared meanwhile: `counts` was reset with it
+        }
+        if head.distance_from(lap, pos, n) > n {
+            adjust(&w.counts, epoch, mine, false, live_epoch);
+            return None;
+        }
+        let (word, shift) = cell(&w.slots, pos);
+        let cur = word.load(Ordering::Acquire);
+        let old = (cur >> shift) & 0xFF;
+        let next = (cur & !(0xFF << shift)) | (pack_cell(lap, mine) << shift);
+        // AcqRel: as in `update_cell`.
+        if word
+            .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            break old;
+        }
     };
-    if leaving && old >> 2 == prev_lap && old & 3 != 0 {
-        adjust(&w.counts, epoch, old & 3, false, live_epoch);
+    if live_leaving(installed) {
+        adjust(&w.counts, epoch, installed & 3, false, live_epoch);
     }
     // An RMW, not a load: it reads the latest `head`, so either it sees the claim that
     // pushes this outcome out, or that claimer sees this cell (module docs).
-    let now_head = Head(w.head.fetch_add(0, Ordering::AcqRel));
-    if now_head.epoch() != epoch {
-        return None;
-    }
-    if now_head.distance_from(lap, pos, n) > n {
-        let mine_cell = pack_cell(lap, mine);
-        if update_cell(&w.slots, pos, |c| {
+    let now_head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
+    let mine_cell = pack_cell(lap, mine);
+    let take_mine = || {
+        update_cell(&w.slots, pos, |c| {
             (c == mine_cell).then_some(pack_cell(lap, 0))
         })
         .is_some()
-        {
+    };
+    if now_head.epoch() != epoch {
+        take_mine(); // the window was cleared under us: leave no marked cell behind
+        return None;
+    }
+    if now_head.distance_from(lap, pos, n) > n {
+        if take_mine() {
             adjust(&w.counts, epoch, mine, false, live_epoch);
         }
         return None;
@@ -265,7 +374,7 @@ fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats 
 }
 
 pub(crate) fn stats<const S: usize>(w: &Window<S>, epoch: u32) -> Stats {
-    let head = Head(w.head.load(Ordering::Acquire));
+    let head = Head::load(&w.head, Ordering::Acquire);
     let filled = if head.epoch() == epoch {
         head.filled()
     } else {
@@ -276,7 +385,19 @@ pub(crate) fn stats<const S: usize>(w: &Window<S>, epoch: u32) -> Stats {
 
 /// Resets `head` and `counts` for `epoch` (see `Window::clear`).
 pub(crate) fn clear<const S: usize>(w: &Window<S>, epoch: u32) {
-    super::reset_word(&w.head, epoch, EPOCH_MASK, |old| Head(old).cleared(epoch).0);
+    let mut cur = Head::load(&w.head, Ordering::Relaxed);
+    while cur.epoch() != epoch && !newer(cur.epoch(), epoch, EPOCH_MOD) {
+        // Relaxed: as in `reset_word`; the success count and parity are kept.
+        match w.head.compare_exchange_weak(
+            head_into(cur.0),
+            head_into(cur.cleared(epoch).0),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => break,
+            Err(actual) => cur = Head(head_from(actual)),
+        }
+    }
     super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| {
         Counts::pack(epoch, 0, 0).0
     });

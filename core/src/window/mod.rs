@@ -15,7 +15,8 @@ pub(crate) mod time;
 
 use crate::config::{Compiled, Kind};
 use crate::state::EPOCH_MOD;
-use crate::sync::{AtomicU32, Ordering};
+use crate::sync::HEAD_COUNTS_SUCCESSES;
+use crate::sync::{AtomicCounter, AtomicHead, AtomicU32, Ordering};
 use crate::time::{Clock, LazyNow};
 use crate::transition::Stats;
 
@@ -58,8 +59,10 @@ pub(crate) fn reset_word(word: &AtomicU32, epoch: u32, mask: u32, fresh: impl Fn
 }
 
 pub(crate) struct Window<const SLOTS: usize> {
-    /// Count window: claim cursor. Time window: unused.
-    pub(crate) head: AtomicU32,
+    /// Count window: claim cursor (and success count). Time window: unused.
+    pub(crate) head: AtomicHead,
+    /// Count window: wraps of the head's success count.
+    pub(crate) carry: AtomicCounter,
     /// Count window: failures and slow calls in the window.
     pub(crate) counts: AtomicU32,
     /// The run of consecutive failures (every kind).
@@ -70,31 +73,45 @@ pub(crate) struct Window<const SLOTS: usize> {
 impl<const SLOTS: usize> Window<SLOTS> {
     pub(crate) fn new() -> Self {
         Window {
-            head: AtomicU32::new(0),
+            head: AtomicHead::new(0),
+            carry: AtomicCounter::new(0),
             counts: AtomicU32::new(0),
             run: AtomicU32::new(0),
             slots: core::array::from_fn(|_| AtomicU32::new(0)),
         }
     }
 
-    /// Puts one success or failure of window epoch `epoch` in the window. Returns the window
-    /// figures when this outcome could have made the trip rule hold, `None` otherwise (or
-    /// when the outcome is stale: `live_epoch` no longer returns `epoch`).
+    /// Puts one success or failure of window epoch `epoch` in the window. Returns whether the
+    /// window counted a success itself (the count window's head, see `count.rs`; then the
+    /// lifetime counter must not), and the window figures when this outcome could have made
+    /// the trip rule hold (`None` otherwise, or when `epoch` is stale).
     pub(crate) fn record<C: Clock>(
         &self,
         cfg: &Compiled,
         epoch: u32,
         marks: Marks,
+        success: bool,
         now: &mut LazyNow<C>,
         live_epoch: &impl Fn() -> u32,
-    ) -> Option<Stats> {
+    ) -> (bool, Option<Stats>) {
         // The run is kept whatever the config: `consecutive_failures` is a metric too. A
         // success on a zero run only loads the word.
-        let consecutive = run::record(&self.run, epoch, marks.failure, live_epoch)?;
-        let stats = match cfg.kind {
-            Kind::Count => count::record(self, cfg, epoch, marks, live_epoch)?,
-            Kind::Time => time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch)?,
-            Kind::Consecutive => Stats::default(),
+        let Some(consecutive) = run::record(&self.run, epoch, marks.failure, live_epoch) else {
+            return (false, None);
+        };
+        let (counted, stats) = match cfg.kind {
+            Kind::Count => {
+                let (claimed, stats) = count::record(self, cfg, epoch, marks, success, live_epoch);
+                (claimed && success && HEAD_COUNTS_SUCCESSES, stats)
+            }
+            Kind::Time => (
+                false,
+                time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch),
+            ),
+            Kind::Consecutive => (false, Some(Stats::default())),
+        };
+        let Some(stats) = stats else {
+            return (counted, None);
         };
         let stats = Stats {
             consecutive,
@@ -109,7 +126,12 @@ impl<const SLOTS: usize> Window<SLOTS> {
                 Kind::Time => true,
                 Kind::Consecutive => false,
             };
-        worth_checking.then_some(stats)
+        (counted, worth_checking.then_some(stats))
+    }
+
+    /// Successes the window counted itself (see [`Window::record`]).
+    pub(crate) fn successes(&self) -> u64 {
+        count::successes(self)
     }
 
     /// Empties the window for `epoch`, right after the transition into `closed` that bumped

@@ -16,7 +16,7 @@ PY_DIR := bindings-python
 PY_VENV := $(CBREAKER_CACHE)/venv
 PY := $(PY_VENV)/bin/python
 # pytest exits 5 when it collects nothing: that is a broken suite here, never a pass.
-PYTEST = cd $(PY_DIR) && { rc=0; $(PY) -m pytest $(1) || rc=$$?; \
+PYTEST = cd $(PY_DIR) && { rc=0; $(2) $(PY) -m pytest $(1) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "pytest collected no tests in '$(1)': failing on purpose" >&2; exit 1; fi; \
 	exit $$rc; }
 
@@ -33,6 +33,8 @@ setup-python:
 
 test-python: setup-python
 	$(call PYTEST,-q -p no:cacheprovider --ignore=tests/test_conformance.py tests)
+	@echo "[python] native + asyncio tests again under PYTHONMALLOC=debug"
+	$(call PYTEST,-q -p no:cacheprovider tests/test_native.py tests/test_asyncio.py,PYTHONMALLOC=debug)
 
 conformance-python: setup-python
 	$(call PYTEST,-q -p no:cacheprovider tests/test_conformance.py)

@@ -341,8 +341,14 @@ impl Model {
 
     fn clear_window(&mut self) {
         self.count.clear();
+        // A cleared bucket is empty but still remembers the newest epoch written into it, so
+        // an outcome from further back (time went back past the window) stays out after a
+        // clear too. docs/state-machine.md does not say; this is the core's choice.
         for b in &mut self.buckets {
-            *b = Bucket::default();
+            *b = Bucket {
+                epoch: b.epoch,
+                ..Bucket::default()
+            };
         }
         self.run = 0;
     }

@@ -1,0 +1,30 @@
+# Conformance (tests/ = crate cbreaker-conformance, fuzz/): the vectors against the Rust core and
+# the reference model, invariant 7 (core vs reference model, proptest), and the cargo-fuzz
+# target `ops`. See tests/vectors/README.md.
+
+SETUP_TARGETS += setup-fuzz
+TEST_TARGETS += test-model test-fuzz
+CONFORMANCE_TARGETS += conformance-rust
+
+FUZZ_SECONDS ?= 20
+
+.PHONY: setup-fuzz conformance-rust test-model test-fuzz
+
+# cargo-fuzz (pinned) and the nightly toolchain it builds with.
+setup-fuzz:
+	@. .ci/lib.sh && nightly_components rust-src && cargo_tool cargo-fuzz 0.13.2 cargo-fuzz
+
+# Every tests/vectors/*.json (and each CBREAKER_VECTORS directory) on the core and the model.
+conformance-rust:
+	cargo test -p cbreaker-conformance --test vectors
+
+# Invariant 7: PROPTEST_CASES=100000 make test-model for a longer run.
+test-model:
+	cargo test -p cbreaker-conformance --test model
+	cargo test -q -p cbreaker-conformance --doc
+
+# Core vs reference model under libFuzzer, about $(FUZZ_SECONDS) s (fuzz/ is its own workspace).
+test-fuzz:
+	cargo +$(NIGHTLY) fuzz build --fuzz-dir fuzz ops
+	mkdir -p fuzz/corpus/ops
+	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz ops -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048

@@ -134,8 +134,8 @@ export function bind(raw) {
       }
       this.#breaker._record(kind, bits, durationMs, nowMs, undefined);
     }
-    static _check(p) {
-      return p instanceof Permit && #bits in p;
+    static _check(p, breaker) {
+      return #bits in p && p.#breaker === breaker;
     }
   }
 
@@ -214,7 +214,9 @@ export function bind(raw) {
 
     /** Reports how a permit's call ended: outcome 'success' | 'failure' | 'ignored'. */
     record(permit, outcome, opts) {
-      if (!Permit._check(permit)) throw argumentError('record() needs a permit from tryAcquire()');
+      if (permit === null || typeof permit !== 'object' || !Permit._check(permit, this)) {
+        throw argumentError('record() needs a permit from this breaker\'s tryAcquire()');
+      }
       if (outcome === 'success') permit.success(opts);
       else if (outcome === 'failure') permit.failure(opts);
       else if (outcome === 'ignored') permit.ignore(opts);

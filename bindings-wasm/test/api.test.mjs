@@ -138,6 +138,9 @@ describe('permits', () => {
     assert.equal(b.snapshot(0).failures, 1);
     assert.equal(b.snapshot(0).ignored, 1);
     assert.throws(() => b.record({}, 'success'), isCode('ERR_CB_INVALID_ARGUMENT'));
+    assert.throws(() => b.record(null, 'success'), isCode('ERR_CB_INVALID_ARGUMENT'));
+    const [other] = clocked({ windowSize: 10 });
+    assert.throws(() => b.record(other.tryAcquire(0), 'failure'), isCode('ERR_CB_INVALID_ARGUMENT'));
     assert.throws(() => b.record(b.tryAcquire(0), 'ok'), (e) => e instanceof TypeError && e.code === 'ERR_CB_INVALID_ARGUMENT');
   });
 

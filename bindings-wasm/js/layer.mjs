@@ -385,34 +385,51 @@ export function bind(raw) {
       return this.#transition(this.#raw.manual(op, nowMs === undefined ? this.#arg() : checkTime(nowMs, 'nowMs')));
     }
 
+    /** 2 ignored (exclude), 0 success (isFailure false), else 1 failure. A predicate that
+     * throws counts the call as a failure (the permit is always settled) and is reported. */
     #classify(err) {
-      if (this.#exclude !== undefined && this.#exclude(err)) return 2;
-      if (this.#isFailure !== undefined && !this.#isFailure(err)) return 0;
+      try {
+        if (this.#exclude !== undefined && this.#exclude(err)) return 2;
+        if (this.#isFailure !== undefined && !this.#isFailure(err)) return 0;
+      } catch (predicateError) {
+        queueMicrotask(() => { throw predicateError; });
+      }
       return 1;
     }
 
-    /** call() and wrap(): the hot path, kept small (no options). */
-    async #call(fn, thisArg, args) {
-      if (typeof fn !== 'function') throw argumentError('call() needs a function');
+    /** call() and wrap(): the hot path, kept small (no options). A plain `.then` on fn's
+     * promise: measurably cheaper than an async function here (one promise, no resumption). */
+    #call(fn, thisArg, args) {
+      if (typeof fn !== 'function') return Promise.reject(argumentError('call() needs a function'));
       const clock = this.#clock;
       const timed = this.#timed;
       // Untimed with the default clock: NaN, and the core reads the clock only if it must.
       const start = timed ? (clock === undefined ? defaultClock() : clock()) : (clock === undefined ? NaN : clock());
       const r = this.#raw.tryAcquire(start);
       const bits = r >= 0 && r < HAS_TRANSITION ? r : this.#acquired(r, start);
-      if (bits < 0) throw new CircuitOpenError(bits === -Infinity ? null : -bits - 1, this.#name);
-      let result;
+      if (bits < 0) return Promise.reject(new CircuitOpenError(bits === -Infinity ? null : -bits - 1, this.#name));
+      let value;
       try {
-        result = await (args.length === 0 ? fn.call(thisArg) : fn.apply(thisArg, args));
+        value = args.length === 0 ? fn.call(thisArg) : fn.apply(thisArg, args);
       } catch (err) {
-        const end = timed ? this.#read() : this.#arg();
-        this._record(this.#classify(err), bits, timed ? end - start : -1, end, err);
-        throw err;
+        this.#failed(bits, err, start, timed);
+        return Promise.reject(err);
       }
-      const end = timed ? (clock === undefined ? defaultClock() : clock()) : (clock === undefined ? NaN : clock());
-      const packed = this.#raw.success(bits, timed ? end - start : -1, end);
-      if (packed !== 0 || this.#listeners !== null) this.#after(packed, timed ? end - start : -1, end);
-      return result;
+      return Promise.resolve(value).then((result) => {
+        const end = timed ? (clock === undefined ? defaultClock() : clock()) : (clock === undefined ? NaN : clock());
+        const packed = this.#raw.success(bits, timed ? end - start : -1, end);
+        if (packed !== 0 || this.#listeners !== null) this.#after(packed, timed ? end - start : -1, end);
+        return result;
+      }, (err) => {
+        this.#failed(bits, err, start, timed);
+        throw err;
+      });
+    }
+
+    /** fn threw or rejected: failure, ignored or success as the predicates say. */
+    #failed(bits, err, start, timed) {
+      const end = timed ? this.#read() : this.#arg();
+      this._record(this.#classify(err), bits, timed ? end - start : -1, end, err);
     }
 
     /** The rare outcomes of tryAcquire: a transition (permit bits back) or a rejection. */

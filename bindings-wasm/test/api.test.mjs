@@ -188,6 +188,18 @@ describe('call and wrap', () => {
     assert.deepEqual([s.successes, s.ignored, s.failures], [1, 1, 1]);
   });
 
+  test('a throwing predicate still settles the permit (as a failure)', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { CircuitBreaker } from ${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)};
+      process.on('uncaughtException', (e) => console.log('reported:' + e.message));
+      const b = new CircuitBreaker({ window: 'consecutive', consecutiveFailures: 1, halfOpenMaxCalls: 1,
+        exclude: () => { throw new Error('predicate'); }, now: () => 0 });
+      await b.call(() => { throw new Error('x'); }).catch((e) => console.log('rejected:' + e.message));
+      console.log(b.snapshot().failures + ':' + b.state);
+    `], { encoding: 'utf8', timeout: 30_000 });
+    assert.deepEqual(out.trim().split('\n').sort(), ['1:open', 'rejected:x', 'reported:predicate']);
+  });
+
   test('an open circuit rejects with ERR_CIRCUIT_OPEN and retryAfterMs, without calling fn', async () => {
     const [b, t] = clocked({ ...tripAfter2, name: 'db' });
     await assert.rejects(b.call(boom));

@@ -28,7 +28,7 @@ const subjects = {
     const b = new CircuitBreaker({ windowSize: 100, now: () => t++ });
     return () => b.call(target);
   },
-  'cbreaker tryAcquire + await fn + success': () => {
+  'cbreaker tryAcquire + success around await fn (extra async fn)': () => {
     const b = new CircuitBreaker({ windowSize: 100 });
     return async () => {
       const p = b.tryAcquire(0);

@@ -36,6 +36,16 @@ for (const target of ['nodejs', 'web']) {
 }
 // The node build is CommonJS inside a "type": "module" package.
 writeFileSync(join(dist, 'node', 'package.json'), '{ "type": "commonjs" }\n');
+// Both targets produce the same .wasm: ship it once (dist/web/), read by the node glue from there.
+const nodeWasm = join(dist, 'node', 'cbreaker_bg.wasm');
+const webWasm = join(dist, 'web', 'cbreaker_bg.wasm');
+if (!readFileSync(nodeWasm).equals(readFileSync(webWasm))) throw new Error('node and web .wasm differ');
+rmSync(nodeWasm);
+const glue = join(dist, 'node', 'cbreaker.js');
+const from = '`${__dirname}/cbreaker_bg.wasm`';
+const code = readFileSync(glue, 'utf8');
+if (!code.includes(from)) throw new Error(`wasm-bindgen's node glue changed: no ${from}`);
+writeFileSync(glue, code.replace(from, "require('path').join(__dirname, '..', 'web', 'cbreaker_bg.wasm')"));
 
 // The JS layer: ESM as written, plus a CommonJS copy.
 const layer = readFileSync(join(pkg, 'js', 'layer.mjs'), 'utf8');

@@ -9,13 +9,15 @@
 //! ([`reference::Model`]) and, say, the C ABI over its `extern "C"` functions:
 //!
 //! ```
-//! use cbreaker_conformance::{load_vectors, run_all, CoreSubject};
+//! use cbreaker_conformance::reference::Model;
+//! use cbreaker_conformance::{load_vectors, run_all};
 //!
 //! let vectors = load_vectors().expect("every vector parses");
-//! let failures = run_all::<CoreSubject>(&vectors);
+//! let failures = run_all::<Model>(&vectors); // or CoreSubject, or your own Subject
 //! for f in &failures {
 //!     println!("{f}"); // vector name, step index, expected vs actual
 //! }
+//! assert!(failures.is_empty());
 //! ```
 //!
 //! - [`Subject::new`] gets the vector's config; it returns the invalid field's name
@@ -28,6 +30,28 @@
 //!
 //! [`load_vectors`] reads `tests/vectors/*.json` and every `*.json` in each directory of the
 //! colon-separated `CBREAKER_VECTORS` environment variable.
+//!
+//! A front door over `extern "C"` functions fills in the same seven methods; a sketch:
+//!
+//! ```ignore
+//! struct CAbi(*mut cb_breaker);
+//! impl Subject for CAbi {
+//!     fn new(c: &VectorConfig) -> Result<Self, String> {
+//!         let config = to_cb_config(c);                   // defaults as in the vectors README
+//!         let mut out = std::ptr::null_mut();
+//!         match unsafe { cb_breaker_new(&config, &mut out) } {
+//!             0 => Ok(CAbi(out)),
+//!             status => Err(field_of_status(status)),     // 200 → "window.size", ...
+//!         }
+//!     }
+//!     fn acquire(&mut self, now: u64) -> AcquireResult { /* cb_breaker_try_acquire */ }
+//!     // record, drop_permit, state, snapshot, manual likewise
+//! }
+//! ```
+//!
+//! Modules: [`reference`](mod@reference) is the reference model; [`ops`] drives the core and the model side
+//! by side over random operation sequences (invariant 7: `tests/tests/model.rs` and the
+//! cargo-fuzz target `fuzz/fuzz_targets/ops.rs`).
 
 pub mod ops;
 pub mod reference;

@@ -1,8 +1,8 @@
 //! The native decorator for sync functions: it only takes a permit, runs the caller's code
 //! and reports how it ended; the breaker decides everything.
 
-use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::breaker::PyBreaker;
@@ -41,14 +41,11 @@ impl Guarded {
         obj: Option<&Bound<'py, PyAny>>,
         _owner: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        static METHOD_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         match obj {
-            Some(o) if !o.is_none() => {
-                let method_type = slf
-                    .py()
-                    .import(intern!(slf.py(), "types"))?
-                    .getattr(intern!(slf.py(), "MethodType"))?;
-                method_type.call1((slf, o))
-            }
+            Some(o) if !o.is_none() => METHOD_TYPE
+                .import(slf.py(), "types", "MethodType")?
+                .call1((slf, o)),
             _ => Ok(slf.clone().into_any()),
         }
     }

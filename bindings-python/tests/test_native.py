@@ -336,3 +336,33 @@ def test_inline_and_boxed_storage_behave_alike(size: int) -> None:
     )
     small = size <= 32
     assert (sys.getsizeof(b) < 600) == small
+
+
+def test_exceptions_pickle_and_hierarchy() -> None:
+    import pickle
+
+    from cbreaker import exceptions as ex
+
+    e = pickle.loads(pickle.dumps(ex.CircuitBreakerOpenError(1.5, "svc")))
+    assert (e.retry_after, e.name, str(e)) == (1.5, "svc", "circuit 'svc' open: retry after 1.500 s")
+    c = pickle.loads(pickle.dumps(ex.ConfigError("bad", "open_duration")))
+    assert (c.field, str(c)) == ("open_duration", "bad")
+    assert str(ex.CircuitBreakerOpenError(None)) == "circuit forced open"
+    for cls in (
+        ex.CircuitBreakerOpenError,
+        ex.ConfigError,
+        ex.PermitError,
+        ex.AllTiersFailedError,
+        ex.RetryExhaustedError,
+    ):
+        assert issubclass(cls, ex.CircuitBreakerError)
+    assert issubclass(ex.PermitError, RuntimeError)
+
+
+def test_transition_repr_and_equality(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(clock=clock)
+    t = b.force_open()
+    assert repr(t) == (
+        'Transition(from_state="closed", to_state="forced_open", at=1, generation=1, cause="force_open")'
+    )
+    assert t == t and t != b.reset()

@@ -13,8 +13,11 @@ lint-rust:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# Unit tests, doc tests, the limits test; the stress test in release (millions of operations).
 test-core:
-	cargo test -p cbreaker
+	cargo test -p cbreaker --lib --doc --test limits
+	cargo test -p cbreaker --release --test stress
+	cargo run -q --release -p cbreaker --example demo >/dev/null
 
 # Loom: every model in core/src/tests/loom_*.rs. Separate target dir: RUSTFLAGS changes rebuild all.
 test-loom:
@@ -23,3 +26,8 @@ test-loom:
 
 test-miri:
 	MIRIFLAGS="-Zmiri-strict-provenance" cargo +$(NIGHTLY) miri test -p cbreaker --lib
+
+DEMO_TARGETS += demo-rust
+.PHONY: demo-rust
+demo-rust:
+	cargo run -q --release -p cbreaker --example demo

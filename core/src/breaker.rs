@@ -2,7 +2,7 @@
 //! the decisions themselves are pure functions in `transition.rs` and `state.rs`.
 
 use crate::anchor::Anchor;
-use crate::config::{Compiled, Config};
+use crate::config::{Compiled, Config, Kind};
 use crate::counters::Counters;
 use crate::error::{ConfigError, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
@@ -131,15 +131,32 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         Ok(self.transition(w.phase(), next, now, cause))
     }
 
-    /// The deadline of open word `w`, and its open duration.
-    fn deadline(&self, w: Word, now: u64) -> (u64, u64) {
-        let d = open_duration(&self.cfg, w.k(), w.generation());
-        let deadline = self
-            .anchor
-            .read_or_publish(w.generation(), now.wrapping_add(d), || {
-                self.generation_now()
-            });
-        (deadline, d)
+    /// Time left before open word `w` admits a probe, publishing a deadline from `now` if the
+    /// tripping thread has not published one yet (see `anchor.rs`).
+    #[inline]
+    fn open_remaining(&self, w: Word, now: u64) -> Option<u64> {
+        let g = w.generation();
+        let deadline = match self.anchor.read(g) {
+            Some(deadline) => deadline,
+            None => {
+                let d = open_duration(&self.cfg, w.k(), g);
+                self.anchor
+                    .read_or_publish(g, now.wrapping_add(d), || self.generation_now())
+            }
+        };
+        let left = time_diff(deadline, now);
+        if left <= 0 {
+            return None;
+        }
+        // The cap (a `now` that went backwards) can only bite above the shortest duration a
+        // trip can have; below it, skip computing this trip's duration.
+        let left = left as u64;
+        if self.cfg.jitter_percent == 0
+            && left <= u64::from(self.cfg.open_ms.min(self.cfg.open_max_ms))
+        {
+            return Some(left);
+        }
+        remaining(deadline, now, open_duration(&self.cfg, w.k(), g))
     }
 
     fn reject(&self, retry_after: Option<u64>) -> Rejected {
@@ -158,6 +175,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// # Errors
     /// [`Rejected`] with the time until a call may be admitted (`None` when forced open).
+    #[inline]
     pub fn try_acquire(&self, now: impl Clock) -> Result<Admitted, Rejected> {
         let mut now = LazyNow::new(now);
         let mut w = self.load();
@@ -172,8 +190,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 State::ForcedOpen => return Err(self.reject(None)),
                 State::Open => {
                     let t = now.get();
-                    let (deadline, d) = self.deadline(w, t.0);
-                    if let Some(left) = remaining(deadline, t.0, d) {
+                    if let Some(left) = self.open_remaining(w, t.0) {
                         return Err(self.reject(Some(left)));
                     }
                     let next = w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0);
@@ -239,6 +256,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// An outcome from an older generation (the breaker moved on while the call ran) counts
     /// in the lifetime counters only.
+    #[inline]
     pub fn record(
         &self,
         permit: Permit,
@@ -273,15 +291,23 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 _ => None, // stale, ignored, or a state that keeps no window
             };
         }
-        let marks = Marks {
-            failure: outcome == Outcome::Failure,
-            slow,
+        let live_epoch = || self.epoch_now();
+        let fast = if success && !slow && self.cfg.kind == Kind::Count {
+            self.window.count_success(&self.cfg, p.epoch(), &live_epoch)
+        } else {
+            None
         };
-        let (counted, stats) =
-            self.window
-                .record(&self.cfg, p.epoch(), marks, success, &mut now, &|| {
-                    self.epoch_now()
-                });
+        let (counted, stats) = match fast {
+            Some(done) => done,
+            None => {
+                let marks = Marks {
+                    failure: outcome == Outcome::Failure,
+                    slow,
+                };
+                self.window
+                    .record(&self.cfg, p.epoch(), marks, success, &mut now, &live_epoch)
+            }
+        };
         if success && !counted {
             Counters::bump(&self.counters.successes);
         }

@@ -70,15 +70,20 @@ impl State {
         !matches!(self, State::Open | State::ForcedOpen)
     }
 
+    #[inline]
     pub(crate) const fn from_bits(bits: u32) -> State {
-        match bits & 7 {
-            0 => State::Closed,
-            1 => State::Open,
-            2 => State::HalfOpen,
-            3 => State::ForcedOpen,
-            4 => State::Disabled,
-            _ => State::MetricsOnly,
-        }
+        // A table, not a `match`: this runs several times per call on the hot paths.
+        const TABLE: [State; 8] = [
+            State::Closed,
+            State::Open,
+            State::HalfOpen,
+            State::ForcedOpen,
+            State::Disabled,
+            State::MetricsOnly,
+            State::MetricsOnly,
+            State::MetricsOnly,
+        ];
+        TABLE[(bits & 7) as usize]
     }
 }
 

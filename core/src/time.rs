@@ -82,6 +82,7 @@ pub(crate) struct LazyNow<C: Clock> {
 }
 
 impl<C: Clock> LazyNow<C> {
+    #[inline]
     pub(crate) fn new(clock: C) -> Self {
         LazyNow {
             clock: Some(clock),
@@ -89,6 +90,7 @@ impl<C: Clock> LazyNow<C> {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&mut self) -> Millis {
         if let Some(clock) = self.clock.take() {
             self.value = clock.now();

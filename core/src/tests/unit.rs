@@ -502,7 +502,12 @@ fn many_resets_then_failures_count() {
 fn a_cell_untouched_for_many_laps_is_not_taken_for_a_newer_one() {
     // Size-1 window: a failure, then 40 successes (40 laps without writing the cell), then a
     // failure. A 6-bit lap compare would take the old cell for a newer one and drop it.
-    let b = Big::new(Config { minimum_calls: 1, failure_rate_threshold: 0, ..Config::count(1) }).unwrap();
+    let b = Big::new(Config {
+        minimum_calls: 1,
+        failure_rate_threshold: 0,
+        ..Config::count(1)
+    })
+    .unwrap();
     call(&b, 0, Outcome::Failure);
     for t in 0..40 {
         call(&b, t, Outcome::Success);

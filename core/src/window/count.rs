@@ -41,6 +41,7 @@ const PARITY: u64 = 1 << 30;
 const LOW: u64 = (1 << 30) - 1;
 
 impl Head {
+    #[inline]
     fn load(word: &AtomicHead, order: Ordering) -> Head {
         Head(head_from(word.load(order)))
     }
@@ -175,6 +176,7 @@ fn adjust(
     }
 }
 
+#[inline]
 fn cell(slots: &[AtomicU32], pos: u32) -> (&AtomicU32, u32) {
     (&slots[(pos / 4) as usize], (pos % 4) * 8)
 }
@@ -203,6 +205,7 @@ fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) ->
 
 /// Claims the next position (counting the success in the head when `success`); `None` if
 /// `epoch` is stale.
+#[inline]
 fn claim<const S: usize>(
     w: &Window<S>,
     n: u32,
@@ -239,6 +242,7 @@ fn claim<const S: usize>(
     }
 }
 
+#[inline]
 pub(crate) fn record<const S: usize>(
     w: &Window<S>,
     cfg: &Compiled,
@@ -254,7 +258,38 @@ pub(crate) fn record<const S: usize>(
     (true, after_claim(w, cfg, epoch, marks, claimed, live_epoch))
 }
 
+/// The closed success fast path: claim (counting the success) and take care of the cell it
+/// pushes out. Returns the window's fill after the claim, `None` if `epoch` is stale.
+/// Whether the success was counted in the head is `HEAD_COUNTS_SUCCESSES`.
+#[inline]
+pub(crate) fn success<const S: usize>(
+    w: &Window<S>,
+    cfg: &Compiled,
+    epoch: u32,
+    live_epoch: &impl Fn() -> u32,
+) -> Option<u32> {
+    let n = cfg.size;
+    let claimed = claim(w, n, epoch, true, live_epoch)?;
+    let (word, shift) = cell(&w.slots, claimed.pos());
+    if (word.load(Ordering::Acquire) >> shift) & 3 != 0 {
+        // A marked cell here: leaving, or left behind by a clear. Rare.
+        after_claim(
+            w,
+            cfg,
+            epoch,
+            Marks {
+                failure: false,
+                slow: false,
+            },
+            claimed,
+            live_epoch,
+        );
+    }
+    Some(claimed.advance(n, false).filled())
+}
+
 /// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
+#[inline]
 fn after_claim<const S: usize>(
     w: &Window<S>,
     cfg: &Compiled,

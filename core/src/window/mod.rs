@@ -85,6 +85,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     /// window counted a success itself (the count window's head, see `count.rs`; then the
     /// lifetime counter must not), and the window figures when this outcome could have made
     /// the trip rule hold (`None` otherwise, or when `epoch` is stale).
+    #[inline]
     pub(crate) fn record<C: Clock>(
         &self,
         cfg: &Compiled,
@@ -127,6 +128,29 @@ impl<const SLOTS: usize> Window<SLOTS> {
                 Kind::Consecutive => false,
             };
         (counted, worth_checking.then_some(stats))
+    }
+
+    /// A plain success in a count window whose run of failures is zero: the fast path of
+    /// [`Window::record`], with the same meaning. `None` when the run is not zero (the caller
+    /// takes the general path); otherwise whether the head counted the success, and the
+    /// figures when worth checking.
+    #[inline]
+    pub(crate) fn count_success(
+        &self,
+        cfg: &Compiled,
+        epoch: u32,
+        live_epoch: &impl Fn() -> u32,
+    ) -> Option<(bool, Option<Stats>)> {
+        if self.run.load(Ordering::Relaxed) != epoch {
+            return None; // a run to reset, or a word of another epoch
+        }
+        Some(match count::success(self, cfg, epoch, live_epoch) {
+            None => (false, None),
+            Some(filled) if filled == cfg.minimum_calls => {
+                (HEAD_COUNTS_SUCCESSES, Some(count::stats(self, epoch)))
+            }
+            Some(_) => (HEAD_COUNTS_SUCCESSES, None),
+        })
     }
 
     /// Successes the window counted itself (see [`Window::record`]).

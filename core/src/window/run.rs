@@ -11,6 +11,7 @@ const EPOCH_MASK: u32 = EPOCH_MOD - 1;
 const RUN_MAX: u32 = u32::MAX >> 3;
 
 /// Records one outcome; returns the run after it, or `None` if `epoch` is stale.
+#[inline]
 pub(crate) fn record(
     word: &AtomicU32,
     epoch: u32,

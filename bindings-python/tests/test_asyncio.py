@@ -338,3 +338,46 @@ async def test_plain_awaitables_and_futures(clock: FakeClock) -> None:
 
     assert await b.call(Awaitable) == "custom"
     assert b.snapshot()["successes"] == 2
+
+
+async def test_mass_cancellation_keeps_counters_exact(clock: FakeClock) -> None:
+    """1,000 concurrent calls, a third cancelled mid-flight, a third failing: every permit is
+    settled exactly once and the half-open slots all come back."""
+    b = breaker(clock, failure_threshold=10_000, half_open_max_calls=5)
+    gate = asyncio.Event()
+
+    async def work(i: int) -> int:
+        await gate.wait()
+        if i % 3 == 1:
+            raise Boom()
+        return i
+
+    tasks = [asyncio.ensure_future(b.call(work, i)) for i in range(1000)]
+    await asyncio.sleep(0)
+    for i, t in enumerate(tasks):
+        if i % 3 == 2:
+            t.cancel()
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    ok = sum(1 for r in results if isinstance(r, int))
+    failed = sum(1 for r in results if isinstance(r, Boom))
+    cancelled = sum(1 for r in results if isinstance(r, asyncio.CancelledError))
+    assert (ok, failed, cancelled) == (334, 333, 333)
+    s = b.snapshot()
+    assert (s["successes"], s["failures"], s["ignored"], s["calls"]) == (334, 333, 333, 1000)
+    # Half-open: probes cancelled before they finish free their slots.
+    b.force_open()
+    b.reset()
+    for _ in range(10_000):
+        with pytest.raises(Boom):
+            await b.call(work, 1)
+    assert b.state == "open"
+    clock.advance(10)
+    probes = [asyncio.ensure_future(b.call(asyncio.sleep, 3600)) for _ in range(5)]
+    await asyncio.sleep(0)
+    with pytest.raises(CircuitBreakerOpenError):
+        await b.call(work, 0)
+    for p in probes:
+        p.cancel()
+    await asyncio.gather(*probes, return_exceptions=True)
+    assert [await b.call(work, 0) for _ in range(5)] == [0] * 5

@@ -48,33 +48,8 @@ pub enum SeqOp {
 /// widths (docs/state-machine.md#limits), and a 1 ms bucket is allowed.
 pub const MAX_NOW: u64 = 3_000_000_000;
 
-/// A time window's epochs stay below this many bucket widths in the default proptest and the
-/// fuzz target: past 1024 the core at `e93d68e` loses outcomes (vectors
-/// `time_window_counts_outcomes_after_long_idle`, `time_window_first_outcome_counts_at_any_time`).
-/// Set to `u64::MAX` once fixed.
-pub const TIME_WINDOW_EPOCH_LIMIT: u64 = u64::MAX;
-
-/// Whether a time window's `now` may go back far enough to reach an epoch whose bucket slot
-/// holds a newer epoch. Off, `now` stays within `duration − width` of the largest `now` seen.
-/// Two things there are unsettled: the core's in-progress time window takes an outcome two
-/// or more windows back for a fresh bucket instead of leaving it out (vector
-/// `time_window_outcome_two_windows_back_left_out`), and whether a cleared window (reset,
-/// close) still remembers its buckets' epochs is not written down (the model forgets them;
-/// the core has done both). Set to `true` once settled.
-pub const TIME_WINDOW_FAR_BACK: bool = true;
-
-/// Whether a count-window sequence may go on past 16 entries into `closed` (window clears)
-/// or past 32 × `size` outcomes. Past those the core's count window loses failures and does
-/// not trip, for a while (vectors `count_window_trips_after_many_resets`,
-/// `count_window_trips_after_many_calls`). Set to `true` once fixed.
-pub const COUNT_WINDOW_MANY_CLEARS: bool = false;
-
-/// Whether to compare the snapshot's `consecutive_failures` when the consecutive rule is
-/// off. The core reports 0 there (see the vector
-/// `snapshot_reports_the_run_with_the_consecutive_rule_off`); set to `true` once fixed.
-pub const CHECK_RUN_WITH_RULE_OFF: bool = true;
-
-/// How far a sequence may take `now`, to steer around known core bugs.
+/// How far a sequence may take `now` and how long it runs: a way to steer random
+/// sequences around a known core bug while it is being fixed (write a vector for the bug).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// `now` is clamped to this (and to [`MAX_NOW`]).
@@ -95,35 +70,6 @@ impl Limits {
         max_closes: u32::MAX,
         max_outcomes: u64::MAX,
     };
-}
-
-/// The limits that steer `config` around the known core bugs (see
-/// [`TIME_WINDOW_EPOCH_LIMIT`], [`TIME_WINDOW_FAR_BACK`], [`COUNT_WINDOW_MANY_CLEARS`]).
-#[must_use]
-pub fn limits_for(config: &Config) -> Limits {
-    match config.window {
-        WindowKind::Time { duration, buckets } if buckets > 0 => {
-            let width = duration.0 / u64::from(buckets);
-            Limits {
-                max_now: width
-                    .saturating_mul(TIME_WINDOW_EPOCH_LIMIT)
-                    .saturating_sub(1)
-                    .min(MAX_NOW),
-                max_back: if TIME_WINDOW_FAR_BACK {
-                    u64::MAX
-                } else {
-                    duration.0 - width
-                },
-                ..Limits::NONE
-            }
-        }
-        WindowKind::Count { size } if !COUNT_WINDOW_MANY_CLEARS => Limits {
-            max_closes: 16,
-            max_outcomes: 32 * u64::from(size),
-            ..Limits::NONE
-        },
-        _ => Limits::NONE,
-    }
 }
 
 /// Runs `ops` against a fresh core and a fresh model built from `config`, comparing every
@@ -169,7 +115,6 @@ pub fn check_sequence_within(
             ));
         }
     };
-    let check_run = CHECK_RUN_WITH_RULE_OFF || config.consecutive_failures > 0;
     let mut now = start.min(max_now);
     let mut high = now;
     let mut held: Vec<(Permit, RefPermit)> = Vec::new();
@@ -264,7 +209,7 @@ pub fn check_sequence_within(
             }
         }
         let (c, m) = (core.snapshot(Millis(now)), model.snapshot(now));
-        if let Some(diff) = snapshot_diff(&c, &m, check_run) {
+        if let Some(diff) = snapshot_diff(&c, &m) {
             return Err(at(format!(
                 "snapshot {diff}\n  core:  {c:?}\n  model: {m:?}"
             )));
@@ -298,7 +243,7 @@ fn single_error(config: &Config) -> bool {
 
 /// The first field on which two snapshots differ (rates within 1e-9).
 #[must_use]
-pub fn snapshot_diff(c: &Snapshot, m: &Snapshot, check_run: bool) -> Option<&'static str> {
+pub fn snapshot_diff(c: &Snapshot, m: &Snapshot) -> Option<&'static str> {
     let close = |a: f64, b: f64| (a - b).abs() <= crate::RATE_TOLERANCE;
     let fields: [(&'static str, bool); 16] = [
         ("state", c.state == m.state),
@@ -317,7 +262,7 @@ pub fn snapshot_diff(c: &Snapshot, m: &Snapshot, check_run: bool) -> Option<&'st
         ("slow_rate", close(c.slow_rate, m.slow_rate)),
         (
             "consecutive_failures",
-            !check_run || c.consecutive_failures == m.consecutive_failures,
+            c.consecutive_failures == m.consecutive_failures,
         ),
         ("retry_after", c.retry_after == m.retry_after),
     ];
@@ -402,14 +347,14 @@ pub fn decode(data: &[u8]) -> (Config, u64, Vec<TimedOp>) {
     (config, start, ops)
 }
 
-/// Fuzz entry point: decodes `data`, runs core and model side by side (within
-/// [`limits_for`] the config), and panics on the first disagreement.
+/// Fuzz entry point: decodes `data`, runs core and model side by side, and panics on the
+/// first disagreement.
 ///
 /// # Panics
 /// When the core and the reference model disagree.
 pub fn fuzz_one(data: &[u8]) {
     let (config, start, ops) = decode(data);
-    if let Err(e) = check_sequence_within(&config, start, &ops, limits_for(&config)) {
+    if let Err(e) = check_sequence(&config, start, &ops) {
         panic!(
             "core and reference model disagree: {e}\nconfig: {config:?}\nstart: {start}\nops: {ops:?}"
         );

@@ -7,9 +7,7 @@
 //! `PROPTEST_CASES=100000 cargo test -p cbreaker-conformance --release --test model`.
 
 use cbreaker::{Config, Millis, WindowKind};
-use cbreaker_conformance::ops::{
-    SeqOp, TimedOp, check_sequence, check_sequence_within, limits_for,
-};
+use cbreaker_conformance::ops::{SeqOp, TimedOp, check_sequence};
 use cbreaker_conformance::{ManualOp, OutcomeKind};
 use proptest::prelude::*;
 
@@ -129,48 +127,12 @@ fn cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    /// A time window's `now` is kept within `ops::limits_for`, around known core bugs.
     #[test]
     fn core_matches_reference_model(config in config(), start in 0u64..=2_000_000, ops in timed_ops()) {
-        if let Err(e) = check_sequence_within(&config, start, &ops, limits_for(&config)) {
-            prop_assert!(false, "{e}\nconfig: {config:?}");
-        }
-    }
-
-    /// The same without the time-window limits.
-    #[test]
-    #[ignore = "core bug: count windows lose failures after 17 clears or 32 x size outcomes"]
-    fn core_matches_reference_model_any_time(config in config(), start in 0u64..=2_000_000, ops in timed_ops()) {
         if let Err(e) = check_sequence(&config, start, &ops) {
             prop_assert!(false, "{e}\nconfig: {config:?}");
         }
     }
-}
-
-/// The comparison can fail: a model that disagrees with the core (here, one op sequence whose
-/// snapshot differs only in a field the core gets right) must be caught. Uses the public
-/// `snapshot_diff` with two snapshots one counter apart.
-#[test]
-fn snapshot_diff_catches_one_counter() {
-    let config = Config {
-        minimum_calls: 1,
-        ..Config::count(4)
-    };
-    let core: cbreaker::Breaker = cbreaker::Breaker::new(config).unwrap();
-    let a = core.snapshot(Millis(0));
-    let mut b = a;
-    b.rejected += 1;
-    assert_eq!(
-        cbreaker_conformance::ops::snapshot_diff(&a, &b, true),
-        Some("rejected")
-    );
-    b = a;
-    b.failure_rate += 1e-6;
-    assert_eq!(
-        cbreaker_conformance::ops::snapshot_diff(&a, &b, true),
-        Some("failure_rate")
-    );
-    assert_eq!(cbreaker_conformance::ops::snapshot_diff(&a, &a, true), None);
 }
 
 proptest! {
@@ -188,7 +150,7 @@ proptest! {
 /// 4095 is stale.
 #[test]
 fn generation_wraps_at_4096() {
-    use cbreaker_conformance::ops::{CHECK_RUN_WITH_RULE_OFF, snapshot_diff};
+    use cbreaker_conformance::ops::snapshot_diff;
     use cbreaker_conformance::reference::Model;
     for resets in [4095u32, 4096, 4097] {
         let config = Config {
@@ -207,7 +169,7 @@ fn generation_wraps_at_4096() {
         model.record(q, OutcomeKind::Failure, None, 9999);
         let (c, m) = (core.snapshot(Millis(9999)), model.snapshot(9999));
         assert_eq!(
-            snapshot_diff(&c, &m, CHECK_RUN_WITH_RULE_OFF),
+            snapshot_diff(&c, &m),
             None,
             "after {resets} resets: core {c:?}, model {m:?}"
         );

@@ -4,7 +4,7 @@
 
 SETUP_TARGETS += setup-ffi
 LINT_TARGETS += lint-header lint-ffi
-TEST_TARGETS += test-ffi test-ffi-c test-ffi-sanitize test-ffi-valgrind test-ffi-install test-ffi-firmware
+TEST_TARGETS += test-ffi test-ffi-c test-ffi-sanitize test-ffi-valgrind test-ffi-install test-ffi-firmware test-ffi-miri
 CONFORMANCE_TARGETS += conformance-c
 BENCH_TARGETS += bench-c
 
@@ -20,6 +20,7 @@ FFI_C_TESTS := smoke stress shm
 FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -1)
 PREFIX ?= /usr/local
 
+.PHONY: test-ffi-miri
 .PHONY: setup-ffi lint-header lint-ffi header ffi-libs test-ffi test-ffi-c test-ffi-sanitize \
         test-ffi-valgrind test-ffi-install install test-ffi-firmware conformance-c bench-c
 
@@ -47,6 +48,11 @@ ffi-libs:
 
 test-ffi:
 	cargo test -q -p cbreaker-ffi
+
+# The crate's unit tests (status table, names, config, init/attach placement, the panic
+# boundary) under miri; nightly miri comes from setup-core.
+test-ffi-miri:
+	MIRIFLAGS="-Zmiri-strict-provenance" cargo +$(NIGHTLY) miri test -q -p cbreaker-ffi --lib
 
 # Every C test against libcb.a (by path) and libcb.so (-lcb + rpath); smoke also as C++17;
 # the C++ wrapper test against both.

@@ -235,3 +235,83 @@ pub extern "C" fn cb_breaker_config(
         CB_STATUS_OK
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use core::ptr;
+
+    use super::*;
+    use crate::config::cb_config;
+    use crate::status::{CB_STATUS_CONFIG_WINDOW_SIZE, CB_STATUS_NULL_PARAMETER};
+
+    /// Memory for one breaker, aligned, plus one spare byte to misalign it on purpose.
+    fn buffer() -> std::vec::Vec<u64> {
+        std::vec![0u64; size_of::<cb_breaker>() / 8 + 2]
+    }
+
+    #[test]
+    fn init_checks_memory_and_config_before_writing() {
+        let mut buf = buffer();
+        let mem = buf.as_mut_ptr().cast::<c_void>();
+        let size = cb_breaker_size();
+        let config = cb_config::defaults();
+        let mut out: *mut cb_breaker = ptr::null_mut();
+        assert_eq!(cb_breaker_align() % 8, 0);
+        assert_eq!(
+            cb_breaker_init(ptr::null_mut(), size, &config, &mut out),
+            CB_STATUS_NULL_PARAMETER
+        );
+        assert_eq!(
+            cb_breaker_init(mem, size - 1, &config, &mut out),
+            CB_STATUS_BUFFER_TOO_SMALL
+        );
+        // SAFETY: one byte into a buffer with a spare word at the end: in bounds.
+        let odd = unsafe { mem.cast::<u8>().add(1) }.cast::<c_void>();
+        assert_eq!(
+            cb_breaker_init(odd, size, &config, &mut out),
+            CB_STATUS_MISALIGNED
+        );
+        let mut bad = config;
+        bad.window_size = 0;
+        assert_eq!(
+            cb_breaker_init(mem, size, &bad, &mut out),
+            CB_STATUS_CONFIG_WINDOW_SIZE
+        );
+        assert!(out.is_null());
+        assert!(
+            buf.iter().all(|w| *w == 0),
+            "a failed init wrote to the memory"
+        );
+        assert_eq!(
+            cb_breaker_attach(mem, size, &mut out),
+            CB_STATUS_INVALID_ARGUMENT
+        );
+    }
+
+    #[test]
+    fn init_then_attach_then_use() {
+        let mut buf = buffer();
+        let mem = buf.as_mut_ptr().cast::<c_void>();
+        let size = cb_breaker_size();
+        let mut placed: *mut cb_breaker = ptr::null_mut();
+        let mut attached: *mut cb_breaker = ptr::null_mut();
+        assert_eq!(
+            cb_breaker_init(mem, size, &cb_config::defaults(), &mut placed),
+            CB_STATUS_OK
+        );
+        assert_eq!(cb_breaker_attach(mem, size, &mut attached), CB_STATUS_OK);
+        assert_eq!(placed, attached);
+        let mut config = cb_config::defaults();
+        config.window_size = 1;
+        assert_eq!(cb_breaker_config(attached, &mut config), CB_STATUS_OK);
+        assert_eq!(config.window_size, 100);
+        // A placed breaker is not the heap's.
+        assert_eq!(cb_breaker_free(placed), CB_STATUS_INVALID_ARGUMENT);
+        let mut heap: *mut cb_breaker = ptr::null_mut();
+        assert_eq!(
+            cb_breaker_new(&cb_config::defaults(), &mut heap),
+            CB_STATUS_OK
+        );
+        assert_eq!(cb_breaker_free(heap), CB_STATUS_OK);
+    }
+}

@@ -42,6 +42,23 @@ mod time;
 mod transition;
 mod window;
 
+// Rust services (docs/rust.md): each behind its own feature; presets are always there.
+mod presets;
+#[cfg(feature = "std")]
+mod call;
+#[cfg(feature = "std")]
+pub mod clock;
+#[cfg(feature = "std")]
+pub mod histogram;
+#[cfg(feature = "std")]
+mod service;
+#[cfg(any(feature = "registry", feature = "heapless"))]
+mod health;
+#[cfg(feature = "registry")]
+pub mod registry;
+#[cfg(feature = "heapless")]
+pub mod fixed_registry;
+
 #[cfg(test)]
 mod tests;
 
@@ -53,3 +70,10 @@ pub use snapshot::Snapshot;
 pub use state::State;
 pub use time::{Clock, Millis};
 pub use transition::{Cause, Transition};
+
+#[cfg(feature = "std")]
+pub use call::{CallError, PermitGuard, errors_are_failures};
+#[cfg(any(feature = "registry", feature = "heapless"))]
+pub use health::Health;
+#[cfg(feature = "std")]
+pub use service::ServiceBreaker;

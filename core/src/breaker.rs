@@ -8,9 +8,11 @@ use crate::error::{ConfigError, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
 use crate::snapshot::Snapshot;
 use crate::state::{K_MAX, State, Word};
-use crate::sync::{AtomicU32, Ordering};
+use crate::sync::{AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering};
 use crate::time::{Clock, LazyNow, Millis};
-use crate::transition::{Cause, Transition, open_duration, remaining, time_diff, trip_cause};
+use crate::transition::{
+    Cause, Stats, Transition, open_duration, remaining, time_diff, trip_cause,
+};
 use crate::window::{Marks, Window};
 
 /// The storage a breaker needs for the largest windows (a 1,024-outcome count window or a
@@ -177,8 +179,25 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// [`Rejected`] with the time until a call may be admitted (`None` when forced open).
     #[inline]
     pub fn try_acquire(&self, now: impl Clock) -> Result<Admitted, Rejected> {
+        let w = self.load();
+        if matches!(
+            w.phase(),
+            State::Closed | State::Disabled | State::MetricsOnly
+        ) {
+            // The common case: admitted, nothing written.
+            return Ok(Admitted {
+                permit: Permit(w.permit_bits()),
+                transition: None,
+            });
+        }
+        self.try_acquire_slow(w, now)
+    }
+
+    /// `try_acquire` when the breaker is open, half-open or forced open.
+    #[inline(never)]
+    fn try_acquire_slow(&self, w: Word, now: impl Clock) -> Result<Admitted, Rejected> {
         let mut now = LazyNow::new(now);
-        let mut w = self.load();
+        let mut w = w;
         loop {
             match w.phase() {
                 State::Closed | State::Disabled | State::MetricsOnly => {
@@ -264,6 +283,54 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         duration: Option<Millis>,
         now: impl Clock,
     ) -> Option<Transition> {
+        let p = Word(permit.0);
+        // The common case, straight-line: a plain success in a closed count window whose run
+        // of failures is zero. Anything else (or a stale permit) takes the general path, which
+        // is also where this one goes if it finds nothing to do.
+        if outcome == Outcome::Success
+            && duration.is_none()
+            && p.phase() == State::Closed
+            && self.cfg.kind == Kind::Count
+            && self.load().permit_bits() == p.0
+        {
+            if let Some(filled) = self
+                .window
+                .count_success_fast(&self.cfg, p.epoch(), &|| self.epoch_now())
+            {
+                if !HEAD_COUNTS_SUCCESSES {
+                    Counters::bump(&self.counters.successes);
+                }
+                if filled != self.cfg.minimum_calls {
+                    return None;
+                }
+                return self.check_trip(p, self.window.stats(&self.cfg, p.epoch(), 0), now);
+            }
+        }
+        self.record_general(permit, outcome, duration, now)
+    }
+
+    /// Trips the breaker if the window figures `stats` (just after an outcome of permit `p`
+    /// entered the window) meet a rule.
+    #[inline(never)]
+    fn check_trip(&self, p: Word, stats: Stats, now: impl Clock) -> Option<Transition> {
+        let cause = trip_cause(&self.cfg, stats)?;
+        // Only a word of the permit's own generation may trip: exactly one of many
+        // concurrent recorders wins this CAS (invariant 1).
+        let w = self.load();
+        if w.permit_bits() != p.0 {
+            return None;
+        }
+        self.open(w, 0, now.now(), cause).ok()
+    }
+
+    #[inline(never)]
+    fn record_general(
+        &self,
+        permit: Permit,
+        outcome: Outcome,
+        duration: Option<Millis>,
+        now: impl Clock,
+    ) -> Option<Transition> {
         let slow = outcome != Outcome::Ignored
             && duration.is_some_and(|d| d.0 >= u64::from(self.cfg.slow_ms));
         match outcome {
@@ -291,37 +358,22 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 _ => None, // stale, ignored, or a state that keeps no window
             };
         }
-        let live_epoch = || self.epoch_now();
-        let fast = if success && !slow && self.cfg.kind == Kind::Count {
-            self.window.count_success(&self.cfg, p.epoch(), &live_epoch)
-        } else {
-            None
+        let marks = Marks {
+            failure: outcome == Outcome::Failure,
+            slow,
         };
-        let (counted, stats) = match fast {
-            Some(done) => done,
-            None => {
-                let marks = Marks {
-                    failure: outcome == Outcome::Failure,
-                    slow,
-                };
-                self.window
-                    .record(&self.cfg, p.epoch(), marks, success, &mut now, &live_epoch)
-            }
-        };
+        let (counted, stats) =
+            self.window
+                .record(&self.cfg, p.epoch(), marks, success, &mut now, &|| {
+                    self.epoch_now()
+                });
         if success && !counted {
             Counters::bump(&self.counters.successes);
         }
         if p.phase() != State::Closed {
             return None; // MetricsOnly never trips
         }
-        let cause = trip_cause(&self.cfg, stats?)?;
-        // Only a word of the permit's own generation may trip: exactly one of many
-        // concurrent recorders wins this CAS (invariant 1).
-        let w = self.load();
-        if w.permit_bits() != p.0 {
-            return None;
-        }
-        self.open(w, 0, now.get(), cause).ok()
+        self.check_trip(p, stats?, move || now.get())
     }
 
     fn record_probe<C: Clock>(

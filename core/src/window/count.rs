@@ -66,29 +66,29 @@ impl Head {
         Head((self.0 & !LOW) | low as u64)
     }
     /// The next claim position; a success also counts itself (when the head has room).
+    /// Updated in place with deltas: this is on every call's path.
+    #[inline]
     const fn advance(self, n: u32, success: bool) -> Head {
-        let (lap, pos) = if self.pos() + 1 == n {
-            (self.lap() + 1, 0)
+        const LAP_ONE: u64 = 1 << 3;
+        const LAP_MASK: u64 = (LAP_MOD as u64 - 1) << 3;
+        let mut next = self.0;
+        if self.pos() + 1 == n {
+            // Back to position 0 of the next lap (the lap wraps within its 6 bits).
+            next -= (self.pos() as u64) << 9;
+            next = (next & !LAP_MASK) | ((next + LAP_ONE) & LAP_MASK);
         } else {
-            (self.lap(), self.pos() + 1)
-        };
-        let filled = if self.filled() < n {
-            self.filled() + 1
-        } else {
-            n
-        };
-        let next = self.with(self.epoch(), lap, pos, filled);
-        if success && HEAD_COUNTS_SUCCESSES {
-            let count = self.successes().wrapping_add(1);
-            let parity = if count == 0 {
-                (next.0 & PARITY) ^ PARITY
-            } else {
-                next.0 & PARITY
-            };
-            Head((next.0 & LOW) | parity | ((count as u64) << 32))
-        } else {
-            next
+            next += 1 << 9;
         }
+        if self.filled() < n {
+            next += 1 << 19;
+        }
+        if success && HEAD_COUNTS_SUCCESSES {
+            next = next.wrapping_add(1 << 32);
+            if next >> 32 == 0 {
+                next ^= PARITY; // the count wrapped: see `successes`
+            }
+        }
+        Head(next)
     }
     /// A fresh window of `epoch`. Skipping a lap makes every old cell look two laps old, so
     /// none of them is ever taken for an outcome that is leaving.

@@ -130,27 +130,21 @@ impl<const SLOTS: usize> Window<SLOTS> {
         (counted, worth_checking.then_some(stats))
     }
 
-    /// A plain success in a count window whose run of failures is zero: the fast path of
-    /// [`Window::record`], with the same meaning. `None` when the run is not zero (the caller
-    /// takes the general path); otherwise whether the head counted the success, and the
-    /// figures when worth checking.
+    /// The fast path of [`Window::record`] for a plain success in a count window whose run of
+    /// failures is zero: claims the position (counting the success in the head where it has
+    /// room) and returns the window's fill after it. `None` when there is a run to reset or
+    /// `epoch` is stale: then nothing was written, and the caller takes the general path.
     #[inline]
-    pub(crate) fn count_success(
+    pub(crate) fn count_success_fast(
         &self,
         cfg: &Compiled,
         epoch: u32,
         live_epoch: &impl Fn() -> u32,
-    ) -> Option<(bool, Option<Stats>)> {
+    ) -> Option<u32> {
         if self.run.load(Ordering::Relaxed) != epoch {
             return None; // a run to reset, or a word of another epoch
         }
-        Some(match count::success(self, cfg, epoch, live_epoch) {
-            None => (false, None),
-            Some(filled) if filled == cfg.minimum_calls => {
-                (HEAD_COUNTS_SUCCESSES, Some(count::stats(self, epoch)))
-            }
-            Some(_) => (HEAD_COUNTS_SUCCESSES, None),
-        })
+        count::success(self, cfg, epoch, live_epoch)
     }
 
     /// Successes the window counted itself (see [`Window::record`]).

@@ -58,6 +58,8 @@ mod health;
 pub mod registry;
 #[cfg(feature = "heapless")]
 pub mod fixed_registry;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 
 #[cfg(test)]
 mod tests;

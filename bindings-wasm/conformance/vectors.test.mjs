@@ -5,10 +5,7 @@ import { DIRS, loadVectors, runVector } from './runner.mjs';
 
 // Vectors that show a reported core bug, as in CORE_BUGS of tests/tests/vectors.rs: run and
 // shown as TODO (a failure there does not fail the run). Remove an entry when the core is fixed.
-const CORE_BUGS = {
-  count_window_trips_after_many_resets: 'core bug: after 17 to 31 window clears a count window loses its failures',
-  count_window_trips_after_many_calls: 'core bug: after about 32 x size outcomes a count window loses its failures',
-};
+const CORE_BUGS = {};
 
 const all = loadVectors();
 test('conformance vectors were found', () => {

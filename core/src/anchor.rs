@@ -12,7 +12,7 @@
 //! single thread the publisher always comes first, so the anchor is exact.
 
 use crate::state::GEN_MOD;
-use crate::sync::{AtomicU32, Ordering};
+use crate::sync::{AtomicU32, Ordering, const_unless_loom};
 use crate::transition::TIME_MASK;
 
 const TAG_SHIFT: u32 = 20;
@@ -23,11 +23,10 @@ pub(crate) struct Anchor {
 }
 
 impl Anchor {
+    const_unless_loom! {
     pub(crate) fn new() -> Self {
-        Anchor {
-            hi: AtomicU32::new(0),
-            lo: AtomicU32::new(0),
-        }
+        Anchor { hi: AtomicU32::new(0), lo: AtomicU32::new(0) }
+    }
     }
 
     /// The anchor of generation `generation`, if published.

@@ -8,7 +8,7 @@ use crate::error::{ConfigError, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
 use crate::snapshot::Snapshot;
 use crate::state::{K_MAX, State, Word};
-use crate::sync::{AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering};
+use crate::sync::{AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering, const_unless_loom};
 use crate::time::{Clock, LazyNow, Millis};
 use crate::transition::{
     Cause, Stats, Transition, open_duration, remaining, time_diff, trip_cause,
@@ -61,13 +61,27 @@ impl<const SLOTS: usize> core::fmt::Debug for Breaker<SLOTS> {
 }
 
 impl<const SLOTS: usize> Breaker<SLOTS> {
-    /// A closed breaker with an empty window.
+    const_unless_loom! {
+    /// A closed breaker with an empty window. A `const fn`: a breaker can live in a `static`,
+    /// and a bad config in one is a compile error.
+    ///
+    /// ```
+    /// use cbreaker::{Breaker, Config};
+    /// static BREAKER: Breaker = match Breaker::new(Config::consecutive(5)) {
+    ///     Ok(b) => b,
+    ///     Err(_) => panic!("bad config"),
+    /// };
+    /// assert!(BREAKER.try_acquire(cbreaker::Millis(0)).is_ok());
+    /// ```
     ///
     /// # Errors
     /// [`ConfigError`] naming the first field out of range, or [`ConfigError::WindowSize`] /
     /// [`ConfigError::WindowBuckets`] when the window does not fit in `SLOTS`.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let cfg = config.compile(SLOTS)?;
+        let cfg = match config.compile(SLOTS) {
+            Ok(cfg) => cfg,
+            Err(e) => return Err(e),
+        };
         Ok(Breaker {
             state: AtomicU32::new(Word::INITIAL.0),
             anchor: Anchor::new(),
@@ -75,6 +89,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             counters: Counters::new(),
             cfg,
         })
+    }
     }
 
     /// The config, as validated (the multiplier rounded to three decimals, a zero

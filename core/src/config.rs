@@ -144,34 +144,47 @@ impl Config {
     ///
     /// # Errors
     /// The first field out of range, as a [`ConfigError`] that names it and its range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        self.compile(crate::MAX_SLOTS).map(|_| ())
+    pub const fn validate(&self) -> Result<(), ConfigError> {
+        match self.compile(crate::MAX_SLOTS) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Validates and precomputes what the hot paths need. `slots` is the breaker's storage.
-    pub(crate) fn compile(&self, slots: usize) -> Result<Compiled, ConfigError> {
+    pub(crate) const fn compile(&self, slots: usize) -> Result<Compiled, ConfigError> {
         let max_dur = limits::MAX_DURATION.0;
         let (kind, size, bucket_ms) = match self.window {
             WindowKind::Count { size } => {
-                let cap = (slots * 4).min(limits::MAX_COUNT_WINDOW as usize) as u32;
+                let cap = min_u32(
+                    if slots > u32::MAX as usize / 4 {
+                        u32::MAX
+                    } else {
+                        slots as u32 * 4
+                    },
+                    limits::MAX_COUNT_WINDOW,
+                );
                 if size == 0 || size > cap {
                     return Err(ConfigError::WindowSize);
                 }
                 (Kind::Count, size, 0)
             }
             WindowKind::Time { duration, buckets } => {
-                let cap = ((slots / 4) as u32).min(limits::MAX_BUCKETS);
+                let cap = min_u32(
+                    if slots / 4 > u32::MAX as usize {
+                        u32::MAX
+                    } else {
+                        (slots / 4) as u32
+                    },
+                    limits::MAX_BUCKETS,
+                );
                 if buckets == 0 || buckets > cap {
                     return Err(ConfigError::WindowBuckets);
                 }
-                if duration.0 == 0 || duration.0 > max_dur || duration.0 % u64::from(buckets) != 0 {
+                if duration.0 == 0 || duration.0 > max_dur || duration.0 % (buckets as u64) != 0 {
                     return Err(ConfigError::WindowDuration);
                 }
-                (
-                    Kind::Time,
-                    buckets,
-                    (duration.0 / u64::from(buckets)) as u32,
-                )
+                (Kind::Time, buckets, (duration.0 / (buckets as u64)) as u32)
             }
             WindowKind::Consecutive => {
                 if self.consecutive_failures == 0 {
@@ -204,7 +217,7 @@ impl Config {
             return Err(ConfigError::OpenDurationMax);
         }
         let m = self.open_duration_multiplier;
-        if !(1.0..=limits::MAX_MULTIPLIER).contains(&m) {
+        if !(m >= 1.0 && m <= limits::MAX_MULTIPLIER) {
             // Also rejects NaN: every comparison with NaN is false.
             return Err(ConfigError::OpenDurationMultiplier);
         }
@@ -221,7 +234,7 @@ impl Config {
             return Err(ConfigError::HalfOpenMaxWait);
         }
         let minimum_calls = match kind {
-            Kind::Count => self.minimum_calls.min(size),
+            Kind::Count => min_u32(self.minimum_calls, size),
             _ => self.minimum_calls,
         };
         Ok(Compiled {
@@ -244,6 +257,11 @@ impl Config {
             half_open_wait_ms: self.half_open_max_wait.0 as u32,
         })
     }
+}
+
+/// `u32::min` for `const fn`s (`Ord::min` is not `const`).
+const fn min_u32(a: u32, b: u32) -> u32 {
+    if a < b { a } else { b }
 }
 
 /// The window kind without its parameters.

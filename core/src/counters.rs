@@ -4,7 +4,7 @@
 //! none is lost or doubled under any interleaving (invariant 4).
 
 use crate::state::State;
-use crate::sync::{AtomicCounter, AtomicU32, Ordering};
+use crate::sync::{AtomicCounter, AtomicU32, Ordering, const_unless_loom};
 
 pub(crate) struct Counters {
     pub(crate) successes: AtomicCounter,
@@ -16,6 +16,7 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    const_unless_loom! {
     pub(crate) fn new() -> Self {
         Counters {
             successes: AtomicCounter::new(0),
@@ -32,6 +33,7 @@ impl Counters {
                 AtomicU32::new(0),
             ],
         }
+    }
     }
 
     #[inline]

@@ -48,3 +48,17 @@ pub(crate) fn head_into(v: u64) -> HeadRepr {
 }
 
 pub(crate) use core::sync::atomic::Ordering;
+
+/// Defines a constructor that is a `const fn` in normal builds, so a breaker can be built in a
+/// `static`, and a plain `fn` under loom, whose atomics have no `const fn new`.
+macro_rules! const_unless_loom {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($args:tt)*) -> $ret:ty $body:block) => {
+        #[cfg(not(all(test, loom)))]
+        $(#[$meta])*
+        $vis const fn $name($($args)*) -> $ret $body
+        #[cfg(all(test, loom))]
+        $(#[$meta])*
+        $vis fn $name($($args)*) -> $ret $body
+    };
+}
+pub(crate) use const_unless_loom;

@@ -517,3 +517,24 @@ fn a_cell_untouched_for_many_laps_is_not_taken_for_a_newer_one() {
     call(&b, 51, Outcome::Success);
     assert_eq!(b.snapshot(Millis(51)).window_failures, 0);
 }
+
+#[test]
+fn footprint() {
+    use core::mem::size_of;
+    std::println!(
+        "Breaker<32> {} (config {}, window {}, counters {}, anchor {})",
+        size_of::<Breaker<32>>(),
+        size_of::<crate::config::Compiled>(),
+        size_of::<crate::window::Window<32>>(),
+        size_of::<crate::counters::Counters>(),
+        size_of::<crate::anchor::Anchor>()
+    );
+    // A 128-outcome count window, all in, no heap. The target is 256 B; 128 of these are the
+    // one-byte cells (a 6-bit lap each, which keeps the removal protocol exact), 64 the
+    // lifetime counters. Guard against growth.
+    assert!(
+        size_of::<Breaker<32>>() <= 288,
+        "{}",
+        size_of::<Breaker<32>>()
+    );
+}

@@ -71,6 +71,18 @@ pub(crate) struct Window<const SLOTS: usize> {
 }
 
 impl<const SLOTS: usize> Window<SLOTS> {
+    #[cfg(not(all(test, loom)))]
+    pub(crate) const fn new() -> Self {
+        Window {
+            head: AtomicHead::new(0),
+            carry: AtomicCounter::new(0),
+            counts: AtomicU32::new(0),
+            run: AtomicU32::new(0),
+            slots: [const { AtomicU32::new(0) }; SLOTS],
+        }
+    }
+
+    #[cfg(all(test, loom))]
     pub(crate) fn new() -> Self {
         Window {
             head: AtomicHead::new(0),

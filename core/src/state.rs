@@ -72,17 +72,12 @@ impl State {
 
     #[inline]
     pub(crate) const fn from_bits(bits: u32) -> State {
-        // A table, not a `match`: this runs several times per call on the hot paths.
-        const TABLE: [State; 8] = [
-            State::Closed,
-            State::Open,
-            State::HalfOpen,
-            State::ForcedOpen,
-            State::Disabled,
-            State::MetricsOnly,
-            State::MetricsOnly,
-            State::MetricsOnly,
-        ];
+        // A table, not a `match`: this runs several times per call on the hot paths. The
+        // unused encodings 6 and 7 read as the last state.
+        const TABLE: [State; 8] = {
+            let all = State::ALL;
+            [all[0], all[1], all[2], all[3], all[4], all[5], all[5], all[5]]
+        };
         TABLE[(bits & 7) as usize]
     }
 }

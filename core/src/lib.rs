@@ -43,23 +43,25 @@ mod transition;
 mod window;
 
 // Rust services (docs/rust.md): each behind its own feature; presets are always there.
-mod presets;
 #[cfg(feature = "std")]
 mod call;
 #[cfg(feature = "std")]
 pub mod clock;
-#[cfg(feature = "std")]
-pub mod histogram;
-#[cfg(feature = "std")]
-mod service;
-#[cfg(any(feature = "registry", feature = "heapless"))]
-mod health;
-#[cfg(feature = "registry")]
-pub mod registry;
 #[cfg(feature = "heapless")]
 pub mod fixed_registry;
+#[cfg(any(feature = "registry", feature = "heapless"))]
+mod health;
+#[cfg(feature = "std")]
+pub mod histogram;
+mod presets;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "registry")]
+pub mod registry;
+#[cfg(feature = "std")]
+mod service;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[cfg(test)]
 mod tests;

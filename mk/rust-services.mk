@@ -1,0 +1,32 @@
+# Rust services: the core's `std`, `registry`, `heapless`, `prometheus` and `tower` features,
+# and the `services/` crate (the axum example, the real-server test on 127.0.0.1, the
+# zero-allocation check). See docs/rust.md.
+
+SETUP_TARGETS += setup-rust-services
+LINT_TARGETS += lint-rust-services
+TEST_TARGETS += test-rust-services
+
+RUST_SERVICE_FEATURES := std registry heapless prometheus tower
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,tower
+
+.PHONY: setup-rust-services lint-rust-services test-rust-services
+
+setup-rust-services:
+	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi
+
+lint-rust-services:
+	cargo clippy -q -p cbreaker --all-features --all-targets -- -D warnings
+	cargo clippy -q -p cbreaker-services --all-targets -- -D warnings
+	RUSTDOCFLAGS=-Dwarnings cargo doc -q -p cbreaker --features $(RUST_SERVICE_ALL) --no-deps
+
+# Each feature builds alone; the default build stays no_std (thumbv7m, no allocator), and so
+# does the firmware registry. Then the feature tests, their doc tests, the example's
+# self-check, the real-server test and the zero-allocation check.
+test-rust-services:
+	for f in $(RUST_SERVICE_FEATURES); do cargo build -q -p cbreaker --no-default-features --features $$f; done
+	cargo build -q -p cbreaker --target thumbv7m-none-eabi
+	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
+	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text
+	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
+	cargo test -p cbreaker-services
+	cargo run -q -p cbreaker-services --example axum -- --smoke

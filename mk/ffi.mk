@@ -143,6 +143,11 @@ test-ffi-firmware:
 	@rc=0; $(FW_C_QEMU) $(FFI_OUT)/firmware-control.elf >/dev/null 2>&1 || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "control exited $$rc, expected 1"; exit 1; fi
 
-# The C ABI beside the Rust core, same run (criterion); prints the C / Rust table (target ≤ 1.2×).
-bench-c:
-	cargo bench -q -p cbreaker-ffi --bench c_vs_rust -- --noplot --warm-up-time 1 --measurement-time 3
+# The C ABI beside the Rust core, same run: criterion, then interleaved tables of the C / Rust
+# ratio, the last one with the C side a loop compiled by gcc calling libcb.so (target ≤ 1.2×).
+bench-c: ffi-libs
+	@mkdir -p $(FFI_OUT)
+	gcc -O2 -std=c99 -Wall -Wextra -Werror -pedantic -shared -fPIC -I$(FFI_INC) ffi/benches/c/loops.c \
+	  -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/libcbloops.so
+	CBREAKER_C_LOOPS=$(FFI_OUT)/libcbloops.so \
+	  cargo bench -q -p cbreaker-ffi --bench c_vs_rust -- --noplot --warm-up-time 1 --measurement-time 3

@@ -136,6 +136,124 @@ fn rust_reject(b: &Breaker<MAX_SLOTS>, t: u64) {
     black_box(b.try_acquire(Millis(t)).unwrap_err());
 }
 
+unsafe extern "C" {
+    fn dlopen(file: *const core::ffi::c_char, mode: i32) -> *mut core::ffi::c_void;
+    fn dlsym(
+        handle: *mut core::ffi::c_void,
+        name: *const core::ffi::c_char,
+    ) -> *mut core::ffi::c_void;
+}
+
+/// The C loops of `ffi/benches/c/loops.c`, built by `make bench-c` against `libcb.so`.
+struct CLoops {
+    new: extern "C" fn() -> *mut cb_breaker,
+    free: extern "C" fn(*mut cb_breaker),
+    force_open: extern "C" fn(*mut cb_breaker),
+    closed: extern "C" fn(*const cb_breaker, u64, u64) -> cb_status,
+    reject: extern "C" fn(*const cb_breaker, u64, u64) -> u64,
+}
+
+/// Loads the library named by `CBREAKER_C_LOOPS` (set by `make bench-c`).
+fn c_loops() -> Option<CLoops> {
+    let path = std::ffi::CString::new(std::env::var("CBREAKER_C_LOOPS").ok()?).ok()?;
+    const RTLD_NOW: i32 = 2;
+    // SAFETY: dlopen/dlsym with NUL-terminated strings. Each symbol is a function of
+    // loops.c whose C signature is exactly the field's type; the library is never closed.
+    unsafe {
+        let lib = dlopen(path.as_ptr(), RTLD_NOW);
+        if lib.is_null() {
+            return None;
+        }
+        let sym = |name: &std::ffi::CStr| {
+            let f = dlsym(lib, name.as_ptr());
+            (!f.is_null()).then_some(f)
+        };
+        Some(CLoops {
+            new: std::mem::transmute::<*mut core::ffi::c_void, extern "C" fn() -> *mut cb_breaker>(
+                sym(c"cb_bench_new")?,
+            ),
+            free: std::mem::transmute::<*mut core::ffi::c_void, extern "C" fn(*mut cb_breaker)>(
+                sym(c"cb_bench_free")?,
+            ),
+            force_open: std::mem::transmute::<*mut core::ffi::c_void, extern "C" fn(*mut cb_breaker)>(
+                sym(c"cb_bench_force_open")?,
+            ),
+            closed: std::mem::transmute::<
+                *mut core::ffi::c_void,
+                extern "C" fn(*const cb_breaker, u64, u64) -> cb_status,
+            >(sym(c"cb_bench_closed")?),
+            reject: std::mem::transmute::<
+                *mut core::ffi::c_void,
+                extern "C" fn(*const cb_breaker, u64, u64) -> u64,
+            >(sym(c"cb_bench_reject")?),
+        })
+    }
+}
+
+/// Interleaved batches, the C side a whole batch in C: the fastest batch of each, ns/call.
+fn ab_batches(
+    rounds: usize,
+    batch: u64,
+    mut rust: impl FnMut(u64),
+    mut c: impl FnMut(u64, u64),
+) -> (f64, f64) {
+    let (mut best_r, mut best_c) = (f64::MAX, f64::MAX);
+    let mut t = 1u64;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..batch {
+            t += 1;
+            rust(t);
+        }
+        best_r = best_r.min(start.elapsed().as_nanos() as f64 / batch as f64);
+        let start = Instant::now();
+        c(t, batch);
+        t += batch;
+        best_c = best_c.min(start.elapsed().as_nanos() as f64 / batch as f64);
+    }
+    (best_r, best_c)
+}
+
+/// The Rust core against C code calling libcb.so, when `make bench-c` built the C loops.
+fn table_c_loops(c: &CLoops) {
+    let rust: Breaker<MAX_SLOTS> = Breaker::new(config()).unwrap();
+    let cb = (c.new)();
+    assert!(!cb.is_null());
+    let closed = ab_batches(
+        300,
+        20_000,
+        |t| {
+            let a = rust.try_acquire(Millis(black_box(t))).unwrap();
+            black_box(rust.record(a.permit, Outcome::Success, None, Millis(t)));
+        },
+        |t, n| assert_eq!((c.closed)(cb, t, n), CB_STATUS_OK),
+    );
+    rust.force_open(Millis(0));
+    (c.force_open)(cb);
+    let open = ab_batches(
+        300,
+        20_000,
+        |t| {
+            black_box(rust.try_acquire(Millis(black_box(t))).unwrap_err());
+        },
+        |t, n| {
+            black_box((c.reject)(cb, t, n));
+        },
+    );
+    (c.free)(cb);
+    println!(
+        "\nC code (gcc -O2) calling libcb.so vs the Rust core, same run, interleaved (fastest of 300 x 20,000):"
+    );
+    println!("| path | Rust core | C ABI | C / Rust |");
+    println!("|---|---|---|---|");
+    for (name, (r, c)) in [
+        ("closed: try_acquire + record(success)", closed),
+        ("open: rejected try_acquire", open),
+    ] {
+        println!("| {name} | {r:.2} ns | {c:.2} ns | {:.2}x |", c / r);
+    }
+}
+
 fn table() {
     let acquire: Acquire = black_box(cb_breaker_try_acquire);
     let record: Record = black_box(cb_breaker_record);
@@ -198,7 +316,7 @@ fn table() {
     );
     assert_eq!(cb_breaker_free(cb), CB_STATUS_OK);
     println!(
-        "\nC ABI vs Rust core, same run, interleaved batches (fastest of 300 x 20,000 calls):"
+        "\nC ABI called from Rust (the rlib, through function pointers) vs Rust core, same run, interleaved (fastest of 300 x 20,000):"
     );
     println!("| path | Rust core | C ABI | C / Rust |");
     println!("|---|---|---|---|");
@@ -223,4 +341,8 @@ fn main() {
     bench(&mut c);
     c.final_summary();
     table();
+    match c_loops() {
+        Some(loops) => table_c_loops(&loops),
+        None => println!("\n(no C loops: run through `make bench-c` for C code calling libcb.so)"),
+    }
 }

@@ -76,7 +76,9 @@ impl State {
         // unused encodings 6 and 7 read as the last state.
         const TABLE: [State; 8] = {
             let all = State::ALL;
-            [all[0], all[1], all[2], all[3], all[4], all[5], all[5], all[5]]
+            [
+                all[0], all[1], all[2], all[3], all[4], all[5], all[5], all[5],
+            ]
         };
         TABLE[(bits & 7) as usize]
     }

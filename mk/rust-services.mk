@@ -5,11 +5,12 @@
 SETUP_TARGETS += setup-rust-services
 LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
+BENCH_TARGETS += bench-rust-services
 
 RUST_SERVICE_FEATURES := std registry heapless prometheus tower
 RUST_SERVICE_ALL := std,registry,heapless,prometheus,tower
 
-.PHONY: setup-rust-services lint-rust-services test-rust-services
+.PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
 setup-rust-services:
 	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi
@@ -30,3 +31,10 @@ test-rust-services:
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
 	cargo test -p cbreaker-services
 	cargo run -q -p cbreaker-services --example axum -- --smoke
+
+# `call` with the std clock vs recloser and failsafe, the registry lookup, the Tower layer vs
+# tower-resilience-circuitbreaker 0.14, in one run (about a minute), then the ratio table.
+# (`make test` compiles this bench through test-benches; zero allocations: the services test.)
+bench-rust-services:
+	cargo bench -p cbreaker-benches --bench services -- --noplot
+	cargo run --release -q -p cbreaker-benches --bin services_report -- target/criterion

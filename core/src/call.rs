@@ -93,9 +93,9 @@ pub fn errors_are_failures<T, E>(result: &Result<T, E>) -> Outcome {
     }
 }
 
-/// A permit that settles itself. [`record`](PermitGuard::record) reports the outcome with
-/// the time since the guard was taken as the call's duration; dropping the guard unsettled
-/// (the future that held it was cancelled, the code panicked or returned early) releases the
+/// A permit that settles itself. [`record`](PermitGuard::record) reports the outcome (with
+/// the call's duration when the breaker times calls); dropping the guard unsettled (the
+/// future that held it was cancelled, the code panicked or returned early) releases the
 /// permit, which counts as `Ignored` and frees a half-open slot.
 #[must_use = "dropping the guard at once releases the permit as Ignored"]
 #[derive(Debug)]
@@ -103,24 +103,32 @@ pub struct PermitGuard<'a, const SLOTS: usize> {
     breaker: &'a Breaker<SLOTS>,
     histogram: Option<&'a Histogram>,
     permit: Option<Permit>,
-    start: Instant,
+    /// When the call started, if it is timed.
+    start: Option<Instant>,
+}
+
+/// Whether calls through `breaker` need their duration: only its slow-call rule uses it.
+#[inline]
+pub(crate) fn slow_rule<const SLOTS: usize>(breaker: &Breaker<SLOTS>) -> bool {
+    breaker.config().slow_call_rate_threshold > 0
 }
 
 impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
-    /// Takes a permit now (the clock is read only if the state needs it), timing from now.
+    /// Takes a permit (the clock is read only if the state needs it). The call is timed when
+    /// `timed`; its duration goes to `histogram`, if any.
     #[inline]
     pub(crate) fn acquire(
         breaker: &'a Breaker<SLOTS>,
         histogram: Option<&'a Histogram>,
+        timed: bool,
     ) -> Result<(Self, Option<Transition>), Rejected> {
-        let start = Instant::now();
-        let admitted = breaker.try_acquire(|| clock::at(start))?;
+        let admitted = breaker.try_acquire(clock::now)?;
         Ok((
             PermitGuard {
                 breaker,
                 histogram,
                 permit: Some(admitted.permit),
-                start,
+                start: timed.then(Instant::now),
             },
             admitted.transition,
         ))
@@ -132,22 +140,19 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
     }
 
     /// Reports the outcome, with the time since the permit was taken as the call's duration
-    /// (which the breaker compares with `slow_call_duration`). Returns the transition it
-    /// caused, if any.
+    /// if the call is timed (the breaker compares it with `slow_call_duration`). Returns the
+    /// transition it caused, if any.
     #[inline]
     pub fn record(mut self, outcome: Outcome) -> Option<Transition> {
         let permit = self.permit.take()?;
-        let end = Instant::now();
-        let took = end.saturating_duration_since(self.start);
-        if outcome != Outcome::Ignored {
-            if let Some(h) = self.histogram {
+        let duration = self.start.map(|start| {
+            let took = start.elapsed();
+            if let (Some(h), false) = (self.histogram, outcome == Outcome::Ignored) {
                 h.observe(took);
             }
-        }
-        self.breaker
-            .record(permit, outcome, Some(Millis(clock::millis(took))), || {
-                clock::at(end)
-            })
+            Millis(clock::millis(took))
+        });
+        self.breaker.record(permit, outcome, duration, clock::now)
     }
 
     /// Gives the permit back unused (counted as `Ignored`). Dropping the guard does the same.
@@ -171,10 +176,11 @@ impl<const SLOTS: usize> Drop for PermitGuard<'_, SLOTS> {
 pub(crate) fn run<const SLOTS: usize, T, E>(
     breaker: &Breaker<SLOTS>,
     histogram: Option<&Histogram>,
+    timed: bool,
     classify: impl FnOnce(&Result<T, E>) -> Outcome,
     f: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, CallError<E>> {
-    let (guard, _) = PermitGuard::acquire(breaker, histogram)?;
+    let (guard, _) = PermitGuard::acquire(breaker, histogram, timed)?;
     let result = f();
     guard.record(classify(&result));
     result.map_err(CallError::Inner)
@@ -184,20 +190,23 @@ pub(crate) fn run<const SLOTS: usize, T, E>(
 pub(crate) async fn run_async<const SLOTS: usize, T, E>(
     breaker: &Breaker<SLOTS>,
     histogram: Option<&Histogram>,
+    timed: bool,
     classify: impl FnOnce(&Result<T, E>) -> Outcome,
     fut: impl Future<Output = Result<T, E>>,
 ) -> Result<T, CallError<E>> {
     // The permit is taken on the first poll; a future dropped before that took nothing, and
     // one dropped while `fut` is pending drops the guard, which records Ignored.
-    let (guard, _) = PermitGuard::acquire(breaker, histogram)?;
+    let (guard, _) = PermitGuard::acquire(breaker, histogram, timed)?;
     let result = fut.await;
     guard.record(classify(&result));
     result.map_err(CallError::Inner)
 }
 
 /// `std` call helpers. Each reads the std [`clock`] only where the decision needs the time
-/// (a rejection, a half-open probe, a trip) plus once before and after the call, for its
-/// duration.
+/// (a rejection, a half-open probe, a trip): a closed success reads no clock. A call is
+/// timed (`Instant` before and after, for `slow_call_duration`) only when the slow-call rule
+/// is on (`slow_call_rate_threshold > 0`); [`ServiceBreaker`](crate::ServiceBreaker) also
+/// times calls for its histogram.
 impl<const SLOTS: usize> Breaker<SLOTS> {
     /// Takes a permit wrapped in a [`PermitGuard`], for calls that do not fit a closure.
     ///
@@ -215,7 +224,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// ```
     #[inline]
     pub fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
-        PermitGuard::acquire(self, None).map(|(g, _)| g)
+        PermitGuard::acquire(self, None, slow_rule(self)).map(|(g, _)| g)
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.
@@ -233,7 +242,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// ```
     #[inline]
     pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
-        run(self, None, errors_are_failures, f)
+        run(self, None, slow_rule(self), errors_are_failures, f)
     }
 
     /// [`call`](Self::call) with a classifier deciding each result's outcome: for example, a
@@ -247,7 +256,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, CallError<E>> {
-        run(self, None, classify, f)
+        run(self, None, slow_rule(self), classify, f)
     }
 
     /// Runs `f`, or `fallback` when the breaker rejects the call or `f` fails.
@@ -269,7 +278,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         &self,
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, CallError<E>> {
-        run_async(self, None, errors_are_failures, fut).await
+        run_async(self, None, slow_rule(self), errors_are_failures, fut).await
     }
 
     /// [`call_async`](Self::call_async) with a classifier.
@@ -281,7 +290,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, CallError<E>> {
-        run_async(self, None, classify, fut).await
+        run_async(self, None, slow_rule(self), classify, fut).await
     }
 
     /// [`call_async`](Self::call_async), or `fallback` on a rejection or an error.

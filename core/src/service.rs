@@ -4,7 +4,7 @@ use core::future::Future;
 use core::ops::Deref;
 
 use crate::breaker::Breaker;
-use crate::call::{CallError, PermitGuard, errors_are_failures, run, run_async};
+use crate::call::{CallError, PermitGuard, errors_are_failures, run, run_async, slow_rule};
 use crate::config::Config;
 use crate::error::{ConfigError, Rejected};
 use crate::histogram::Histogram;
@@ -13,6 +13,10 @@ use crate::permit::Outcome;
 /// A [`Breaker`] plus a call-duration [`Histogram`], kept by the call helpers. This is what
 /// the registry, the Prometheus exposition and the Tower layer hold. It derefs to the
 /// breaker for everything else (`state`, `snapshot`, `force_open`, ...).
+///
+/// Timing a call costs two reads of `std::time::Instant` (about 50 ns on the CI
+/// machine, more than the rest of a call); [`ServiceBreaker::untimed`] skips them (and keeps
+/// the histogram empty) unless the slow-call rule needs durations.
 ///
 /// ```
 /// use cbreaker::{Config, ServiceBreaker};
@@ -24,6 +28,10 @@ use crate::permit::Outcome;
 pub struct ServiceBreaker<const SLOTS: usize = 32> {
     breaker: Breaker<SLOTS>,
     histogram: Histogram,
+    /// Whether calls feed the histogram.
+    keeps_histogram: bool,
+    /// Whether calls are timed: for the histogram or for the slow-call rule.
+    timed: bool,
 }
 
 impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
@@ -32,10 +40,34 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
     /// # Errors
     /// As [`Breaker::new`].
     pub fn new(config: Config) -> Result<Self, ConfigError> {
+        Self::build(config, true)
+    }
+
+    /// A breaker whose calls are not timed for the histogram (it stays empty): for hot paths
+    /// where two clock reads a call matter more than the duration metric. Calls are still
+    /// timed when the slow-call rule is on.
+    ///
+    /// # Errors
+    /// As [`Breaker::new`].
+    pub fn untimed(config: Config) -> Result<Self, ConfigError> {
+        Self::build(config, false)
+    }
+
+    fn build(config: Config, keeps_histogram: bool) -> Result<Self, ConfigError> {
+        let breaker = Breaker::new(config)?;
+        let timed = keeps_histogram || slow_rule(&breaker);
         Ok(ServiceBreaker {
-            breaker: Breaker::new(config)?,
+            breaker,
             histogram: Histogram::new(),
+            keeps_histogram,
+            timed,
         })
+    }
+
+    /// The histogram calls feed, if they feed one.
+    #[inline]
+    pub(crate) fn timing(&self) -> (Option<&Histogram>, bool) {
+        (self.keeps_histogram.then_some(&self.histogram), self.timed)
     }
 
     /// The breaker.
@@ -56,7 +88,8 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
     /// [`Rejected`] while the breaker refuses calls.
     #[inline]
     pub fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
-        PermitGuard::acquire(&self.breaker, Some(&self.histogram)).map(|(g, _)| g)
+        let (histogram, timed) = self.timing();
+        PermitGuard::acquire(&self.breaker, histogram, timed).map(|(g, _)| g)
     }
 
     /// As [`Breaker::call`], and the duration goes into the histogram.
@@ -65,7 +98,8 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
     /// As [`Breaker::call`].
     #[inline]
     pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
-        run(&self.breaker, Some(&self.histogram), errors_are_failures, f)
+        let (histogram, timed) = self.timing();
+        run(&self.breaker, histogram, timed, errors_are_failures, f)
     }
 
     /// As [`Breaker::call_classified`].
@@ -78,7 +112,8 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, CallError<E>> {
-        run(&self.breaker, Some(&self.histogram), classify, f)
+        let (histogram, timed) = self.timing();
+        run(&self.breaker, histogram, timed, classify, f)
     }
 
     /// As [`Breaker::call_with_fallback`].
@@ -99,13 +134,8 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
         &self,
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, CallError<E>> {
-        run_async(
-            &self.breaker,
-            Some(&self.histogram),
-            errors_are_failures,
-            fut,
-        )
-        .await
+        let (histogram, timed) = self.timing();
+        run_async(&self.breaker, histogram, timed, errors_are_failures, fut).await
     }
 
     /// As [`Breaker::call_async_classified`].
@@ -117,7 +147,8 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, CallError<E>> {
-        run_async(&self.breaker, Some(&self.histogram), classify, fut).await
+        let (histogram, timed) = self.timing();
+        run_async(&self.breaker, histogram, timed, classify, fut).await
     }
 
     /// As [`Breaker::call_async_with_fallback`].

@@ -192,17 +192,16 @@ where
 
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        let start = Instant::now();
-        match self.breaker.try_acquire(|| clock::at(start)) {
+        match self.breaker.try_acquire(clock::now) {
             Ok(admitted) => ResponseFuture {
-                inner: Some(self.inner.call(req)),
-                rejected: None,
                 settle: Some(Settle {
                     breaker: self.breaker.clone(),
                     permit: Some(admitted.permit),
-                    start,
+                    start: self.breaker.timing().1.then(Instant::now),
                     classify: self.classify.clone(),
                 }),
+                inner: Some(self.inner.call(req)),
+                rejected: None,
             },
             Err(rejected) => ResponseFuture {
                 inner: None,
@@ -215,21 +214,20 @@ where
 
 /// What a response future needs to settle its permit, whatever the breaker's `SLOTS`.
 trait Settles: Send + Sync {
-    fn record(&self, permit: Permit, outcome: Outcome, took: Duration, end: Instant);
+    fn record(&self, permit: Permit, outcome: Outcome, took: Option<Duration>);
     fn release(&self, permit: Permit);
 }
 
 impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
     #[inline]
-    fn record(&self, permit: Permit, outcome: Outcome, took: Duration, end: Instant) {
-        if outcome != Outcome::Ignored {
-            self.histogram().observe(took);
-        }
-        let _ = self
-            .breaker()
-            .record(permit, outcome, Some(Millis(clock::millis(took))), || {
-                clock::at(end)
-            });
+    fn record(&self, permit: Permit, outcome: Outcome, took: Option<Duration>) {
+        let duration = took.map(|took| {
+            if let (Some(h), false) = (self.timing().0, outcome == Outcome::Ignored) {
+                h.observe(took);
+            }
+            Millis(clock::millis(took))
+        });
+        let _ = self.breaker().record(permit, outcome, duration, clock::now);
     }
 
     fn release(&self, permit: Permit) {
@@ -240,7 +238,8 @@ impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
 struct Settle<C> {
     breaker: Arc<dyn Settles>,
     permit: Option<Permit>,
-    start: Instant,
+    /// When the call started, if it is timed.
+    start: Option<Instant>,
     classify: C,
 }
 
@@ -251,10 +250,9 @@ impl<C> Settle<C> {
         C: Classify<T, E>,
     {
         if let Some(permit) = self.permit.take() {
-            let end = Instant::now();
-            let took = end.saturating_duration_since(self.start);
+            let took = self.start.map(|start| start.elapsed());
             self.breaker
-                .record(permit, self.classify.classify(result), took, end);
+                .record(permit, self.classify.classify(result), took);
         }
     }
 }

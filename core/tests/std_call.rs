@@ -33,11 +33,17 @@ fn breaker(n: u32, open_ms: u64) -> Breaker {
 #[test]
 fn clock_is_monotonic_and_advances_in_milliseconds() {
     let a = clock::now();
-    sleep(Duration::from_millis(20));
+    let mut last = a;
+    for _ in 0..10_000 {
+        let t = clock::now();
+        assert!(t >= last, "{last} -> {t}");
+        last = t;
+    }
+    sleep(Duration::from_millis(50));
     let b = clock::now();
-    assert!(b.0 >= a.0 + 20, "{a} -> {b}");
+    // Coarse: one kernel tick (at most 10 ms) of resolution at each end.
+    assert!(b.0 >= a.0 + 30, "{a} -> {b}");
     assert!(b.0 < a.0 + 5_000, "{a} -> {b}");
-    assert_eq!(clock::at(clock::origin()), Millis(0));
 }
 
 #[test]
@@ -168,8 +174,10 @@ fn a_future_never_polled_takes_nothing() {
 
 #[test]
 fn guard_records_the_duration_and_a_dropped_guard_is_ignored() {
+    // Calls are timed because the slow-call rule is on.
     let b: Breaker = Breaker::new(Config {
         slow_call_duration: Millis(10),
+        slow_call_rate_threshold: 100,
         ..Config::count(10)
     })
     .unwrap();
@@ -211,4 +219,39 @@ fn service_breaker_keeps_a_histogram_of_recorded_calls_only() {
     assert_eq!(h.count, 2, "rejected and cancelled calls are not timed");
     assert!(h.sum_seconds >= 0.003, "{}", h.sum_seconds);
     assert_eq!(h.cumulative[0], 1, "the quick call is under 1 ms");
+}
+
+#[test]
+fn calls_are_timed_only_when_something_uses_the_duration() {
+    let slow = |d| {
+        sleep(Duration::from_millis(d));
+        Ok::<_, ()>(())
+    };
+    // Slow-call rule off: no duration, so never slow.
+    let off: Breaker = Breaker::new(Config {
+        slow_call_duration: Millis(5),
+        ..Config::count(10)
+    })
+    .unwrap();
+    let _ = off.call(|| slow(10));
+    assert_eq!(off.snapshot(clock::now).slow, 0);
+    // On: the call is timed and counted slow.
+    let on: Breaker = Breaker::new(Config {
+        slow_call_duration: Millis(5),
+        slow_call_rate_threshold: 100,
+        minimum_calls: 2,
+        ..Config::count(10)
+    })
+    .unwrap();
+    let _ = on.call(|| slow(10));
+    let _ = on.call(|| slow(10));
+    assert_eq!(on.snapshot(clock::now).slow, 2);
+    assert_eq!(on.state(clock::now), State::Open);
+    // A ServiceBreaker times for its histogram; an untimed one does not.
+    let timed: ServiceBreaker = ServiceBreaker::new(Config::count(10)).unwrap();
+    let untimed: ServiceBreaker = ServiceBreaker::untimed(Config::count(10)).unwrap();
+    let _ = timed.call(|| slow(1));
+    let _ = untimed.call(|| slow(1));
+    assert_eq!(timed.histogram().snapshot().count, 1);
+    assert_eq!(untimed.histogram().snapshot().count, 0);
 }

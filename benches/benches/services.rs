@@ -10,7 +10,8 @@
 //!   the core alone (`try_acquire` + `record` with `now` as a value), for the std layer's cost.
 //! - `registry/*`: a lookup by name in the read-mostly registry.
 //! - `tower/*`: the same `service_fn` bare, behind `cbreaker::tower::CircuitBreakerLayer`
-//!   (timed for the duration histogram, and untimed), and
+//!   (timed for the duration histogram; untimed; untimed over a `&'static` breaker, which
+//!   spares the `Arc` clone per request), and
 //!   behind `tower-resilience-circuitbreaker` 0.14; each iteration is `poll_ready` + `call` +
 //!   polling the response to completion (every future is ready at once: no runtime). The
 //!   layer's overhead is its row minus `tower/bare`.
@@ -231,6 +232,13 @@ fn tower_layers(c: &mut C) {
     let mut untimed = cbreaker::tower::CircuitBreakerLayer::new(su).layer(inner);
     g.bench_function("cbreaker_layer_untimed", |b| {
         b.iter(|| black_box(drive(&mut untimed, black_box(1))))
+    });
+
+    let leaked: &'static ServiceBreaker =
+        Box::leak(Box::new(ServiceBreaker::untimed(count128()).unwrap()));
+    let mut fixed = cbreaker::tower::CircuitBreakerLayer::from_static(leaked).layer(inner);
+    g.bench_function("cbreaker_layer_static_untimed", |b| {
+        b.iter(|| black_box(drive(&mut fixed, black_box(1))))
     });
 
     let theirs_layer = tower_resilience_circuitbreaker::circuit_breaker_builder()

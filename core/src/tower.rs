@@ -86,10 +86,46 @@ impl<T, E> Classify<T, E> for ErrorsAreFailures {
     }
 }
 
+/// How a layer holds its breaker: an `Arc`, or a `&'static` (a `static`, a `LazyLock`, a
+/// leaked box), which spares each request an `Arc` clone and drop.
+#[derive(Debug)]
+enum Handle<const SLOTS: usize> {
+    Shared(Arc<ServiceBreaker<SLOTS>>),
+    Static(&'static ServiceBreaker<SLOTS>),
+}
+
+impl<const SLOTS: usize> Clone for Handle<SLOTS> {
+    fn clone(&self) -> Self {
+        match self {
+            Handle::Shared(a) => Handle::Shared(a.clone()),
+            Handle::Static(s) => Handle::Static(s),
+        }
+    }
+}
+
+impl<const SLOTS: usize> Handle<SLOTS> {
+    #[inline]
+    fn get(&self) -> &ServiceBreaker<SLOTS> {
+        match self {
+            Handle::Shared(a) => a,
+            Handle::Static(s) => s,
+        }
+    }
+
+    /// What a response future keeps to settle its permit.
+    #[inline]
+    fn settler(&self) -> Settler {
+        match self {
+            Handle::Shared(a) => Settler::Shared(a.clone()),
+            Handle::Static(s) => Settler::Static(*s),
+        }
+    }
+}
+
 /// Wraps services in a [`CircuitBreakerService`] sharing one breaker.
 #[derive(Debug)]
 pub struct CircuitBreakerLayer<C = ErrorsAreFailures, const SLOTS: usize = 32> {
-    breaker: Arc<ServiceBreaker<SLOTS>>,
+    breaker: Handle<SLOTS>,
     classify: C,
 }
 
@@ -108,7 +144,26 @@ impl<const SLOTS: usize> CircuitBreakerLayer<ErrorsAreFailures, SLOTS> {
     #[must_use]
     pub fn new(breaker: Arc<ServiceBreaker<SLOTS>>) -> Self {
         CircuitBreakerLayer {
-            breaker,
+            breaker: Handle::Shared(breaker),
+            classify: ErrorsAreFailures,
+        }
+    }
+
+    /// A layer over a breaker that lives for the whole program (a `static`, a `LazyLock`):
+    /// requests then clone no `Arc`.
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use cbreaker::{Config, ServiceBreaker, tower::CircuitBreakerLayer};
+    /// static QUOTES: LazyLock<ServiceBreaker> =
+    ///     LazyLock::new(|| ServiceBreaker::new(Config::for_http_api()).unwrap());
+    /// let layer = CircuitBreakerLayer::from_static(&QUOTES);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn from_static(breaker: &'static ServiceBreaker<SLOTS>) -> Self {
+        CircuitBreakerLayer {
+            breaker: Handle::Static(breaker),
             classify: ErrorsAreFailures,
         }
     }
@@ -126,8 +181,8 @@ impl<C, const SLOTS: usize> CircuitBreakerLayer<C, SLOTS> {
 
     /// The breaker.
     #[must_use]
-    pub fn breaker(&self) -> &Arc<ServiceBreaker<SLOTS>> {
-        &self.breaker
+    pub fn breaker(&self) -> &ServiceBreaker<SLOTS> {
+        self.breaker.get()
     }
 }
 
@@ -147,7 +202,7 @@ impl<S, C: Clone, const SLOTS: usize> Layer<S> for CircuitBreakerLayer<C, SLOTS>
 #[derive(Debug)]
 pub struct CircuitBreakerService<S, C = ErrorsAreFailures, const SLOTS: usize = 32> {
     inner: S,
-    breaker: Arc<ServiceBreaker<SLOTS>>,
+    breaker: Handle<SLOTS>,
     classify: C,
 }
 
@@ -164,8 +219,8 @@ impl<S: Clone, C: Clone, const SLOTS: usize> Clone for CircuitBreakerService<S, 
 impl<S, C, const SLOTS: usize> CircuitBreakerService<S, C, SLOTS> {
     /// The breaker.
     #[must_use]
-    pub fn breaker(&self) -> &Arc<ServiceBreaker<SLOTS>> {
-        &self.breaker
+    pub fn breaker(&self) -> &ServiceBreaker<SLOTS> {
+        self.breaker.get()
     }
 
     /// The inner service.
@@ -192,12 +247,13 @@ where
 
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
-        match self.breaker.try_acquire(clock::now) {
+        let breaker = self.breaker.get();
+        match breaker.try_acquire(clock::now) {
             Ok(admitted) => ResponseFuture {
                 settle: Some(Settle {
-                    breaker: self.breaker.clone(),
+                    breaker: self.breaker.settler(),
                     permit: Some(admitted.permit),
-                    start: self.breaker.timing().1.then(Instant::now),
+                    start: breaker.timing().1.then(Instant::now),
                     classify: self.classify.clone(),
                 }),
                 inner: Some(self.inner.call(req)),
@@ -235,8 +291,25 @@ impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
     }
 }
 
+/// A response future's hold on its breaker, whatever the breaker's `SLOTS`.
+enum Settler {
+    Shared(Arc<dyn Settles>),
+    Static(&'static dyn Settles),
+}
+
+impl core::ops::Deref for Settler {
+    type Target = dyn Settles;
+    #[inline]
+    fn deref(&self) -> &(dyn Settles + 'static) {
+        match self {
+            Settler::Shared(a) => &**a,
+            Settler::Static(s) => *s,
+        }
+    }
+}
+
 struct Settle<C> {
-    breaker: Arc<dyn Settles>,
+    breaker: Settler,
     permit: Option<Permit>,
     /// When the call started, if it is timed.
     start: Option<Instant>,

@@ -247,7 +247,31 @@ fn clones_share_one_breaker_and_stay_small() {
             retry_after: Some(_)
         }))
     ));
-    // The inner service (zero-sized here), an Arc, a zero-sized classifier.
-    assert_eq!(std::mem::size_of_val(&svc), std::mem::size_of::<usize>());
+    // The inner service (zero-sized here), a tagged Arc-or-&'static, a zero-sized classifier.
+    assert_eq!(std::mem::size_of_val(&svc), 2 * std::mem::size_of::<usize>());
     assert_eq!(Arc::strong_count(&breaker), 4);
+}
+
+#[test]
+fn a_static_breaker_serves_the_same_way() {
+    let breaker: &'static ServiceBreaker = Box::leak(Box::new(
+        ServiceBreaker::untimed(Config::consecutive(1)).unwrap(),
+    ));
+    let layer = CircuitBreakerLayer::from_static(breaker);
+    let mut svc = layer.layer(service_fn(|ok: bool| async move {
+        if ok { Ok(()) } else { Err(()) }
+    }));
+    assert!(matches!(poll(pin!(svc.call(true))), Poll::Ready(Ok(()))));
+    assert!(matches!(
+        poll(pin!(svc.call(false))),
+        Poll::Ready(Err(CallError::Inner(())))
+    ));
+    assert!(matches!(
+        poll(pin!(svc.call(true))),
+        Poll::Ready(Err(CallError::Rejected { .. }))
+    ));
+    let s = breaker.snapshot(clock::now);
+    assert_eq!((s.successes, s.failures, s.rejected), (1, 1, 1));
+    assert!(std::ptr::eq(layer.breaker(), breaker));
+    assert_eq!(breaker.histogram().snapshot().count, 0, "untimed");
 }

@@ -73,7 +73,11 @@ fn main() {
         CircuitBreakerLayer::new(shared.clone()).layer(service_fn(|fail: bool| async move {
             if fail { Err(()) } else { Ok(()) }
         }));
-    let _ = cbreaker::clock::now(); // the clock's origin, once per process
+    let leaked: &'static ServiceBreaker = Box::leak(Box::new(ServiceBreaker::new(config).unwrap()));
+    let mut fixed =
+        CircuitBreakerLayer::from_static(leaked).layer(service_fn(|fail: bool| async move {
+            if fail { Err(()) } else { Ok(()) }
+        }));
 
     // Fails 60 % of the time in runs, so the breakers trip, reject, probe and close.
     let fail = |i: u32| i % 40 >= 16;
@@ -120,11 +124,22 @@ fn main() {
             }
         }),
     );
+    check(
+        "tower from_static, timed",
+        allocations(20_000, |i| {
+            assert!(poll(pin!(std::future::poll_fn(|cx| fixed.poll_ready(cx)))).is_ready());
+            let _ = poll(pin!(fixed.call(fail(i))));
+            if i % 1_000 == 0 {
+                sleep(Duration::from_millis(2));
+            }
+        }),
+    );
 
     let s = shared.snapshot(cbreaker::clock::now);
     let n = named.snapshot(cbreaker::clock::now);
     let b = breaker.snapshot(cbreaker::clock::now);
-    for (what, s) in [("tower", s), ("registry", n), ("breaker", b)] {
+    let f = leaked.snapshot(cbreaker::clock::now);
+    for (what, s) in [("tower", s), ("registry", n), ("breaker", b), ("static", f)] {
         assert!(
             s.rejected > 0 && s.transitions_into(cbreaker::State::Closed) > 0,
             "{what}: the run must trip, reject and close: {s:?}"

@@ -55,6 +55,7 @@ fn main() {
         ("tower", "bare"),
         ("tower", "cbreaker_layer"),
         ("tower", "cbreaker_layer_untimed"),
+        ("tower", "cbreaker_layer_static_untimed"),
         ("tower", "tower_resilience_layer"),
     ] {
         println!("| {g}/{b} | {} |", ns(get(g, b)));
@@ -115,12 +116,22 @@ fn main() {
             ),
             10.0,
         ),
+        (
+            "tower overhead: tower-resilience ÷ cbreaker layer (untimed, `from_static`)",
+            ratio(
+                overhead("tower_resilience_layer"),
+                overhead("cbreaker_layer_static_untimed"),
+            ),
+            10.0,
+        ),
     ];
     println!();
     println!(
-        "tower overhead over the bare service_fn: cbreaker {} (untimed {}), tower-resilience {}",
+        "tower overhead over the bare service_fn: cbreaker {} (untimed {}, static untimed {}), \
+         tower-resilience {}",
         ns(overhead("cbreaker_layer")),
         ns(overhead("cbreaker_layer_untimed")),
+        ns(overhead("cbreaker_layer_static_untimed")),
         ns(overhead("tower_resilience_layer"))
     );
     println!();

@@ -308,14 +308,14 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             && self.cfg.kind == Kind::Count
             && self.load().permit_bits() == p.0
         {
-            if let Some(filled) = self
+            if let Some(check) = self
                 .window
                 .count_success_fast(&self.cfg, p.epoch(), &|| self.epoch_now())
             {
                 if !HEAD_COUNTS_SUCCESSES {
                     Counters::bump(&self.counters.successes);
                 }
-                if filled != self.cfg.minimum_calls {
+                if !check {
                     return None;
                 }
                 return self.check_trip(p, self.window.stats(&self.cfg, p.epoch(), 0), now);

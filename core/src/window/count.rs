@@ -258,18 +258,18 @@ pub(crate) fn record<const S: usize>(
     (true, after_claim(w, cfg, epoch, marks, claimed, live_epoch))
 }
 
-/// The closed success fast path: claim (counting the success) and take care of the cell it
-/// pushes out. Returns the window's fill after the claim, `None` if `epoch` is stale.
-/// Whether the success was counted in the head is `HEAD_COUNTS_SUCCESSES`.
+/// The closed success fast path: claim (counting the success in the head when it has
+/// room) and take care of the cell it pushes out. Returns whether this success filled the
+/// window up to `minimum_calls` (the only way a success can make a rate rule hold), `None` if
+/// `epoch` is stale.
 #[inline]
 pub(crate) fn success<const S: usize>(
     w: &Window<S>,
     cfg: &Compiled,
     epoch: u32,
     live_epoch: &impl Fn() -> u32,
-) -> Option<u32> {
-    let n = cfg.size;
-    let claimed = claim(w, n, epoch, true, live_epoch)?;
+) -> Option<bool> {
+    let claimed = claim(w, cfg.size, epoch, true, live_epoch)?;
     let (word, shift) = cell(&w.slots, claimed.pos());
     if (word.load(Ordering::Acquire) >> shift) & 3 != 0 {
         // A marked cell here: leaving, or left behind by a clear. Rare.
@@ -285,7 +285,19 @@ pub(crate) fn success<const S: usize>(
             live_epoch,
         );
     }
-    Some(claimed.advance(n, false).filled())
+    Some(reaches_minimum(cfg, claimed))
+}
+
+/// Whether the claim made at `claimed` brought the window up to `minimum_calls` (0 counts
+/// as 1).
+#[inline]
+const fn reaches_minimum(cfg: &Compiled, claimed: Head) -> bool {
+    let minimum = if cfg.minimum_calls == 0 {
+        1
+    } else {
+        cfg.minimum_calls
+    };
+    claimed.filled() + 1 == minimum
 }
 
 /// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
@@ -327,17 +339,10 @@ fn after_claim<const S: usize>(
                 }
             }
         }
-        let filled = claimed.advance(n, false).filled();
         // Rates only fall when a success enters, unless it fills the window up to
         // `minimum_calls`: only then are the figures worth reading.
-        return Some(if filled == cfg.minimum_calls {
-            stats_after(w, epoch, filled)
-        } else {
-            Stats {
-                calls: filled,
-                ..Stats::default()
-            }
-        });
+        return reaches_minimum(cfg, claimed)
+            .then(|| stats_after(w, epoch, claimed.advance(n, false).filled()));
     }
 
     if !adjust(&w.counts, epoch, mine, true, live_epoch) {

@@ -135,7 +135,9 @@ impl<const SLOTS: usize> Window<SLOTS> {
         let worth_checking = marks.failure
             || (marks.slow && cfg.slow_rate > 0)
             || match cfg.kind {
-                Kind::Count => stats.calls == cfg.minimum_calls,
+                // count.rs hands back figures for a success only when it filled the window
+                // up to `minimum_calls`.
+                Kind::Count => true,
                 Kind::Time => true,
                 Kind::Consecutive => false,
             };
@@ -144,7 +146,8 @@ impl<const SLOTS: usize> Window<SLOTS> {
 
     /// The fast path of [`Window::record`] for a plain success in a count window whose run of
     /// failures is zero: claims the position (counting the success in the head where it has
-    /// room) and returns the window's fill after it. `None` when there is a run to reset or
+    /// room) and returns whether the trip rules need checking (it filled the window up to
+    /// `minimum_calls`). `None` when there is a run to reset or
     /// `epoch` is stale: then nothing was written, and the caller takes the general path.
     #[inline]
     pub(crate) fn count_success_fast(
@@ -152,7 +155,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
         cfg: &Compiled,
         epoch: u32,
         live_epoch: &impl Fn() -> u32,
-    ) -> Option<u32> {
+    ) -> Option<bool> {
         if self.run.load(Ordering::Relaxed) != epoch {
             return None; // a run to reset, or a word of another epoch
         }

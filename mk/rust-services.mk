@@ -1,14 +1,14 @@
-# Rust services: the core's `std`, `registry`, `heapless`, `prometheus` and `tower` features,
-# and the `services/` crate (the axum example, the real-server test on 127.0.0.1, the
-# zero-allocation check). See docs/rust.md.
+# Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-registry`
+# and `tower` features, and the `services/` crate (the axum example, the real-server test on
+# 127.0.0.1, the zero-allocation check). See docs/rust.md.
 
 SETUP_TARGETS += setup-rust-services
 LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
-RUST_SERVICE_FEATURES := std registry heapless prometheus tower
-RUST_SERVICE_ALL := std,registry,heapless,prometheus,tower
+RUST_SERVICE_FEATURES := std registry heapless prometheus prometheus-registry tower
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-registry,tower
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 

@@ -56,6 +56,8 @@ pub mod histogram;
 mod presets;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "prometheus-registry")]
+pub mod prometheus_registry;
 #[cfg(feature = "registry")]
 pub mod registry;
 #[cfg(feature = "std")]

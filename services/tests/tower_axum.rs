@@ -248,7 +248,10 @@ fn clones_share_one_breaker_and_stay_small() {
         }))
     ));
     // The inner service (zero-sized here), a tagged Arc-or-&'static, a zero-sized classifier.
-    assert_eq!(std::mem::size_of_val(&svc), 2 * std::mem::size_of::<usize>());
+    assert_eq!(
+        std::mem::size_of_val(&svc),
+        2 * std::mem::size_of::<usize>()
+    );
     assert_eq!(Arc::strong_count(&breaker), 4);
 }
 

@@ -139,31 +139,32 @@ pub(crate) fn record(
 
 pub(crate) fn stats(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -> Stats {
     let e = now / u64::from(cfg.bucket_ms);
-    let b = u64::from(cfg.size);
+    let buckets = cfg.size as usize;
     let mut s = Stats::default();
-    for i in 0..cfg.size as usize {
-        // The newest bucket epoch at or before `e` that maps to bucket `i`.
-        let back = (e + b - i as u64) % b;
+    // Walk back from the current epoch `e` (bucket `e mod buckets`) through the window's
+    // epochs: one division, not one per bucket (this runs on every time-window outcome).
+    let mut i = (e % buckets as u64) as usize;
+    for back in 0..buckets as u64 {
         if back > e {
-            continue; // before time zero
+            break; // before time zero
         }
         let be = e - back;
-        if slots[i * 4].load(Ordering::Relaxed) != be as u32 {
-            continue;
+        if slots[i * 4].load(Ordering::Relaxed) == be as u32 {
+            let want = tag(epoch, be);
+            let read = |w: &AtomicU32| {
+                let v = w.load(Ordering::Relaxed);
+                if v & TAG_MASK == want {
+                    v >> TAG_BITS
+                } else {
+                    0
+                }
+            };
+            let calls = read(&slots[i * 4 + 1]);
+            s.calls += calls;
+            s.failures += read(&slots[i * 4 + 2]).min(calls);
+            s.slow += read(&slots[i * 4 + 3]).min(calls);
         }
-        let want = tag(epoch, be);
-        let read = |w: &AtomicU32| {
-            let v = w.load(Ordering::Relaxed);
-            if v & TAG_MASK == want {
-                v >> TAG_BITS
-            } else {
-                0
-            }
-        };
-        let calls = read(&slots[i * 4 + 1]);
-        s.calls += calls;
-        s.failures += read(&slots[i * 4 + 2]).min(calls);
-        s.slow += read(&slots[i * 4 + 3]).min(calls);
+        i = if i == 0 { buckets - 1 } else { i - 1 };
     }
     s
 }

@@ -4,7 +4,9 @@
 //! Android, `CLOCK_MONOTONIC_RAW_APPROX` on macOS, `CLOCK_MONOTONIC_FAST` on FreeBSD, the tick
 //! count on Windows (through the `coarsetime` crate, which wraps them safely: this crate is
 //! `forbid(unsafe_code)`). The origin is unspecified (boot, on Linux); only differences
-//! matter to the core.
+//! matter to the core. Other Unix systems get `gettimeofday` from `coarsetime`, which is not
+//! monotonic: the core tolerates time going backwards, but there pass your own monotonic
+//! `now` for exact deadlines (docs/rust.md).
 //!
 //! **Resolution: one kernel tick**, 1 to 10 ms (`CONFIG_HZ`; 4 ms on the CI machine). That is
 //! what decisions need: an open deadline or a retry-after that is a few milliseconds late is

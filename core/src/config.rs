@@ -5,6 +5,13 @@ use crate::time::Millis;
 
 /// Documented limits. Each is checked by [`Config::validate`] and listed in
 /// `docs/state-machine.md#limits`.
+///
+/// ```
+/// use cbreaker::{limits, Breaker, Config, ConfigError, MAX_SLOTS};
+/// assert!(Breaker::<MAX_SLOTS>::new(Config::count(limits::MAX_COUNT_WINDOW)).is_ok());
+/// let too_big = Config::count(limits::MAX_COUNT_WINDOW + 1);
+/// assert_eq!(too_big.validate(), Err(ConfigError::WindowSize));
+/// ```
 pub mod limits {
     use crate::time::Millis;
 
@@ -25,6 +32,14 @@ pub mod limits {
 }
 
 /// Which outcomes the breaker looks at while closed.
+///
+/// ```
+/// use cbreaker::{Config, Millis, WindowKind};
+/// assert_eq!(Config::count(100).window, WindowKind::Count { size: 100 });
+/// // A minute in 6 buckets of 10 s: the window covers the last 50 to 60 seconds.
+/// let config = Config::time(Millis::from_secs(60), 6);
+/// assert!(config.validate().is_ok());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WindowKind {
     /// The last `size` outcomes (1 to [`limits::MAX_COUNT_WINDOW`]).

@@ -7,6 +7,16 @@ use crate::time::Millis;
 /// `try_acquire` said no. A decision, not a failure: the circuit is protecting its dependency.
 ///
 /// Implements [`core::error::Error`] so that `?` works in code that treats it as an error.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome};
+/// let breaker: Breaker = Breaker::new(Config { open_duration: Millis(5_000), ..Config::consecutive(1) }).unwrap();
+/// let p = breaker.try_acquire(Millis(0)).unwrap().permit;
+/// breaker.record(p, Outcome::Failure, None, Millis(0));
+/// let rejected = breaker.try_acquire(Millis(1_000)).unwrap_err();
+/// assert_eq!(rejected.retry_after, Some(Millis(4_000)));
+/// assert_eq!(rejected.to_string(), "circuit open: retry after 4000ms");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rejected {
     /// How long until a call may be admitted again, or `None` while the breaker is forced open
@@ -28,6 +38,14 @@ impl core::error::Error for Rejected {}
 /// A config field is outside its documented range. Each variant names one field; the
 /// message gives the allowed range. Bindings map every variant (no wildcard arms), so this
 /// enum is deliberately exhaustive.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, ConfigError};
+/// let err = Breaker::<32>::new(Config { failure_rate_threshold: 101, ..Config::count(10) }).unwrap_err();
+/// assert_eq!(err, ConfigError::FailureRateThreshold);
+/// assert_eq!(err.field(), "failure_rate_threshold");
+/// assert_eq!(err.to_string(), "invalid config: failure_rate_threshold must be 0 (off) to 100 percent");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigError {
     /// `window.size` (count window).

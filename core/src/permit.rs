@@ -9,6 +9,17 @@ use crate::transition::Transition;
 /// `Copy` and four bytes, so it crosses the C ABI by value. It carries the generation it was
 /// issued in: an outcome reported with a permit from an older generation still counts in the
 /// lifetime counters but never changes the state or the window.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome, Permit, State};
+/// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
+/// let permit = breaker.try_acquire(Millis(0)).unwrap().permit;
+/// assert_eq!(permit.state(), State::Closed);
+/// // A binding may keep it as plain bits and hand it back later.
+/// let bits = permit.to_bits();
+/// breaker.record(Permit::from_bits(bits), Outcome::Success, None, Millis(1));
+/// assert_eq!(breaker.snapshot(Millis(1)).successes, 1);
+/// ```
 #[must_use = "a permit must be reported with `record` or `release`"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Permit(pub(crate) u32);
@@ -40,6 +51,17 @@ impl Permit {
 }
 
 /// How a call ended.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome};
+/// let breaker: Breaker = Breaker::new(Config { slow_call_duration: Millis(100), ..Config::count(10) }).unwrap();
+/// let p = breaker.try_acquire(Millis(0)).unwrap().permit;
+/// breaker.record(p, Outcome::Success, Some(Millis(250)), Millis(250)); // a slow success
+/// let p = breaker.try_acquire(Millis(300)).unwrap().permit;
+/// breaker.record(p, Outcome::Ignored, None, Millis(300)); // e.g. a cancelled call
+/// let s = breaker.snapshot(Millis(300));
+/// assert_eq!((s.successes, s.slow, s.ignored, s.window_calls), (1, 1, 1, 1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Outcome {
@@ -66,6 +88,15 @@ impl Outcome {
 
 /// A call was admitted: the permit, and the transition this `try_acquire` caused, if any
 /// (`Open → HalfOpen` when the open duration has passed).
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome, State};
+/// let breaker: Breaker = Breaker::new(Config { open_duration: Millis(1_000), ..Config::consecutive(1) }).unwrap();
+/// let p = breaker.try_acquire(Millis(0)).unwrap().permit;
+/// breaker.record(p, Outcome::Failure, None, Millis(0)); // trips
+/// let admitted = breaker.try_acquire(Millis(1_000)).unwrap();
+/// assert_eq!(admitted.transition.map(|t| t.to), Some(State::HalfOpen));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Admitted {
     /// Report it exactly once.

@@ -7,6 +7,18 @@ use crate::time::Millis;
 ///
 /// Counters are monotonic. `calls = successes + failures + ignored`; once every permit is
 /// settled, `calls` equals the permits granted and `rejected` the acquires refused.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome, State};
+/// let breaker: Breaker = Breaker::new(Config { minimum_calls: 10, ..Config::count(4) }).unwrap();
+/// for (t, outcome) in [Outcome::Success, Outcome::Failure, Outcome::Success].into_iter().enumerate() {
+///     let p = breaker.try_acquire(Millis(t as u64)).unwrap().permit;
+///     breaker.record(p, outcome, None, Millis(t as u64));
+/// }
+/// let s = breaker.snapshot(Millis(3));
+/// assert_eq!((s.state, s.calls, s.window_calls, s.window_failures), (State::Closed, 3, 3, 1));
+/// assert!((s.failure_rate - 100.0 / 3.0).abs() < 1e-9);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Snapshot {
     /// The state a `try_acquire` at the snapshot's `now` would see.

@@ -23,6 +23,15 @@
 //! 32 bits so that ARMv7-M and RV32IMAC, which have 32-bit CAS only, stay lock-free.
 
 /// The state of a breaker.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, State};
+/// let breaker: Breaker = Breaker::new(Config::consecutive(3)).unwrap();
+/// assert_eq!(breaker.state(Millis(0)), State::Closed);
+/// breaker.force_open(Millis(1));
+/// assert_eq!(breaker.state(Millis(2)).name(), "forced_open");
+/// assert!(!State::ForcedOpen.admits());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum State {

@@ -6,6 +6,13 @@ use crate::state::{K_MAX, State};
 use crate::time::Millis;
 
 /// Why a transition happened.
+///
+/// ```
+/// use cbreaker::{Breaker, Cause, Config, Millis};
+/// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
+/// let t = breaker.reset(Millis(0));
+/// assert_eq!((t.cause, t.cause.name()), (Cause::Reset, "reset"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Cause {
@@ -54,6 +61,19 @@ impl Cause {
 }
 
 /// One state change, returned by the one call that caused it.
+///
+/// ```
+/// use cbreaker::{Breaker, Cause, Config, Millis, Outcome, State};
+/// let breaker: Breaker = Breaker::new(Config::consecutive(2)).unwrap();
+/// let mut seen = Vec::new();
+/// for t in 0..2 {
+///     let p = breaker.try_acquire(Millis(t)).unwrap().permit;
+///     seen.extend(breaker.record(p, Outcome::Failure, None, Millis(t)));
+/// }
+/// let t = seen[0];
+/// assert_eq!((t.from, t.to, t.cause, t.at), (State::Closed, State::Open, Cause::ConsecutiveFailures, Millis(1)));
+/// assert_eq!(seen.len(), 1, "exactly one caller sees each transition");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Transition {
     /// The state before.

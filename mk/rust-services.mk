@@ -7,7 +7,7 @@ LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
-RUST_SERVICE_FEATURES := std registry heapless prometheus prometheus-registry tower
+RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-registry tower
 RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-registry,tower
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services

@@ -1,4 +1,5 @@
-//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::Breaker` (see `storage.rs`).
+//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::SizedBreaker` (inline storage
+//! for small windows, boxed for large ones).
 //!
 //! Listener hooks: a Python subclass turns on `_set_hooks(mask)` and defines
 //! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`; they are
@@ -17,8 +18,8 @@ use crate::clock::Clock;
 use crate::config::{Raw, to_dict};
 use crate::errors::{PyCbError, secs};
 use crate::permit::PyPermit;
-use crate::storage::Core;
 use crate::types::{PyTransition, snapshot_dict};
+use cbreaker::SizedBreaker as Core;
 
 const HOOK_TRANSITION: u8 = 1;
 const HOOK_REJECT: u8 = 2;

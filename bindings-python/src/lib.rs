@@ -9,7 +9,6 @@ mod clock;
 mod config;
 mod errors;
 mod permit;
-mod storage;
 mod types;
 
 use pyo3::prelude::*;

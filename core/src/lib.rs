@@ -42,6 +42,9 @@ mod time;
 mod transition;
 mod window;
 
+#[cfg(feature = "alloc")]
+mod sized;
+
 // Rust services (docs/rust.md): each behind its own feature; presets are always there.
 #[cfg(feature = "std")]
 mod call;
@@ -83,3 +86,5 @@ pub use call::{CallError, PermitGuard, errors_are_failures};
 pub use health::Health;
 #[cfg(feature = "std")]
 pub use service::ServiceBreaker;
+#[cfg(feature = "alloc")]
+pub use sized::{SMALL_SLOTS, SizedBreaker};

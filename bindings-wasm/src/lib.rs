@@ -79,7 +79,7 @@ fn duration(x: f64) -> Option<Millis> {
 pub fn pack(t: Transition) -> u32 {
     1 | (t.from as u32) << 1
         | (t.to as u32) << 4
-        | (cause_index(t.cause) as u32) << 7
+        | (t.cause as u32) << 7
         | (t.generation & 0xFFF) << 11
 }
 
@@ -285,38 +285,6 @@ pub fn install_panic_hook() {
     console_error_panic_hook::set_once();
 }
 
-/// Every cause, indexed by `Cause as u8` (checked by a test).
-const CAUSES: [Cause; 11] = [
-    Cause::FailureRate,
-    Cause::SlowCallRate,
-    Cause::ConsecutiveFailures,
-    Cause::OpenElapsed,
-    Cause::ProbeFailed,
-    Cause::ProbeSlow,
-    Cause::ProbesSucceeded,
-    Cause::ForceOpen,
-    Cause::ForceClosed,
-    Cause::MetricsOnly,
-    Cause::Reset,
-];
-
-/// Fails to compile when the core adds a cause that [`CAUSES`] lacks.
-const fn cause_index(c: Cause) -> usize {
-    match c {
-        Cause::FailureRate
-        | Cause::SlowCallRate
-        | Cause::ConsecutiveFailures
-        | Cause::OpenElapsed
-        | Cause::ProbeFailed
-        | Cause::ProbeSlow
-        | Cause::ProbesSucceeded
-        | Cause::ForceOpen
-        | Cause::ForceClosed
-        | Cause::MetricsOnly
-        | Cause::Reset => c as usize,
-    }
-}
-
 /// The name (snake_case, as in the vectors) of state code `i`, `undefined` past the last.
 #[wasm_bindgen(js_name = stateName)]
 pub fn state_name(i: usize) -> JsValue {
@@ -328,7 +296,7 @@ pub fn state_name(i: usize) -> JsValue {
 /// The name (snake_case) of cause code `i` in a packed transition, `undefined` past the last.
 #[wasm_bindgen(js_name = causeName)]
 pub fn cause_name(i: usize) -> JsValue {
-    CAUSES
+    Cause::ALL
         .get(i)
         .map_or(JsValue::UNDEFINED, |c| JsValue::from_str(c.name()))
 }
@@ -339,9 +307,6 @@ mod tests {
 
     #[test]
     fn tables_follow_discriminants() {
-        for (i, c) in CAUSES.iter().enumerate() {
-            assert_eq!(cause_index(*c), i);
-        }
         for (i, s) in State::ALL.iter().enumerate() {
             assert_eq!(*s as usize, i);
         }

@@ -41,6 +41,21 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, in discriminant order (for bindings' tables; `ALL[c as usize] == c`).
+    pub const ALL: [Cause; 11] = [
+        Cause::FailureRate,
+        Cause::SlowCallRate,
+        Cause::ConsecutiveFailures,
+        Cause::OpenElapsed,
+        Cause::ProbeFailed,
+        Cause::ProbeSlow,
+        Cause::ProbesSucceeded,
+        Cause::ForceOpen,
+        Cause::ForceClosed,
+        Cause::MetricsOnly,
+        Cause::Reset,
+    ];
+
     /// The snake_case name used in logs and bindings.
     #[must_use]
     pub const fn name(self) -> &'static str {

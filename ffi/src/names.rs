@@ -84,25 +84,10 @@ pub const fn outcome_from(v: cb_outcome) -> Option<Outcome> {
     }
 }
 
-/// Every cause, in discriminant order (the core has no `Cause::ALL`).
-const CAUSES: [Cause; 11] = [
-    Cause::FailureRate,
-    Cause::SlowCallRate,
-    Cause::ConsecutiveFailures,
-    Cause::OpenElapsed,
-    Cause::ProbeFailed,
-    Cause::ProbeSlow,
-    Cause::ProbesSucceeded,
-    Cause::ForceOpen,
-    Cause::ForceClosed,
-    Cause::MetricsOnly,
-    Cause::Reset,
-];
-
 /// The core cause of a C value, if it is one.
 #[must_use]
 pub fn cause_from(v: cb_cause) -> Option<Cause> {
-    CAUSES.iter().copied().find(|c| *c as cb_cause == v)
+    Cause::ALL.iter().copied().find(|c| *c as cb_cause == v)
 }
 
 const NAME_CAP: usize = 24;
@@ -134,7 +119,7 @@ static CAUSE_NAMES: [[u8; NAME_CAP]; 11] = {
     let mut out = [[0u8; NAME_CAP]; 11];
     let mut i = 0;
     while i < 11 {
-        out[i] = c_buf(CAUSES[i].name());
+        out[i] = c_buf(Cause::ALL[i].name());
         i += 1;
     }
     out
@@ -202,10 +187,10 @@ mod tests {
             CB_CAUSE_METRICS_ONLY,
             CB_CAUSE_RESET,
         ];
-        for (c, cause) in causes.iter().zip(CAUSES) {
+        for (c, cause) in causes.iter().zip(Cause::ALL) {
             assert_eq!(*c, cause as cb_cause, "CB_CAUSE_* drifted from the core");
         }
-        for (i, c) in CAUSES.iter().enumerate() {
+        for (i, c) in Cause::ALL.iter().enumerate() {
             assert_eq!(*c as usize, i);
             assert_eq!(s(cb_cause_str(*c as cb_cause)), c.name());
         }

@@ -538,3 +538,28 @@ fn footprint() {
         size_of::<Breaker<32>>()
     );
 }
+
+#[test]
+fn cause_table_follows_discriminants() {
+    use crate::Cause;
+    // An exhaustive match: a new cause fails to compile here until it is in `Cause::ALL`.
+    let index = |c: Cause| match c {
+        Cause::FailureRate
+        | Cause::SlowCallRate
+        | Cause::ConsecutiveFailures
+        | Cause::OpenElapsed
+        | Cause::ProbeFailed
+        | Cause::ProbeSlow
+        | Cause::ProbesSucceeded
+        | Cause::ForceOpen
+        | Cause::ForceClosed
+        | Cause::MetricsOnly
+        | Cause::Reset => c as usize,
+    };
+    for (i, c) in Cause::ALL.iter().enumerate() {
+        assert_eq!(index(*c), i);
+    }
+    for (i, s) in State::ALL.iter().enumerate() {
+        assert_eq!(*s as usize, i);
+    }
+}

@@ -299,26 +299,45 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         now: impl Clock,
     ) -> Option<Transition> {
         let p = Word(permit.0);
-        // The common case, straight-line: a plain success in a closed count window whose run
-        // of failures is zero. Anything else (or a stale permit) takes the general path, which
-        // is also where this one goes if it finds nothing to do.
+        // The common case, straight-line: a plain success in a closed count or time window
+        // whose run of failures is zero. Anything else (or a stale permit) takes the general
+        // path, which is also where this one goes if it finds nothing to do.
         if outcome == Outcome::Success
             && duration.is_none()
             && p.phase() == State::Closed
-            && self.cfg.kind == Kind::Count
             && self.load().permit_bits() == p.0
         {
-            if let Some(check) = self
-                .window
-                .count_success_fast(&self.cfg, p.epoch(), &|| self.epoch_now())
-            {
-                if !HEAD_COUNTS_SUCCESSES {
+            let live = || self.epoch_now();
+            match self.cfg.kind {
+                Kind::Count => {
+                    if let Some(check) = self.window.count_success_fast(&self.cfg, p.epoch(), &live)
+                    {
+                        if !HEAD_COUNTS_SUCCESSES {
+                            Counters::bump(&self.counters.successes);
+                        }
+                        if !check {
+                            return None;
+                        }
+                        let stats = self.window.stats(&self.cfg, p.epoch(), 0);
+                        return self.check_trip(p, stats, now);
+                    }
+                }
+                Kind::Time => {
+                    let t = now.now();
+                    let Some(check) =
+                        self.window
+                            .time_success_fast(&self.cfg, p.epoch(), t.0, &live)
+                    else {
+                        return self.record_general(permit, outcome, duration, t);
+                    };
                     Counters::bump(&self.counters.successes);
+                    if !check {
+                        return None;
+                    }
+                    let stats = self.window.stats(&self.cfg, p.epoch(), t.0);
+                    return self.check_trip(p, stats, t);
                 }
-                if !check {
-                    return None;
-                }
-                return self.check_trip(p, self.window.stats(&self.cfg, p.epoch(), 0), now);
+                Kind::Consecutive => {}
             }
         }
         self.record_general(permit, outcome, duration, now)

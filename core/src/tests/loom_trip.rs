@@ -58,3 +58,61 @@ fn loom_trip_racing_manual_control_is_counted_once() {
         assert!(matches!(forced.from, State::Closed | State::Open));
     });
 }
+
+/// Time window: a success racing the window's first failure. The success skips the walk over
+/// the buckets unless the hint says a failure is in the window; the rule (2 calls, 50 %) holds
+/// only with both outcomes, so one of the two must see the other: exactly one trip, never none.
+#[test]
+fn loom_time_success_racing_first_failure_trips() {
+    loom::model(|| {
+        let b = breaker(Config {
+            minimum_calls: 2,
+            ..Config::time(Millis(100), 1)
+        });
+        let b1 = b.clone();
+        let success = thread::spawn(move || opened(call(&b1, 10, Outcome::Success)));
+        let mine = opened(call(&b, 10, Outcome::Failure));
+        let theirs = success.join().unwrap();
+        assert_eq!(mine + theirs, 1, "{}", b.window_debug());
+        assert_eq!(b.snapshot(Millis(10)).state, State::Open);
+    });
+}
+
+/// Time window: a failure racing a slow success in the same bucket, both rate-marked. They
+/// write different words (failures; successes and slow), so only their RMWs on the hint order
+/// them: the later one must see both and trip (2 calls, 50 % slow; the failure rule needs
+/// 100 %, so the slow word decides).
+#[test]
+fn loom_time_failure_racing_slow_success_trips() {
+    loom::model(|| {
+        let b = breaker(Config {
+            minimum_calls: 2,
+            failure_rate_threshold: 100,
+            slow_call_rate_threshold: 50,
+            slow_call_duration: Millis(50),
+            ..Config::time(Millis(100), 1)
+        });
+        let b1 = b.clone();
+        let slow = thread::spawn(move || {
+            let a = b1.try_acquire(Millis(10)).ok();
+            a.map_or(0, |a| {
+                let tr = b1.record(a.permit, Outcome::Success, Some(Millis(60)), Millis(10));
+                usize::from(tr.is_some())
+            })
+        });
+        let mine = opened(call(&b, 10, Outcome::Failure));
+        let theirs = slow.join().unwrap();
+        assert_eq!(mine + theirs, 1, "{}", b.window_debug());
+        assert_eq!(b.snapshot(Millis(10)).state, State::Open);
+    });
+}
+
+/// The number of transitions into Open among `events`.
+fn opened(events: Option<[Option<crate::Transition>; 2]>) -> usize {
+    events
+        .unwrap_or_default()
+        .iter()
+        .flatten()
+        .filter(|t| t.to == State::Open)
+        .count()
+}

@@ -63,7 +63,8 @@ pub(crate) struct Window<const SLOTS: usize> {
     pub(crate) head: AtomicHead,
     /// Count window: wraps of the head's success count.
     pub(crate) carry: AtomicCounter,
-    /// Count window: failures and slow calls in the window.
+    /// Count window: failures and slow calls in the window. Time window: the newest bucket
+    /// holding a rate-marked outcome (see `time.rs`).
     pub(crate) counts: AtomicU32,
     /// The run of consecutive failures (every kind).
     pub(crate) run: AtomicU32,
@@ -114,34 +115,42 @@ impl<const SLOTS: usize> Window<SLOTS> {
         };
         let (counted, stats) = match cfg.kind {
             Kind::Count => {
+                // Figures come back for a success only when it filled the window up to
+                // `minimum_calls`: no other success can make a rate rule hold.
                 let (claimed, stats) = count::record(self, cfg, epoch, marks, success, live_epoch);
                 (claimed && success && HEAD_COUNTS_SUCCESSES, stats)
             }
-            Kind::Time => (
-                false,
-                time::record(&self.slots, cfg, epoch, marks, now.get().0, live_epoch),
-            ),
-            Kind::Consecutive => (false, Some(Stats::default())),
+            Kind::Time => {
+                let hint = &self.counts;
+                match time::record(
+                    &self.slots,
+                    hint,
+                    cfg,
+                    epoch,
+                    marks,
+                    now.get().0,
+                    live_epoch,
+                ) {
+                    Some(stats) => (false, stats),
+                    None => return (false, None),
+                }
+            }
+            Kind::Consecutive => (false, None),
         };
-        let Some(stats) = stats else {
-            return (counted, None);
+        // A failure is always worth checking (the consecutive rule); anything else only with
+        // the figures the window handed back.
+        let stats = match stats {
+            Some(stats) => stats,
+            None if marks.failure => Stats::default(),
+            None => return (counted, None),
         };
-        let stats = Stats {
-            consecutive,
-            ..stats
-        };
-        // A success can only make a rule hold by filling the window up to `minimum_calls`
-        // (count window) or by aging failures' company out (time window): otherwise skip.
-        let worth_checking = marks.failure
-            || (marks.slow && cfg.slow_rate > 0)
-            || match cfg.kind {
-                // count.rs hands back figures for a success only when it filled the window
-                // up to `minimum_calls`.
-                Kind::Count => true,
-                Kind::Time => true,
-                Kind::Consecutive => false,
-            };
-        (counted, worth_checking.then_some(stats))
+        (
+            counted,
+            Some(Stats {
+                consecutive,
+                ..stats
+            }),
+        )
     }
 
     /// The fast path of [`Window::record`] for a plain success in a count window whose run of
@@ -160,6 +169,23 @@ impl<const SLOTS: usize> Window<SLOTS> {
             return None; // a run to reset, or a word of another epoch
         }
         count::success(self, cfg, epoch, live_epoch)
+    }
+
+    /// The fast path of [`Window::record`] for a plain success in a time window whose run of
+    /// failures is zero and whose bucket is current: one CAS. Returns whether the trip rules
+    /// need checking; `None` (nothing written) sends the caller to the general path.
+    #[inline]
+    pub(crate) fn time_success_fast(
+        &self,
+        cfg: &Compiled,
+        epoch: u32,
+        now: u64,
+        live_epoch: &impl Fn() -> u32,
+    ) -> Option<bool> {
+        if self.run.load(Ordering::Relaxed) != epoch {
+            return None;
+        }
+        time::success(&self.slots, &self.counts, cfg, epoch, now, live_epoch)
     }
 
     /// Successes the window counted itself (see [`Window::record`]).

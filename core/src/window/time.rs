@@ -5,15 +5,21 @@
 //!
 //! ```text
 //! slot 4i:     bucket epoch, low 32 bits          (which E the bucket holds)
-//! slot 4i+1..3 | count (18) | E mod 2^11 (11) | window epoch (3) |   calls, failures, slow
+//! slot 4i+1..3 | count (18) | E mod 2^11 (11) | window epoch (3) |   successes, failures, slow
 //! ```
 //!
-//! Each count word carries its own tag, so a success is one CAS on the calls word and a
+//! Each count word carries its own tag, so an outcome is one CAS on its count word and a
 //! bucket rotates word by word with no lock: a writer that finds an older tag starts the
 //! word afresh. The epoch word tells apart tags 2^11 epochs apart; it only moves forward.
 //! Counts saturate at 2^18 − 1 per bucket (see docs/state-machine.md#limits).
+//!
+//! A rate rule can only hold while the window holds a *rate-marked* outcome (a failure with
+//! the failure-rate rule on, a slow call with the slow-rate rule on). The hint word keeps the
+//! newest bucket that got one, so an outcome that is not rate-marked (the common success) skips
+//! the walk over the buckets when that bucket has aged out: one CAS and three loads. The
+//! protocol that keeps this exact under races is at [`note_marked`].
 
-use super::Marks;
+use super::{Marks, newer};
 use crate::config::Compiled;
 use crate::state::EPOCH_MOD;
 use crate::sync::{AtomicU32, Ordering};
@@ -112,59 +118,180 @@ fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64) -> bool {
     }
 }
 
+/// Hint word: `bucket epoch (28) | valid | window epoch (3)`, 0 = no rate-marked outcome yet.
+const HINT_VALID: u32 = 1 << 3;
+const HINT_E_MOD: u32 = 1 << 28;
+
+const fn hint_of(epoch: u32, e: u64) -> u32 {
+    epoch | HINT_VALID | ((e as u32 & (HINT_E_MOD - 1)) << 4)
+}
+
+/// Bucket epochs from hint `hint` (of window epoch `epoch`) to `e`, or `None` if the hint is of
+/// another window epoch (or unset): then this window epoch has no rate-marked outcome. A hint
+/// ahead of `e` (a `now` that went back) reads as a distance of 2^27 or more.
+fn hint_distance(hint: u32, epoch: u32, e: u64) -> Option<u32> {
+    if hint & HINT_VALID == 0 || hint & (EPOCH_MOD - 1) != epoch {
+        return None;
+    }
+    Some((e as u32).wrapping_sub(hint >> 4) & (HINT_E_MOD - 1))
+}
+
+/// Whether the window ending at bucket epoch `e` may hold a rate-marked outcome. Errs on the
+/// side of yes: a hint 2^27 or more buckets away either way counts as present.
+fn may_hold_marked(hint: &AtomicU32, cfg: &Compiled, epoch: u32, e: u64) -> bool {
+    if cfg.failure_rate == 0 && cfg.slow_rate == 0 {
+        return false;
+    }
+    // Relaxed: ordered by the count-word RMW before it (see `note_marked`).
+    match hint_distance(hint.load(Ordering::Relaxed), epoch, e) {
+        None => false,
+        Some(d) => d < cfg.size || d >= HINT_E_MOD / 2,
+    }
+}
+
+/// Notes a rate-marked outcome in bucket epoch `e`, after its count words are written and
+/// before its figures are read with [`stats_synced`].
+///
+/// Why this is exact. An outcome `A` that is not rate-marked does: its CAS on a count word,
+/// then a load of the hint, and reads the figures only if the hint says so. A rate-marked
+/// outcome `F` does: its count words, this update of the hint, then an RMW-read of every word
+/// `A` could have written, then its figures. The RMWs on `A`'s word are totally ordered: if
+/// `F`'s comes after `A`'s, `F` reads `A`'s count; if before, `A`'s CAS acquires `F`'s
+/// release, so `A` sees the hint and `F`'s counts. Either way one of them checks the rules
+/// with both (loom_time_success_racing_first_failure_trips). Two rate-marked outcomes are
+/// ordered the same way, by their RMW-reads of the same words
+/// (loom_time_failure_racing_slow_success_trips).
+fn note_marked(hint: &AtomicU32, epoch: u32, e: u64) {
+    let mut cur = hint.load(Ordering::Relaxed);
+    loop {
+        let keep = match hint_distance(cur, epoch, e) {
+            // Already as new as `e`, or newer.
+            Some(d) => d == 0 || d >= HINT_E_MOD / 2,
+            // A newer window epoch's hint stays (this outcome is stale anyway).
+            None => cur & HINT_VALID != 0 && newer(cur & (EPOCH_MOD - 1), epoch, EPOCH_MOD),
+        };
+        if keep {
+            return;
+        }
+        // Relaxed: published by the release RMW-reads that follow in `stats_synced`.
+        match hint.compare_exchange_weak(
+            cur,
+            hint_of(epoch, e),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => return,
+            Err(actual) => cur = actual,
+        }
+    }
+}
+
+/// Puts one outcome of window epoch `epoch` in its bucket. `None` if it is left out (its
+/// bucket has moved on, or `epoch` is stale); else the window figures when the rate rules
+/// need checking after it (`Some(None)` when they cannot hold).
 pub(crate) fn record(
     slots: &[AtomicU32],
+    hint: &AtomicU32,
     cfg: &Compiled,
     epoch: u32,
     marks: Marks,
     now: u64,
     live_epoch: &impl Fn() -> u32,
-) -> Option<Stats> {
+) -> Option<Option<Stats>> {
     let e = now / u64::from(cfg.bucket_ms);
     let base = (e % u64::from(cfg.size)) as usize * 4;
     let bucket_epoch = &slots[base];
+    let count = if marks.failure { base + 2 } else { base + 1 };
     if !claim_bucket(&slots[base..base + 4], epoch, e)
-        || !bump(&slots[base + 1], bucket_epoch, epoch, e, live_epoch)
+        || !bump(&slots[count], bucket_epoch, epoch, e, live_epoch)
     {
         return None;
-    }
-    if marks.failure {
-        bump(&slots[base + 2], bucket_epoch, epoch, e, live_epoch);
     }
     if marks.slow {
         bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch);
     }
-    Some(stats(slots, cfg, epoch, now))
+    let rate_marked = (marks.failure && cfg.failure_rate > 0) || (marks.slow && cfg.slow_rate > 0);
+    if rate_marked {
+        note_marked(hint, epoch, e);
+        return Some(Some(stats_synced(slots, cfg, epoch, now)));
+    }
+    Some(may_hold_marked(hint, cfg, epoch, e).then(|| stats(slots, cfg, epoch, now)))
 }
 
+/// The common case of [`record`]: a plain success whose bucket is already current. `None` if
+/// it is not (nothing written: the caller takes [`record`]); else whether the rules need
+/// checking.
+#[inline]
+pub(crate) fn success(
+    slots: &[AtomicU32],
+    hint: &AtomicU32,
+    cfg: &Compiled,
+    epoch: u32,
+    now: u64,
+    live_epoch: &impl Fn() -> u32,
+) -> Option<bool> {
+    let e = now / u64::from(cfg.bucket_ms);
+    let base = (e % u64::from(cfg.size)) as usize * 4;
+    let bucket_epoch = &slots[base];
+    // Acquire: pairs with the rotation's Release, as in `bump`.
+    if bucket_epoch.load(Ordering::Acquire) != e as u32
+        || !bump(&slots[base + 1], bucket_epoch, epoch, e, live_epoch)
+    {
+        return None;
+    }
+    Some(may_hold_marked(hint, cfg, epoch, e))
+}
+
+/// The window figures at `now`, for snapshots and for outcomes that are not rate-marked.
 pub(crate) fn stats(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -> Stats {
+    walk(slots, cfg, epoch, now, false)
+}
+
+/// The window figures for a rate-marked outcome: first an RMW-read of every word an outcome
+/// that is not rate-marked writes (see [`note_marked`]).
+fn stats_synced(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -> Stats {
+    walk(slots, cfg, epoch, now, true)
+}
+
+fn walk(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64, synced: bool) -> Stats {
     let e = now / u64::from(cfg.bucket_ms);
     let buckets = cfg.size as usize;
     let mut s = Stats::default();
     // Walk back from the current epoch `e` (bucket `e mod buckets`) through the window's
-    // epochs: one division, not one per bucket (this runs on every time-window outcome).
+    // epochs: one division, not one per bucket.
     let mut i = (e % buckets as u64) as usize;
     for back in 0..buckets as u64 {
+        let bucket = &slots[i * 4..i * 4 + 4];
+        i = if i == 0 { buckets - 1 } else { i - 1 };
+        if synced {
+            // AcqRel RMW-reads, values unused: see `note_marked`. Every bucket, in the window
+            // or not: the word is what a concurrent outcome may have written.
+            bucket[1].fetch_add(0, Ordering::AcqRel);
+            if cfg.failure_rate == 0 {
+                bucket[2].fetch_add(0, Ordering::AcqRel); // failures are not rate-marked then
+            }
+        }
         if back > e {
-            break; // before time zero
+            continue; // before time zero
         }
         let be = e - back;
-        if slots[i * 4].load(Ordering::Relaxed) == be as u32 {
-            let want = tag(epoch, be);
-            let read = |w: &AtomicU32| {
-                let v = w.load(Ordering::Relaxed);
-                if v & TAG_MASK == want {
-                    v >> TAG_BITS
-                } else {
-                    0
-                }
-            };
-            let calls = read(&slots[i * 4 + 1]);
-            s.calls += calls;
-            s.failures += read(&slots[i * 4 + 2]).min(calls);
-            s.slow += read(&slots[i * 4 + 3]).min(calls);
+        // Acquire: the count words read next are at least as new as the rotation to `be`.
+        if bucket[0].load(Ordering::Acquire) != be as u32 {
+            continue;
         }
-        i = if i == 0 { buckets - 1 } else { i - 1 };
+        let want = tag(epoch, be);
+        let read = |w: &AtomicU32| {
+            let v = w.load(Ordering::Relaxed);
+            if v & TAG_MASK == want {
+                v >> TAG_BITS
+            } else {
+                0
+            }
+        };
+        let (successes, failures) = (read(&bucket[1]), read(&bucket[2]));
+        s.calls += successes + failures;
+        s.failures += failures;
+        s.slow += read(&bucket[3]).min(successes + failures);
     }
     s
 }

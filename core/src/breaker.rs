@@ -324,13 +324,15 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 }
                 Kind::Time => {
                     let t = now.now();
-                    let Some(check) =
+                    let Some((counted, check)) =
                         self.window
                             .time_success_fast(&self.cfg, p.epoch(), t.0, &live)
                     else {
                         return self.record_general(permit, outcome, duration, t);
                     };
-                    Counters::bump(&self.counters.successes);
+                    if !counted {
+                        Counters::bump(&self.counters.successes);
+                    }
                     if !check {
                         return None;
                     }
@@ -546,7 +548,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let stats = self.window.stats(&self.cfg, w.epoch(), t);
         let c = &self.counters;
         let (successes, failures, ignored) = (
-            Counters::read(&c.successes) + self.window.successes(),
+            Counters::read(&c.successes) + self.window.successes(&self.cfg),
             Counters::read(&c.failures),
             Counters::read(&c.ignored),
         );

@@ -563,3 +563,24 @@ fn cause_table_follows_discriminants() {
         assert_eq!(*s as usize, i);
     }
 }
+
+/// The time window derives lifetime successes from its successes words: exact past a bucket's
+/// saturation (2^18 − 1), through rotations and through the clear that a reset does.
+#[test]
+fn time_window_successes_stay_exact_through_saturation_rotation_and_reset() {
+    let b = Big::new(Config::time(Millis(1000), 2)).unwrap();
+    let n = (1 << 18) + 5;
+    for _ in 0..n {
+        call(&b, 10, Outcome::Success);
+    }
+    let s = b.snapshot(Millis(10));
+    assert_eq!((s.successes, s.window_calls), (n, (1 << 18) - 1));
+    for t in [600, 1200, 5000] {
+        call(&b, t, Outcome::Success); // each claims a bucket, folding what it held
+    }
+    assert_eq!(b.snapshot(Millis(5000)).successes, n + 3);
+    b.reset(Millis(5000));
+    call(&b, 5000, Outcome::Success);
+    let s = b.snapshot(Millis(5000));
+    assert_eq!((s.successes, s.window_calls, s.calls), (n + 4, 1, n + 4));
+}

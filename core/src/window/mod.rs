@@ -41,27 +41,36 @@ pub(crate) const fn newer(a: u32, b: u32, modulus: u32) -> bool {
 }
 
 /// Replaces `word` by `fresh(word)` unless its epoch field (`word & mask`) is already
-/// `epoch` or newer. Used by clears; a CAS loop, so a concurrent writer is never overwritten.
-pub(crate) fn reset_word(word: &AtomicU32, epoch: u32, mask: u32, fresh: impl Fn(u32) -> u32) {
+/// `epoch` or newer, and returns the value it replaced. Used by clears; a CAS loop, so a
+/// concurrent writer is never overwritten.
+pub(crate) fn reset_word(
+    word: &AtomicU32,
+    epoch: u32,
+    mask: u32,
+    fresh: impl Fn(u32) -> u32,
+) -> Option<u32> {
     let mut cur = word.load(Ordering::Relaxed);
     loop {
         let e = cur & mask;
         if e == epoch || newer(e, epoch, EPOCH_MOD) {
-            return;
+            return None;
         }
         // Relaxed: the clear publishes nothing; writers and readers check the epoch field
-        // of this very word.
+        // of this very word. (A time window's fold of the replaced count is ordered on its
+        // own: see `time::fold`.)
         match word.compare_exchange_weak(cur, fresh(cur), Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return,
+            Ok(_) => return Some(cur),
             Err(actual) => cur = actual,
         }
     }
 }
 
 pub(crate) struct Window<const SLOTS: usize> {
-    /// Count window: claim cursor (and success count). Time window: unused.
+    /// Count window: claim cursor (and success count). Time window: the highest successes
+    /// figure read so far, so reads never go back (see `time::successes`).
     pub(crate) head: AtomicHead,
-    /// Count window: wraps of the head's success count.
+    /// Count window: wraps of the head's success count. Time window: successes folded out of
+    /// bucket words as they were reset.
     pub(crate) carry: AtomicCounter,
     /// Count window: failures and slow calls in the window. Time window: the newest bucket
     /// holding a rate-marked outcome (see `time.rs`).
@@ -120,21 +129,10 @@ impl<const SLOTS: usize> Window<SLOTS> {
                 let (claimed, stats) = count::record(self, cfg, epoch, marks, success, live_epoch);
                 (claimed && success && HEAD_COUNTS_SUCCESSES, stats)
             }
-            Kind::Time => {
-                let hint = &self.counts;
-                match time::record(
-                    &self.slots,
-                    hint,
-                    cfg,
-                    epoch,
-                    marks,
-                    now.get().0,
-                    live_epoch,
-                ) {
-                    Some(stats) => (false, stats),
-                    None => return (false, None),
-                }
-            }
+            Kind::Time => match time::record(self, cfg, epoch, marks, now.get().0, live_epoch) {
+                Some((counted, stats)) => (counted && success, stats),
+                None => return (false, None),
+            },
             Kind::Consecutive => (false, None),
         };
         // A failure is always worth checking (the consecutive rule); anything else only with
@@ -172,8 +170,9 @@ impl<const SLOTS: usize> Window<SLOTS> {
     }
 
     /// The fast path of [`Window::record`] for a plain success in a time window whose run of
-    /// failures is zero and whose bucket is current: one CAS. Returns whether the trip rules
-    /// need checking; `None` (nothing written) sends the caller to the general path.
+    /// failures is zero and whose bucket is current: one CAS. Returns whether the window
+    /// counted the success itself (then the lifetime counter must not) and whether the trip
+    /// rules need checking; `None` (nothing written) sends the caller to the general path.
     #[inline]
     pub(crate) fn time_success_fast(
         &self,
@@ -181,26 +180,31 @@ impl<const SLOTS: usize> Window<SLOTS> {
         epoch: u32,
         now: u64,
         live_epoch: &impl Fn() -> u32,
-    ) -> Option<bool> {
+    ) -> Option<(bool, bool)> {
         if self.run.load(Ordering::Relaxed) != epoch {
             return None;
         }
-        time::success(&self.slots, &self.counts, cfg, epoch, now, live_epoch)
+        time::success(self, cfg, epoch, now, live_epoch)
     }
 
     /// Successes the window counted itself (see [`Window::record`]).
-    pub(crate) fn successes(&self) -> u64 {
-        count::successes(self)
+    pub(crate) fn successes(&self, cfg: &Compiled) -> u64 {
+        match cfg.kind {
+            Kind::Count => count::successes(self),
+            Kind::Time => time::successes(self, cfg),
+            Kind::Consecutive => 0,
+        }
     }
 
     /// Empties the window for `epoch`, right after the transition into `closed` that bumped
     /// it. Writers reset stale words lazily too; doing it here as well means a word nobody
     /// writes for 8 clears can never come back to life when the 3-bit epoch wraps.
     pub(crate) fn clear(&self, cfg: &Compiled, epoch: u32) {
-        count::clear(self, epoch);
         run::clear(&self.run, epoch);
-        if cfg.kind == Kind::Time {
-            time::clear(&self.slots, cfg, epoch);
+        match cfg.kind {
+            Kind::Count => count::clear(self, epoch),
+            Kind::Time => time::clear(self, cfg, epoch),
+            Kind::Consecutive => {}
         }
     }
 

@@ -18,11 +18,17 @@
 //! newest bucket that got one, so an outcome that is not rate-marked (the common success) skips
 //! the walk over the buckets when that bucket has aged out: one CAS and three loads. The
 //! protocol that keeps this exact under races is at [`note_marked`].
+//!
+//! Where the target has 64-bit atomics, the lifetime `successes` counter is derived from the
+//! successes words, so that CAS is a success's only read-modify-write: every count a reset
+//! takes out of a successes word is first added to `folded` (see [`successes`]).
 
-use super::{Marks, newer};
+use super::{Marks, Window, newer};
 use crate::config::Compiled;
 use crate::state::EPOCH_MOD;
-use crate::sync::{AtomicU32, Ordering};
+use crate::sync::{
+    AtomicCounter, AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering, head_from, head_into,
+};
 use crate::transition::Stats;
 
 const TAG_BITS: u32 = 14; // window epoch (3) + bucket epoch (11)
@@ -37,13 +43,17 @@ const fn tag(epoch: u32, bucket_epoch: u64) -> u32 {
 /// bucket epoch or window epoch and starts afresh, unless the bucket's epoch word has moved
 /// past `e` (this outcome is older than what the bucket keeps now: dropped) or `epoch` is
 /// stale. "Newer" is decided only by the 32-bit epoch word, never by the 11-bit tag.
+///
+/// `None` if dropped; else whether the count went up (not at [`COUNT_MAX`]). A successes word
+/// passes `folded`, which takes the count of a word started afresh.
 fn bump(
     word: &AtomicU32,
     bucket_epoch: &AtomicU32,
     epoch: u32,
     e: u64,
     live_epoch: &impl Fn() -> u32,
-) -> bool {
+    folded: Option<&AtomicCounter>,
+) -> Option<bool> {
     let want = tag(epoch, e);
     let mut cur = word.load(Ordering::Acquire);
     loop {
@@ -53,20 +63,41 @@ fn bump(
         } else {
             // Acquire: pairs with the rotation's Release (see `claim_bucket`).
             if bucket_epoch.load(Ordering::Acquire) != e as u32 {
-                return false;
+                return None;
             }
             if have & (EPOCH_MOD - 1) != epoch && live_epoch() != epoch {
-                return false;
+                return None;
             }
             want | (1 << TAG_BITS)
         };
         // AcqRel: a writer that sees this count (and its tag) must also see the epoch word it
         // was written under; otherwise a late writer could read an old epoch word and start
         // the word afresh over a newer epoch's counts (loom_time_bucket_rotation_counts_once).
+        // Written even when saturated: `note_marked` relies on this RMW.
         match word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return true,
+            Ok(_) => {
+                if have != want {
+                    fold(folded, cur);
+                }
+                return Some(next != cur);
+            }
             Err(actual) => cur = actual,
         }
+    }
+}
+
+/// Adds the count of successes word value `old`, just replaced, to `folded`.
+#[inline]
+fn fold(folded: Option<&AtomicCounter>, old: u32) {
+    let count = old >> TAG_BITS;
+    if let Some(folded) = folded
+        && HEAD_COUNTS_SUCCESSES
+        && count > 0
+    {
+        // Release: a reader that sees this fold also sees the reset before it, so it never
+        // reads the count twice (see `successes`).
+        #[allow(clippy::useless_conversion)] // u32 counters on targets without 64-bit atomics
+        folded.fetch_add(count.into(), Ordering::Release);
     }
 }
 
@@ -88,7 +119,7 @@ fn ahead(have: u32, e: u64) -> bool {
 /// Rotating is: reset the three count words, then move the epoch word. A count word's 11-bit
 /// tag alone cannot tell epoch `e` from `e − 2048k`, so every word is reset before the epoch
 /// word says `e`; after that, a tag that matches is this rotation's.
-fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64) -> bool {
+fn claim_bucket(bucket: &[AtomicU32], folded: &AtomicCounter, epoch: u32, e: u64) -> bool {
     let word = &bucket[0];
     let fresh = tag(epoch, e);
     let mut cur = word.load(Ordering::Acquire);
@@ -99,13 +130,16 @@ fn claim_bucket(bucket: &[AtomicU32], epoch: u32, e: u64) -> bool {
         if ahead(cur, e) {
             return false;
         }
-        for count in &bucket[1..4] {
+        for (i, count) in bucket[1..4].iter().enumerate() {
             let mut v = count.load(Ordering::Acquire);
             // Stop as soon as another thread finished this rotation (the epoch word moved).
             while v != fresh && word.load(Ordering::Acquire) == cur {
                 // AcqRel: as in `bump`.
                 match count.compare_exchange_weak(v, fresh, Ordering::AcqRel, Ordering::Acquire) {
-                    Ok(_) => break,
+                    Ok(_) => {
+                        fold((i == 0).then_some(folded), v);
+                        break;
+                    }
                     Err(actual) => v = actual,
                 }
             }
@@ -187,59 +221,102 @@ fn note_marked(hint: &AtomicU32, epoch: u32, e: u64) {
 }
 
 /// Puts one outcome of window epoch `epoch` in its bucket. `None` if it is left out (its
-/// bucket has moved on, or `epoch` is stale); else the window figures when the rate rules
-/// need checking after it (`Some(None)` when they cannot hold).
-pub(crate) fn record(
-    slots: &[AtomicU32],
-    hint: &AtomicU32,
+/// bucket has moved on, or `epoch` is stale); else whether the window counted it as a
+/// lifetime success itself (see [`successes`]) and the window figures when the rate rules
+/// need checking after it (`None` when they cannot hold).
+pub(crate) fn record<const S: usize>(
+    w: &Window<S>,
     cfg: &Compiled,
     epoch: u32,
     marks: Marks,
     now: u64,
     live_epoch: &impl Fn() -> u32,
-) -> Option<Option<Stats>> {
+) -> Option<(bool, Option<Stats>)> {
+    let slots = &w.slots;
     let e = now / u64::from(cfg.bucket_ms);
     let base = (e % u64::from(cfg.size)) as usize * 4;
     let bucket_epoch = &slots[base];
-    let count = if marks.failure { base + 2 } else { base + 1 };
-    if !claim_bucket(&slots[base..base + 4], epoch, e)
-        || !bump(&slots[count], bucket_epoch, epoch, e, live_epoch)
-    {
+    if !claim_bucket(&slots[base..base + 4], &w.carry, epoch, e) {
         return None;
     }
+    let counted = if marks.failure {
+        bump(&slots[base + 2], bucket_epoch, epoch, e, live_epoch, None)?;
+        false
+    } else {
+        bump(
+            &slots[base + 1],
+            bucket_epoch,
+            epoch,
+            e,
+            live_epoch,
+            Some(&w.carry),
+        )?
+    };
+    let counted = counted && HEAD_COUNTS_SUCCESSES;
     if marks.slow {
-        bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch);
+        bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch, None);
     }
     let rate_marked = (marks.failure && cfg.failure_rate > 0) || (marks.slow && cfg.slow_rate > 0);
     if rate_marked {
-        note_marked(hint, epoch, e);
-        return Some(Some(stats_synced(slots, cfg, epoch, now)));
+        note_marked(&w.counts, epoch, e);
+        return Some((counted, Some(stats_synced(slots, cfg, epoch, now))));
     }
-    Some(may_hold_marked(hint, cfg, epoch, e).then(|| stats(slots, cfg, epoch, now)))
+    let check = may_hold_marked(&w.counts, cfg, epoch, e);
+    Some((counted, check.then(|| stats(slots, cfg, epoch, now))))
 }
 
 /// The common case of [`record`]: a plain success whose bucket is already current. `None` if
-/// it is not (nothing written: the caller takes [`record`]); else whether the rules need
-/// checking.
+/// it is not (nothing written: the caller takes [`record`]); else whether the window counted
+/// the success itself and whether the rules need checking.
 #[inline]
-pub(crate) fn success(
-    slots: &[AtomicU32],
-    hint: &AtomicU32,
+pub(crate) fn success<const S: usize>(
+    w: &Window<S>,
     cfg: &Compiled,
     epoch: u32,
     now: u64,
     live_epoch: &impl Fn() -> u32,
-) -> Option<bool> {
+) -> Option<(bool, bool)> {
+    let slots = &w.slots;
     let e = now / u64::from(cfg.bucket_ms);
     let base = (e % u64::from(cfg.size)) as usize * 4;
     let bucket_epoch = &slots[base];
     // Acquire: pairs with the rotation's Release, as in `bump`.
-    if bucket_epoch.load(Ordering::Acquire) != e as u32
-        || !bump(&slots[base + 1], bucket_epoch, epoch, e, live_epoch)
-    {
+    if bucket_epoch.load(Ordering::Acquire) != e as u32 {
         return None;
     }
-    Some(may_hold_marked(hint, cfg, epoch, e))
+    let counted = bump(
+        &slots[base + 1],
+        bucket_epoch,
+        epoch,
+        e,
+        live_epoch,
+        Some(&w.carry),
+    )?;
+    Some((
+        counted && HEAD_COUNTS_SUCCESSES,
+        may_hold_marked(&w.counts, cfg, epoch, e),
+    ))
+}
+
+/// Successes counted by the successes words so far: `folded` plus what the words hold now,
+/// whatever their tags (a stale word's count is folded when it is reset, not before).
+///
+/// A read racing a reset may miss the count in flight (reset, not yet folded), never count
+/// it twice; the highest figure read is kept in `head`, so a later read never goes back.
+pub(crate) fn successes<const S: usize>(w: &Window<S>, cfg: &Compiled) -> u64 {
+    if !HEAD_COUNTS_SUCCESSES {
+        return 0;
+    }
+    // Acquire: pairs with `fold`'s Release, so a count already folded is reset below.
+    #[allow(clippy::useless_conversion)] // u32 on targets without 64-bit atomics
+    let folded = u64::from(w.carry.load(Ordering::Acquire));
+    let live: u64 = (0..cfg.size as usize)
+        .map(|b| u64::from(w.slots[b * 4 + 1].load(Ordering::Relaxed) >> TAG_BITS))
+        .sum();
+    let total = folded + live;
+    // Relaxed: a plain maximum; nothing else is read through it.
+    let before = head_from(w.head.fetch_max(head_into(total), Ordering::Relaxed));
+    before.max(total)
 }
 
 /// The window figures at `now`, for snapshots and for outcomes that are not rate-marked.
@@ -296,14 +373,19 @@ fn walk(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64, synced: bool)
     s
 }
 
-/// Zeroes every count word of an older window epoch (see `Window::clear`).
-pub(crate) fn clear(slots: &[AtomicU32], cfg: &Compiled, epoch: u32) {
+/// Zeroes every count word of an older window epoch (see `Window::clear`), folding the
+/// successes words' counts, and forgets the hint.
+pub(crate) fn clear<const S: usize>(w: &Window<S>, cfg: &Compiled, epoch: u32) {
     for b in 0..cfg.size as usize {
-        for word in &slots[b * 4 + 1..b * 4 + 4] {
+        for (i, word) in w.slots[b * 4 + 1..b * 4 + 4].iter().enumerate() {
             // Keep the bucket-epoch bits: with a zero count, what they say does not matter.
-            super::reset_word(word, epoch, EPOCH_MOD - 1, |old| {
+            let old = super::reset_word(word, epoch, EPOCH_MOD - 1, |old| {
                 (old & (TAG_MASK & !(EPOCH_MOD - 1))) | epoch
             });
+            if let Some(old) = old {
+                fold((i == 0).then_some(&w.carry), old);
+            }
         }
     }
+    super::reset_word(&w.counts, epoch, EPOCH_MOD - 1, |_| epoch);
 }

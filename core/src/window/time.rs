@@ -163,6 +163,7 @@ const fn hint_of(epoch: u32, e: u64) -> u32 {
 /// Bucket epochs from hint `hint` (of window epoch `epoch`) to `e`, or `None` if the hint is of
 /// another window epoch (or unset): then this window epoch has no rate-marked outcome. A hint
 /// ahead of `e` (a `now` that went back) reads as a distance of 2^27 or more.
+#[inline]
 fn hint_distance(hint: u32, epoch: u32, e: u64) -> Option<u32> {
     if hint & HINT_VALID == 0 || hint & (EPOCH_MOD - 1) != epoch {
         return None;
@@ -172,6 +173,7 @@ fn hint_distance(hint: u32, epoch: u32, e: u64) -> Option<u32> {
 
 /// Whether the window ending at bucket epoch `e` may hold a rate-marked outcome. Errs on the
 /// side of yes: a hint 2^27 or more buckets away either way counts as present.
+#[inline]
 fn may_hold_marked(hint: &AtomicU32, cfg: &Compiled, epoch: u32, e: u64) -> bool {
     if cfg.failure_rate == 0 && cfg.slow_rate == 0 {
         return false;

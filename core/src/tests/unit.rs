@@ -567,6 +567,10 @@ fn cause_table_follows_discriminants() {
 /// The time window derives lifetime successes from its successes words: exact past a bucket's
 /// saturation (2^18 − 1), through rotations and through the clear that a reset does.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "2^18 calls: minutes under miri; loom and the other tests cover the words"
+)]
 fn time_window_successes_stay_exact_through_saturation_rotation_and_reset() {
     let b = Big::new(Config::time(Millis(1000), 2)).unwrap();
     let n = (1 << 18) + 5;

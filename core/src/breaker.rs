@@ -19,6 +19,15 @@ use crate::window::{Marks, Window};
 /// 64-bucket time window): 256 slots, 1 KiB.
 pub const MAX_SLOTS: usize = 256;
 
+/// What the breaker's words mean, as a number that changes whenever that does (bit layouts,
+/// which word counts what). Code that shares one breaker between builds (the C ABI's
+/// `cb_breaker_attach` on shared memory) mixes it into its check, so two builds that read
+/// the words differently never attach to each other's breakers.
+///
+/// 2: time-window buckets count successes (not calls), the hint and folded-successes words.
+#[doc(hidden)]
+pub const WORD_LAYOUT: u32 = 2;
+
 /// A lock-free circuit breaker. `Sync`: share it by `&`, `Arc`, a `static`, or memory
 /// shared between processes (it holds no pointers and no heap).
 ///

@@ -71,7 +71,7 @@ pub mod tower;
 #[cfg(test)]
 mod tests;
 
-pub use breaker::{Breaker, MAX_SLOTS};
+pub use breaker::{Breaker, MAX_SLOTS, WORD_LAYOUT};
 pub use config::{Config, WindowKind, limits};
 pub use error::{ConfigError, Rejected};
 pub use permit::{Admitted, Outcome, Permit};

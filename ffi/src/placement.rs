@@ -25,8 +25,8 @@ pub struct cb_breaker {
     pub(crate) inner: Breaker<MAX_SLOTS>,
 }
 
-/// FNV-1a over the crate version and the layout: a process of another library version (or
-/// layout) finds no breaker to attach to.
+/// FNV-1a over the crate version, the core's word layout and the size: a process of another
+/// library version (or layout) finds no breaker to attach to.
 const fn fingerprint() -> u32 {
     let v = env!("CARGO_PKG_VERSION").as_bytes();
     let mut h: u32 = 0x811c_9dc5;
@@ -35,6 +35,7 @@ const fn fingerprint() -> u32 {
         h = (h ^ v[i] as u32).wrapping_mul(0x0100_0193);
         i += 1;
     }
+    h = (h ^ cbreaker::WORD_LAYOUT).wrapping_mul(0x0100_0193);
     h = (h ^ size_of::<cb_breaker>() as u32).wrapping_mul(0x0100_0193);
     (h ^ align_of::<cb_breaker>() as u32).wrapping_mul(0x0100_0193)
 }

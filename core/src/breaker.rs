@@ -321,37 +321,45 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                 Kind::Count => {
                     if let Some(check) = self.window.count_success_fast(&self.cfg, p.epoch(), &live)
                     {
-                        if !HEAD_COUNTS_SUCCESSES {
-                            Counters::bump(&self.counters.successes);
-                        }
-                        if !check {
-                            return None;
-                        }
-                        let stats = self.window.stats(&self.cfg, p.epoch(), 0);
-                        return self.check_trip(p, stats, now);
+                        // A count window's figures do not depend on `now`.
+                        return self.fast_success_done(p, HEAD_COUNTS_SUCCESSES, check, 0, now);
                     }
                 }
                 Kind::Time => {
                     let t = now.now();
-                    let Some((counted, check)) =
-                        self.window
-                            .time_success_fast(&self.cfg, p.epoch(), t.0, &live)
-                    else {
-                        return self.record_general(permit, outcome, duration, t);
+                    return match self
+                        .window
+                        .time_success_fast(&self.cfg, p.epoch(), t.0, &live)
+                    {
+                        Some((counted, check)) => self.fast_success_done(p, counted, check, t.0, t),
+                        None => self.record_general(permit, outcome, duration, t),
                     };
-                    if !counted {
-                        Counters::bump(&self.counters.successes);
-                    }
-                    if !check {
-                        return None;
-                    }
-                    let stats = self.window.stats(&self.cfg, p.epoch(), t.0);
-                    return self.check_trip(p, stats, t);
                 }
                 Kind::Consecutive => {}
             }
         }
         self.record_general(permit, outcome, duration, now)
+    }
+
+    /// The rest of a fast-path success: the lifetime counter when the window did not count
+    /// it (`counted`), and the trip rules when the window asks for them (`check`), on its
+    /// figures at `at`.
+    #[inline]
+    fn fast_success_done(
+        &self,
+        p: Word,
+        counted: bool,
+        check: bool,
+        at: u64,
+        now: impl Clock,
+    ) -> Option<Transition> {
+        if !counted {
+            Counters::bump(&self.counters.successes);
+        }
+        if !check {
+            return None;
+        }
+        self.check_trip(p, self.window.stats(&self.cfg, p.epoch(), at), now)
     }
 
     /// Trips the breaker if the window figures `stats` (just after an outcome of permit `p`

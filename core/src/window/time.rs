@@ -222,6 +222,34 @@ fn note_marked(hint: &AtomicU32, epoch: u32, e: u64) {
     }
 }
 
+/// The bucket epoch of `now` and the first slot of its bucket.
+#[inline]
+fn bucket_of(cfg: &Compiled, now: u64) -> (u64, usize) {
+    let e = now / u64::from(cfg.bucket_ms);
+    (e, (e % u64::from(cfg.size)) as usize * 4)
+}
+
+/// [`bump`] on the successes word of the bucket at `base`: `None` if dropped, else whether
+/// the window counted the success as a lifetime success itself (see [`successes`]).
+#[inline]
+fn bump_success<const S: usize>(
+    w: &Window<S>,
+    base: usize,
+    epoch: u32,
+    e: u64,
+    live_epoch: &impl Fn() -> u32,
+) -> Option<bool> {
+    let counted = bump(
+        &w.slots[base + 1],
+        &w.slots[base],
+        epoch,
+        e,
+        live_epoch,
+        Some(&w.carry),
+    )?;
+    Some(counted && HEAD_COUNTS_SUCCESSES)
+}
+
 /// Puts one outcome of window epoch `epoch` in its bucket. `None` if it is left out (its
 /// bucket has moved on, or `epoch` is stale); else whether the window counted it as a
 /// lifetime success itself (see [`successes`]) and the window figures when the rate rules
@@ -235,8 +263,7 @@ pub(crate) fn record<const S: usize>(
     live_epoch: &impl Fn() -> u32,
 ) -> Option<(bool, Option<Stats>)> {
     let slots = &w.slots;
-    let e = now / u64::from(cfg.bucket_ms);
-    let base = (e % u64::from(cfg.size)) as usize * 4;
+    let (e, base) = bucket_of(cfg, now);
     let bucket_epoch = &slots[base];
     if !claim_bucket(&slots[base..base + 4], &w.carry, epoch, e) {
         return None;
@@ -245,16 +272,8 @@ pub(crate) fn record<const S: usize>(
         bump(&slots[base + 2], bucket_epoch, epoch, e, live_epoch, None)?;
         false
     } else {
-        bump(
-            &slots[base + 1],
-            bucket_epoch,
-            epoch,
-            e,
-            live_epoch,
-            Some(&w.carry),
-        )?
+        bump_success(w, base, epoch, e, live_epoch)?
     };
-    let counted = counted && HEAD_COUNTS_SUCCESSES;
     if marks.slow {
         bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch, None);
     }
@@ -278,26 +297,13 @@ pub(crate) fn success<const S: usize>(
     now: u64,
     live_epoch: &impl Fn() -> u32,
 ) -> Option<(bool, bool)> {
-    let slots = &w.slots;
-    let e = now / u64::from(cfg.bucket_ms);
-    let base = (e % u64::from(cfg.size)) as usize * 4;
-    let bucket_epoch = &slots[base];
+    let (e, base) = bucket_of(cfg, now);
     // Acquire: pairs with the rotation's Release, as in `bump`.
-    if bucket_epoch.load(Ordering::Acquire) != e as u32 {
+    if w.slots[base].load(Ordering::Acquire) != e as u32 {
         return None;
     }
-    let counted = bump(
-        &slots[base + 1],
-        bucket_epoch,
-        epoch,
-        e,
-        live_epoch,
-        Some(&w.carry),
-    )?;
-    Some((
-        counted && HEAD_COUNTS_SUCCESSES,
-        may_hold_marked(&w.counts, cfg, epoch, e),
-    ))
+    let counted = bump_success(w, base, epoch, e, live_epoch)?;
+    Some((counted, may_hold_marked(&w.counts, cfg, epoch, e)))
 }
 
 /// Successes counted by the successes words so far: `folded` plus what the words hold now,
@@ -333,12 +339,12 @@ fn stats_synced(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -> St
 }
 
 fn walk(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64, synced: bool) -> Stats {
-    let e = now / u64::from(cfg.bucket_ms);
+    let (e, base) = bucket_of(cfg, now);
     let buckets = cfg.size as usize;
     let mut s = Stats::default();
     // Walk back from the current epoch `e` (bucket `e mod buckets`) through the window's
     // epochs: one division, not one per bucket.
-    let mut i = (e % buckets as u64) as usize;
+    let mut i = base / 4;
     for back in 0..buckets as u64 {
         let bucket = &slots[i * 4..i * 4 + 4];
         i = if i == 0 { buckets - 1 } else { i - 1 };

@@ -25,8 +25,9 @@ pub const MAX_SLOTS: usize = 256;
 /// the words differently never attach to each other's breakers.
 ///
 /// 2: time-window buckets count successes (not calls), the hint and folded-successes words.
+/// 3: count-window head keeps laps since the clear (not the fill); cells have a pending bit.
 #[doc(hidden)]
-pub const WORD_LAYOUT: u32 = 2;
+pub const WORD_LAYOUT: u32 = 3;
 
 /// A lock-free circuit breaker. `Sync`: share it by `&`, `Arc`, a `static`, or memory
 /// shared between processes (it holds no pointers and no heap).

@@ -194,3 +194,74 @@ fn stress_consecutive_window() {
         2,
     );
 }
+
+/// Two threads of failures, slow calls and successes on small count windows (rates off, so
+/// nothing trips and every outcome enters the window) and a few resets, then, once quiet,
+/// one known lap of
+/// outcomes: the window must hold exactly that lap. A marked outcome taken out twice (or
+/// never) shows as a count off by one; small windows make writers lap each other often.
+#[test]
+fn stress_count_window_is_exact_once_quiet() {
+    for size in [1, 2, 3, 8] {
+        let b = Arc::new(
+            Breaker::<MAX_SLOTS>::new(Config {
+                failure_rate_threshold: 0,
+                slow_call_duration: Millis(10),
+                ..Config::count(size)
+            })
+            .unwrap(),
+        );
+        let start = Arc::new(Barrier::new(2));
+        let n = ops() / 2;
+        let handles: Vec<_> = (0..2u64)
+            .map(|id| {
+                let (b, start) = (b.clone(), start.clone());
+                thread::spawn(move || {
+                    let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (id + 1);
+                    start.wait();
+                    for _ in 0..n {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let a = b.try_acquire(Millis(0)).unwrap();
+                        let outcome = if rng % 3 == 0 {
+                            Outcome::Failure
+                        } else {
+                            Outcome::Success
+                        };
+                        b.record(a.permit, outcome, Some(Millis(rng % 16)), Millis(0));
+                        // Clears too, three in a row (faster than a lap): cells from before
+                        // a clear must never be taken out of the new window's counts. Rare
+                        // enough that no thread is held up across 8 of them (the window
+                        // epoch's limit, docs/state-machine.md#limits).
+                        if id == 0 && rng % 20_011 == 0 {
+                            for _ in 0..3 {
+                                b.reset(Millis(0));
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        // One lap: a failure first, then successes, the last one slow.
+        for i in 0..size {
+            let a = b.try_acquire(Millis(0)).unwrap();
+            let (outcome, took) = match i {
+                0 => (Outcome::Failure, 0),
+                i if i + 1 == size => (Outcome::Success, 10),
+                _ => (Outcome::Success, 0),
+            };
+            b.record(a.permit, outcome, Some(Millis(took)), Millis(0));
+        }
+        let s = b.snapshot(Millis(0));
+        let slow = u32::from(size > 1);
+        assert_eq!(
+            (s.window_calls, s.window_failures, s.window_slow),
+            (size, 1, slow),
+            "size {size}: {s:?}"
+        );
+    }
+}

@@ -96,3 +96,55 @@ fn loom_time_bucket_rotation_counts_once() {
         assert_eq!(s.failures, 2);
     });
 }
+
+/// A failure whose writer is held up between installing its cell and re-reading the head,
+/// while another thread laps the window four times and lands a failure on the same cell:
+/// every failure is still taken out exactly once, so after a final success none is left.
+#[test]
+fn loom_lapped_writer_cell_is_taken_out_once() {
+    loom::model(|| {
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::count(1)
+        });
+        let b1 = b.clone();
+        let slow = thread::spawn(move || call(&b1, 0, Outcome::Failure));
+        for o in [
+            Outcome::Success,
+            Outcome::Success,
+            Outcome::Success,
+            Outcome::Failure,
+            Outcome::Success,
+        ] {
+            call(&b, 0, o);
+        }
+        slow.join().unwrap();
+        call(&b, 0, Outcome::Success);
+        let s = b.snapshot(Millis(0));
+        assert_eq!(s.window_failures, 0, "{s:?} {}", b.window_debug());
+    });
+}
+
+/// A failure whose writer is held up between re-reading the head and installing its cell,
+/// while a newer failure claims the same position and installs first: the late writer must
+/// not overwrite the newer cell, so once a success pushes the newer failure out none is left.
+/// (The late writer is the main thread: the race then needs only two preemptions.)
+#[test]
+fn loom_late_writer_never_overwrites_a_newer_cell() {
+    loom::model(|| {
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::count(1)
+        });
+        let b1 = b.clone();
+        let newer = thread::spawn(move || {
+            call(&b1, 0, Outcome::Failure);
+            call(&b1, 0, Outcome::Success);
+        });
+        call(&b, 0, Outcome::Failure);
+        newer.join().unwrap();
+        call(&b, 0, Outcome::Success);
+        let s = b.snapshot(Millis(0));
+        assert_eq!(s.window_failures, 0, "{s:?} {}", b.window_debug());
+    });
+}

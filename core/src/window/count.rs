@@ -1,9 +1,9 @@
 //! Count window: the last `n` outcomes.
 //!
 //! ```text
-//! head:   | successes (32) | spare | parity | filled (11) | pos (10) | lap (6) | epoch (3) |
+//! head:   | successes (32) | spare (7) | parity | span (5) | pos (10) | lap (6) | epoch (3) |
 //! counts: | spare (7) | slow (11) | failures (11) | epoch (3) |
-//! cell:   | lap (6) | slow | failure |                one byte per position, 4 per slot
+//! cell:   | lap mod 32 (5) | pending | slow | failure |    one byte per position, 4 per slot
 //! ```
 //!
 //! A call claims the next position with one CAS on `head`. Only marked outcomes (failures,
@@ -17,12 +17,24 @@
 //! reader that sees the wrap before the carry can tell (see [`successes`]).
 //!
 //! When position `p` is claimed in lap `L`, the outcome claimed at `p` in lap `L − 1` leaves.
-//! If it was marked, exactly one of two threads takes it out of `counts`: the claimer of
-//! `(L, p)`, if it finds the cell written, or the marked writer itself, which re-reads `head`
-//! with an RMW after writing its cell. RMWs on `head` are totally ordered, so at least one of
-//! the two sees the other; a CAS on the cell makes sure only one of them subtracts.
+//! A marked writer raises `counts`, writes its cell as *pending*, re-reads `head` with an RMW
+//! and settles the cell: kept, if no later claim at `p` has happened, else taken out. RMWs on
+//! `head` are totally ordered, so either the writer sees the claim that pushes it out, or that
+//! claimer sees its cell. Two rules make every count come out exactly once:
+//! - a pending cell's count belongs to its writer: others may unmark the cell (a later claim
+//!   at `p`), never subtract it; the writer's settling CAS then fails, and it subtracts;
+//! - a settled cell's count belongs to whoever unmarks it, with one CAS: the next claim at
+//!   `p`, or a later one if that claimer is held up ([`classify`] reads the cell's lap against
+//!   the claimer's, and `span` tells cells of this window from those of before its clear).
+//!
+//! A writer never overwrites a newer cell: it loads the cell before re-reading `head`, so a
+//! later claim's cell can only land after that load, and the writer's CAS then fails.
 //! `counts` is raised before the cell is written, so it never underflows; it may briefly
-//! count an outcome that is leaving, so readers clamp it to `filled`.
+//! count an outcome that is leaving, so readers clamp it to `filled`. Lap fields wrap: a
+//! thread held up inside `record` while 16 laps or more pass may find a cell whose age it
+//! cannot tell; it then leaves the cell to a later claimer or drops its own outcome, so an
+//! outcome may leave the window early or late, but is never subtracted twice
+//! (docs/state-machine.md#limits).
 
 use super::{Marks, Window, newer};
 use crate::config::Compiled;
@@ -39,6 +51,15 @@ struct Head(u64);
 
 const PARITY: u64 = 1 << 30;
 const LOW: u64 = (1 << 30) - 1;
+/// A cell keeps its lap modulo 32. A cell 1 to 15 laps behind a claim is older than it; 0 or 16
+/// and more behind reads as the claimer's own lap or ahead of it (the claimer fell behind).
+const CELL_LAP_MOD: u32 = 32;
+const AHEAD_AGE: u32 = CELL_LAP_MOD / 2;
+/// Full laps a head remembers since its clear: every older cell it can tell apart.
+const SPAN_MAX: u32 = AHEAD_AGE - 1;
+/// Cell bits: the outcome's marks, and whether its writer is still settling it.
+const MARKS: u32 = 0b011;
+const PENDING: u32 = 0b100;
 
 impl Head {
     #[inline]
@@ -54,15 +75,21 @@ impl Head {
     const fn pos(self) -> u32 {
         (self.0 as u32 >> 9) & 0x3FF
     }
-    const fn filled(self) -> u32 {
-        (self.0 as u32 >> 19) & 0x7FF
+    /// Full laps since the window's clear, up to [`SPAN_MAX`]: the laps whose cells belong to
+    /// this window (and are counted in `counts`).
+    const fn span(self) -> u32 {
+        (self.0 as u32 >> 19) & 0x1F
+    }
+    /// Outcomes in the window: the positions claimed since the clear, up to `n`.
+    const fn filled(self, n: u32) -> u32 {
+        if self.span() == 0 { self.pos() } else { n }
     }
     const fn successes(self) -> u32 {
         (self.0 >> 32) as u32
     }
     /// The cursor fields replaced, the success count and parity kept.
-    const fn with(self, epoch: u32, lap: u32, pos: u32, filled: u32) -> Head {
-        let low = (epoch & EPOCH_MASK) | ((lap & (LAP_MOD - 1)) << 3) | (pos << 9) | (filled << 19);
+    const fn with(self, epoch: u32, lap: u32, pos: u32, span: u32) -> Head {
+        let low = (epoch & EPOCH_MASK) | ((lap & (LAP_MOD - 1)) << 3) | (pos << 9) | (span << 19);
         Head((self.0 & !LOW) | low as u64)
     }
     /// The next claim position; a success also counts itself (when the head has room).
@@ -76,11 +103,11 @@ impl Head {
             // Back to position 0 of the next lap (the lap wraps within its 6 bits).
             next -= (self.pos() as u64) << 9;
             next = (next & !LAP_MASK) | ((next + LAP_ONE) & LAP_MASK);
+            if self.span() < SPAN_MAX {
+                next += 1 << 19;
+            }
         } else {
             next += 1 << 9;
-        }
-        if self.filled() < n {
-            next += 1 << 19;
         }
         if success && HEAD_COUNTS_SUCCESSES {
             next = next.wrapping_add(1 << 32);
@@ -90,8 +117,8 @@ impl Head {
         }
         Head(next)
     }
-    /// A fresh window of `epoch`. Skipping a lap makes every old cell look two laps old, so
-    /// none of them is ever taken for an outcome that is leaving.
+    /// A fresh window of `epoch`: span 0, so every cell already there reads as stale. The
+    /// skipped lap keeps cells of the current lap from reading as the claimer's own.
     const fn cleared(self, epoch: u32) -> Head {
         self.with(epoch, self.lap() + 2, 0, 0)
     }
@@ -181,8 +208,34 @@ fn cell(slots: &[AtomicU32], pos: u32) -> (&AtomicU32, u32) {
     (&slots[(pos / 4) as usize], (pos % 4) * 8)
 }
 
-const fn pack_cell(lap: u32, marks: u32) -> u32 {
-    ((lap & (LAP_MOD - 1)) << 2) | marks
+const fn pack_cell(lap: u32, marks: u32, pending: bool) -> u32 {
+    ((lap & (CELL_LAP_MOD - 1)) << 3) | (pending as u32 * PENDING) | marks
+}
+
+/// A marked cell, as seen by the claimer of a position in lap `lap` of a window that has run
+/// `span` laps since its clear.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// A settled outcome from an earlier lap of this window: counted in `counts`, and out of
+    /// the window now. Whoever unmarks it takes it out of `counts`.
+    Counted,
+    /// From an earlier lap but not this claimer's to take out of `counts`: a writer's pending
+    /// cell (that writer settles its own count), or a cell from before the window's clear
+    /// (`counts` never held it). Unmarked without a count.
+    Uncounted,
+    /// From the claimer's own lap or a later one (the claimer fell behind): not to be touched.
+    Ahead,
+}
+
+const fn classify(cell: u32, lap: u32, span: u32) -> Found {
+    let age = lap.wrapping_sub(cell >> 3) & (CELL_LAP_MOD - 1);
+    if age == 0 || age >= AHEAD_AGE {
+        Found::Ahead
+    } else if cell & PENDING == 0 && age <= span {
+        Found::Counted
+    } else {
+        Found::Uncounted
+    }
 }
 
 /// Replaces the cell at `pos` by `f(old cell)`; `f` returns `None` to leave it alone.
@@ -271,7 +324,7 @@ pub(crate) fn success<const S: usize>(
 ) -> Option<bool> {
     let claimed = claim(w, cfg.size, epoch, true, live_epoch)?;
     let (word, shift) = cell(&w.slots, claimed.pos());
-    if (word.load(Ordering::Acquire) >> shift) & 3 != 0 {
+    if (word.load(Ordering::Acquire) >> shift) & MARKS != 0 {
         // A marked cell here: leaving, or left behind by a clear. Rare.
         after_claim(
             w,
@@ -297,10 +350,15 @@ const fn reaches_minimum(cfg: &Compiled, claimed: Head) -> bool {
     } else {
         cfg.minimum_calls
     };
-    claimed.filled() + 1 == minimum
+    claimed.filled(cfg.size) + 1 == minimum
 }
 
 /// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
+///
+/// A marked outcome is counted in `counts` first, then written to its cell as pending, and
+/// settled by its writer once the writer has re-read `head`: kept (the outcome is still in
+/// the window) or taken out. Only the writer takes a pending outcome out of `counts`; a
+/// settled one is taken out by whoever unmarks it, with one CAS, so exactly once.
 #[inline]
 fn after_claim<const S: usize>(
     w: &Window<S>,
@@ -311,47 +369,51 @@ fn after_claim<const S: usize>(
     live_epoch: &impl Fn() -> u32,
 ) -> Option<Stats> {
     let n = cfg.size;
-    let (lap, pos) = (claimed.lap(), claimed.pos());
-    let leaving = claimed.filled() == n;
-    let prev_lap = (lap + LAP_MOD - 1) % LAP_MOD;
+    let (lap, pos, span) = (claimed.lap(), claimed.pos(), claimed.span());
     let mine = marks.bits();
-    // A marked cell is live: in the window, or leaving it right now (exactly one thread takes
-    // each one out). Only a cleared window leaves marked cells behind; the first lap after a
-    // clear scrubs them (`!leaving`), and a writer that finds the window cleared under it
-    // scrubs its own. So the 6-bit lap is only ever compared between neighbouring laps.
-    let live_leaving = |c: u32| leaving && c >> 2 == prev_lap && c & 3 != 0;
+    let (word, shift) = cell(&w.slots, pos);
+    let take_out = |old: u32| {
+        if old & MARKS != 0 && classify(old, lap, span) == Found::Counted {
+            adjust(&w.counts, epoch, old & MARKS, false, live_epoch);
+        }
+    };
 
     if mine == 0 {
-        // A plain success: take out the marked outcome it pushes out, or scrub a cell the
-        // last clear left behind. Both are rare; the common case is this one load.
-        let (word, shift) = cell(&w.slots, pos);
-        let c = (word.load(Ordering::Acquire) >> shift) & 0xFF;
-        if c & 3 != 0 {
+        // A plain success: unmark the outcome it pushes out (or one a clear left behind, or
+        // a late writer's). Rare; the common case is this one load.
+        if (word.load(Ordering::Acquire) >> shift) & MARKS != 0 {
             if let Some(old) = update_cell(&w.slots, pos, |c| {
-                if live_leaving(c) {
-                    Some(pack_cell(prev_lap, 0))
-                } else {
-                    (!leaving && c & 3 != 0).then_some(pack_cell(lap, 0))
-                }
+                (c & MARKS != 0 && classify(c, lap, span) != Found::Ahead)
+                    .then_some(c & !(MARKS | PENDING))
             }) {
-                if live_leaving(old) {
-                    adjust(&w.counts, epoch, old & 3, false, live_epoch);
-                }
+                take_out(old);
             }
         }
         // Rates only fall when a success enters, unless it fills the window up to
         // `minimum_calls`: only then are the figures worth reading.
         return reaches_minimum(cfg, claimed)
-            .then(|| stats_after(w, epoch, claimed.advance(n, false).filled()));
+            .then(|| stats_after(w, epoch, claimed.advance(n, false).filled(n)));
     }
 
     if !adjust(&w.counts, epoch, mine, true, live_epoch) {
         return None;
     }
-    // Install the cell, unless a later claim at this position has pushed this outcome out
-    // already. That is decided from `head` (read with an RMW, so it is the latest), never from
-    // the cell's lap; and every decision comes from the value the successful CAS replaced.
-    let installed = loop {
+    // Write the cell as pending, unless a later claim at this position has pushed this
+    // outcome out already. That is decided from `head`, read with an RMW (so it is the
+    // latest) after the cell was loaded: a later claim at `pos` comes after that RMW, so its
+    // writer's cell can only land after the load, and then the CAS fails. So a late writer
+    // never overwrites a newer cell.
+    let pending = pack_cell(lap, mine, true);
+    let replaced = loop {
+        let cur = word.load(Ordering::Acquire);
+        let c = (cur >> shift) & 0xFF;
+        if c & MARKS != 0 && classify(c, lap, span) == Found::Ahead {
+            // A later claim's outcome holds the cell: this one is out of the window already.
+            // (Checked on the cell too, not only on `head`, whose lap wraps: a writer held up
+            // for 64 laps must not take a newer cell for an older one.)
+            adjust(&w.counts, epoch, mine, false, live_epoch);
+            return None;
+        }
         let head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
         if head.epoch() != epoch {
             return None; // cleared meanwhile: `counts` was reset with it
@@ -360,42 +422,36 @@ fn after_claim<const S: usize>(
             adjust(&w.counts, epoch, mine, false, live_epoch);
             return None;
         }
-        let (word, shift) = cell(&w.slots, pos);
-        let cur = word.load(Ordering::Acquire);
-        let old = (cur >> shift) & 0xFF;
-        let next = (cur & !(0xFF << shift)) | (pack_cell(lap, mine) << shift);
+        let next = (cur & !(0xFF << shift)) | (pending << shift);
         // AcqRel: as in `update_cell`.
         if word
             .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            break old;
+            break (cur >> shift) & 0xFF;
         }
     };
-    if live_leaving(installed) {
-        adjust(&w.counts, epoch, installed & 3, false, live_epoch);
-    }
-    // An RMW, not a load: it reads the latest `head`, so either it sees the claim that
-    // pushes this outcome out, or that claimer sees this cell (module docs).
+    // What this cell replaced: the outcome leaving, or an older one nobody had unmarked yet.
+    take_out(replaced);
+    // Settle. An RMW, not a load: it reads the latest `head`, so either it sees the claim
+    // that pushes this outcome out, or that claimer sees this cell (module docs).
     let now_head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
-    let mine_cell = pack_cell(lap, mine);
-    let take_mine = || {
-        update_cell(&w.slots, pos, |c| {
-            (c == mine_cell).then_some(pack_cell(lap, 0))
-        })
-        .is_some()
-    };
     if now_head.epoch() != epoch {
-        take_mine(); // the window was cleared under us: leave no marked cell behind
+        // Cleared under us (`counts` went with it): leave no marked cell behind.
+        update_cell(&w.slots, pos, |c| {
+            (c == pending).then_some(pack_cell(lap, 0, false))
+        });
         return None;
     }
-    if now_head.distance_from(lap, pos, n) > n {
-        if take_mine() {
-            adjust(&w.counts, epoch, mine, false, live_epoch);
-        }
+    let out = now_head.distance_from(lap, pos, n) > n;
+    let settled = pack_cell(lap, if out { 0 } else { mine }, false);
+    // If the CAS fails, a later claimer unmarked the pending cell, leaving its count to us.
+    let kept = update_cell(&w.slots, pos, |c| (c == pending).then_some(settled)).is_some();
+    if out || !kept {
+        adjust(&w.counts, epoch, mine, false, live_epoch);
         return None;
     }
-    Some(stats_after(w, epoch, now_head.filled()))
+    Some(stats_after(w, epoch, now_head.filled(n)))
 }
 
 fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats {
@@ -413,18 +469,20 @@ fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats 
     }
 }
 
-pub(crate) fn stats<const S: usize>(w: &Window<S>, epoch: u32) -> Stats {
+pub(crate) fn stats<const S: usize>(w: &Window<S>, n: u32, epoch: u32) -> Stats {
     let head = Head::load(&w.head, Ordering::Acquire);
     let filled = if head.epoch() == epoch {
-        head.filled()
+        head.filled(n)
     } else {
         0
     };
     stats_after(w, epoch, filled)
 }
 
-/// Resets `head` and `counts` for `epoch` (see `Window::clear`).
-pub(crate) fn clear<const S: usize>(w: &Window<S>, epoch: u32) {
+/// Resets `head` and `counts` for `epoch` (see `Window::clear`), then unmarks the cells left
+/// from before. (The first lap after a clear unmarks them too, as it passes; this sweep keeps
+/// clears that come faster than one lap from leaving cells old enough to read as new.)
+pub(crate) fn clear<const S: usize>(w: &Window<S>, n: u32, epoch: u32) {
     let mut cur = Head::load(&w.head, Ordering::Relaxed);
     while cur.epoch() != epoch && !newer(cur.epoch(), epoch, EPOCH_MOD) {
         // Relaxed: as in `reset_word`; the success count and parity are kept.
@@ -441,4 +499,32 @@ pub(crate) fn clear<const S: usize>(w: &Window<S>, epoch: u32) {
     super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| {
         Counts::pack(epoch, 0, 0).0
     });
+    // AcqRel: orders the sweep after the head reset and every cell written before it.
+    let head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
+    if head.epoch() != epoch || head.span() == SPAN_MAX {
+        return; // a newer clear sweeps; or the first lap unmarked everything long ago
+    }
+    // Ages from the clear's own lap: 1 to 15 is from before it; the new window's cells
+    // read as that lap or ahead of it.
+    let start = head.lap().wrapping_sub(head.span());
+    for word in &w.slots[..n.div_ceil(4) as usize] {
+        let mut cur = word.load(Ordering::Acquire);
+        loop {
+            let mut next = cur;
+            for shift in [0, 8, 16, 24] {
+                let c = (cur >> shift) & 0xFF;
+                if c & MARKS != 0 && classify(c, start, 0) == Found::Uncounted {
+                    next &= !((MARKS | PENDING) << shift);
+                }
+            }
+            if next == cur {
+                break;
+            }
+            // AcqRel: as in `update_cell`.
+            match word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
 }

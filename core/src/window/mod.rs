@@ -202,7 +202,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     pub(crate) fn clear(&self, cfg: &Compiled, epoch: u32) {
         run::clear(&self.run, epoch);
         match cfg.kind {
-            Kind::Count => count::clear(self, epoch),
+            Kind::Count => count::clear(self, cfg.size, epoch),
             Kind::Time => time::clear(self, cfg, epoch),
             Kind::Consecutive => {}
         }
@@ -212,7 +212,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     pub(crate) fn stats(&self, cfg: &Compiled, epoch: u32, now: u64) -> Stats {
         let consecutive = run::read(&self.run, epoch);
         let stats = match cfg.kind {
-            Kind::Count => count::stats(self, epoch),
+            Kind::Count => count::stats(self, cfg.size, epoch),
             Kind::Time => time::stats(&self.slots, cfg, epoch, now),
             Kind::Consecutive => Stats::default(),
         };

@@ -256,6 +256,15 @@ fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) ->
     }
 }
 
+/// Unmarks the cell at `pos` if it holds a marked outcome older than a claim in lap `lap`
+/// (see [`classify`]); returns the value unmarked, for the caller to take out of `counts` if
+/// it was counted.
+fn unmark_older(slots: &[AtomicU32], pos: u32, lap: u32, span: u32) -> Option<u32> {
+    update_cell(slots, pos, |c| {
+        (c & MARKS != 0 && classify(c, lap, span) != Found::Ahead).then_some(c & !(MARKS | PENDING))
+    })
+}
+
 /// Claims the next position (counting the success in the head when `success`); `None` if
 /// `epoch` is stale.
 #[inline]
@@ -380,14 +389,9 @@ fn after_claim<const S: usize>(
 
     if mine == 0 {
         // A plain success: unmark the outcome it pushes out (or one a clear left behind, or
-        // a late writer's). Rare; the common case is this one load.
-        if (word.load(Ordering::Acquire) >> shift) & MARKS != 0 {
-            if let Some(old) = update_cell(&w.slots, pos, |c| {
-                (c & MARKS != 0 && classify(c, lap, span) != Found::Ahead)
-                    .then_some(c & !(MARKS | PENDING))
-            }) {
-                take_out(old);
-            }
+        // a late writer's). Rare; the common case is the one load in `update_cell`.
+        if let Some(old) = unmark_older(&w.slots, pos, lap, span) {
+            take_out(old);
         }
         // Rates only fall when a success enters, unless it fills the window up to
         // `minimum_calls`: only then are the figures worth reading.
@@ -436,17 +440,15 @@ fn after_claim<const S: usize>(
     // Settle. An RMW, not a load: it reads the latest `head`, so either it sees the claim
     // that pushes this outcome out, or that claimer sees this cell (module docs).
     let now_head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
-    if now_head.epoch() != epoch {
-        // Cleared under us (`counts` went with it): leave no marked cell behind.
-        update_cell(&w.slots, pos, |c| {
-            (c == pending).then_some(pack_cell(lap, 0, false))
-        });
-        return None;
-    }
-    let out = now_head.distance_from(lap, pos, n) > n;
+    // Cleared under us: leave no marked cell behind (`counts` went with the clear).
+    let cleared = now_head.epoch() != epoch;
+    let out = cleared || now_head.distance_from(lap, pos, n) > n;
     let settled = pack_cell(lap, if out { 0 } else { mine }, false);
     // If the CAS fails, a later claimer unmarked the pending cell, leaving its count to us.
     let kept = update_cell(&w.slots, pos, |c| (c == pending).then_some(settled)).is_some();
+    if cleared {
+        return None;
+    }
     if out || !kept {
         adjust(&w.counts, epoch, mine, false, live_epoch);
         return None;
@@ -504,27 +506,10 @@ pub(crate) fn clear<const S: usize>(w: &Window<S>, n: u32, epoch: u32) {
     if head.epoch() != epoch || head.span() == SPAN_MAX {
         return; // a newer clear sweeps; or the first lap unmarked everything long ago
     }
-    // Ages from the clear's own lap: 1 to 15 is from before it; the new window's cells
-    // read as that lap or ahead of it.
+    // Ages from the clear's own lap, as its first lap sees them (span 0): every older cell
+    // is uncounted; the new window's cells read as that lap or ahead of it.
     let start = head.lap().wrapping_sub(head.span());
-    for word in &w.slots[..n.div_ceil(4) as usize] {
-        let mut cur = word.load(Ordering::Acquire);
-        loop {
-            let mut next = cur;
-            for shift in [0, 8, 16, 24] {
-                let c = (cur >> shift) & 0xFF;
-                if c & MARKS != 0 && classify(c, start, 0) == Found::Uncounted {
-                    next &= !((MARKS | PENDING) << shift);
-                }
-            }
-            if next == cur {
-                break;
-            }
-            // AcqRel: as in `update_cell`.
-            match word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(actual) => cur = actual,
-            }
-        }
+    for pos in 0..n {
+        unmark_older(&w.slots, pos, start, 0);
     }
 }

@@ -26,8 +26,9 @@ pub const MAX_SLOTS: usize = 256;
 ///
 /// 2: time-window buckets count successes (not calls), the hint and folded-successes words.
 /// 3: count-window head keeps laps since the clear (not the fill); cells have a pending bit.
+/// 4: count-window head and `counts` carry the clear count; wider head lap, 21-bit successes.
 #[doc(hidden)]
-pub const WORD_LAYOUT: u32 = 3;
+pub const WORD_LAYOUT: u32 = 4;
 
 /// A lock-free circuit breaker. `Sync`: share it by `&`, `Arc`, a `static`, or memory
 /// shared between processes (it holds no pointers and no heap).

@@ -192,42 +192,90 @@ fn generation_wraps_without_losing_exactness() {
     assert_eq!(s.transitions_into(State::Closed), 2_000);
 }
 
-#[test]
-fn count_window_laps_wrap_exactly() {
-    // 3-outcome window, 10,000 outcomes: the 6-bit lap wraps 50 times. Compare with a plain
-    // model of "the last 3 outcomes" after every call.
+/// Drives a count window of `size` through `calls` pseudo-random outcomes (a reset every
+/// `reset_every` calls) and compares it with a plain model of "the last `size` outcomes"
+/// after every call.
+fn count_window_matches_model(size: u32, calls: u64, reset_every: u64) {
     let b = Big::new(Config {
         failure_rate_threshold: 0,
-        ..Config::count(3)
+        ..Config::count(size)
     })
     .unwrap();
     let mut last = std::collections::VecDeque::new();
     let mut x = 12345u32;
-    for i in 0..10_000u64 {
+    for i in 0..calls {
+        if i % reset_every == reset_every - 1 {
+            b.reset(Millis(i));
+            last.clear();
+        }
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let fail = (x >> 16) % 3 == 0;
         let a = b.try_acquire(Millis(i)).unwrap();
-        b.record(
-            a.permit,
-            if fail {
-                Outcome::Failure
-            } else {
-                Outcome::Success
-            },
-            None,
-            Millis(i),
-        );
+        let outcome = if fail {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        b.record(a.permit, outcome, None, Millis(i));
         last.push_back(fail);
-        if last.len() > 3 {
+        if last.len() > size as usize {
             last.pop_front();
         }
         let s = b.snapshot(Millis(i));
         assert_eq!(
-            s.window_failures as usize,
-            last.iter().filter(|f| **f).count(),
-            "after {i}"
+            (s.window_calls as usize, s.window_failures as usize),
+            (last.len(), last.iter().filter(|f| **f).count()),
+            "size {size}, after {i}"
         );
     }
+}
+
+#[test]
+fn count_window_laps_wrap_exactly() {
+    // The head's 14-bit lap wraps every 16,384 laps: 2.4 times here on a 1-outcome window,
+    // once on a 3-outcome one.
+    count_window_matches_model(1, 40_000, u64::MAX);
+    count_window_matches_model(3, 50_000, u64::MAX);
+}
+
+#[test]
+fn count_window_clear_count_wraps_exactly() {
+    // A reset every 5 calls: 2,400 clears wrap the 10-bit clear count (and the 3-bit window
+    // epoch) more than twice; some come before a lap is full, some after several.
+    count_window_matches_model(3, 12_000, 5);
+    count_window_matches_model(2, 12_000, 7);
+}
+
+#[test]
+fn count_window_success_count_wraps_exactly() {
+    // The head counts successes in 21 bits (on 64-bit targets): 2^21 + 1,900 successes wrap
+    // it once, with a failure now and then. The lifetime figure stays exact and never goes
+    // back across the wrap.
+    let b = Big::new(Config {
+        failure_rate_threshold: 0,
+        ..Config::count(8)
+    })
+    .unwrap();
+    let total = (1u64 << 21) + 4_000;
+    let mut failures = 0;
+    let mut seen = 0;
+    for i in 0..total {
+        let a = b.try_acquire(Millis(0)).unwrap();
+        let outcome = if i % 1_000 == 999 {
+            failures += 1;
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        b.record(a.permit, outcome, None, Millis(0));
+        if i % 4_096 == 0 || i + 4_096 > total {
+            let s = b.snapshot(Millis(0));
+            assert_eq!(s.successes, i + 1 - failures, "after {i}");
+            assert!(s.successes >= seen);
+            seen = s.successes;
+        }
+    }
+    assert_eq!(b.snapshot(Millis(0)).successes, total - failures);
 }
 
 #[test]

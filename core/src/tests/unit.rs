@@ -501,7 +501,7 @@ fn many_resets_then_failures_count() {
 #[test]
 fn a_cell_untouched_for_many_laps_is_not_taken_for_a_newer_one() {
     // Size-1 window: a failure, then 40 successes (40 laps without writing the cell), then a
-    // failure. A 6-bit lap compare would take the old cell for a newer one and drop it.
+    // failure. A lap compare modulo 32 alone would take the old cell for a newer one.
     let b = Big::new(Config {
         minimum_calls: 1,
         failure_rate_threshold: 0,
@@ -530,7 +530,7 @@ fn footprint() {
         size_of::<crate::anchor::Anchor>()
     );
     // A 128-outcome count window, all in, no heap. The target is 256 B; 128 of these are the
-    // one-byte cells (a 6-bit lap each, which keeps the removal protocol exact), 64 the
+    // one-byte cells (a 5-bit lap and a pending bit each: the removal protocol), 64 the
     // lifetime counters. Guard against growth.
     assert!(
         size_of::<Breaker<32>>() <= 288,

@@ -1,8 +1,9 @@
 //! Count window: the last `n` outcomes.
 //!
 //! ```text
-//! head:   | successes (32) | spare (7) | parity | span (5) | pos (10) | lap (6) | epoch (3) |
-//! counts: | spare (7) | slow (11) | failures (11) | epoch (3) |
+//! head:   | successes (21) | lap (14) | gen (10) | parity | span (5) | pos (10) | epoch (3) |
+//!         32-bit targets:              lap (7)  | gen (6)  | (unused) | ...
+//! counts: | slow (11) | failures (11) | gen (10) |
 //! cell:   | lap mod 32 (5) | pending | slow | failure |    one byte per position, 4 per slot
 //! ```
 //!
@@ -11,10 +12,14 @@
 //! more only when a marked outcome leaves the window.
 //!
 //! Where the target has 64-bit atomics the head is 64 bits, and the claim of a success also
-//! adds one to its top half: that CAS is the success's only read-modify-write, and the
-//! lifetime `successes` counter is derived from it. The top half wraps every 2^32 successes;
-//! the claimer that wraps it bumps `carry` afterwards and flips `parity` in the same CAS, so a
-//! reader that sees the wrap before the carry can tell (see [`successes`]).
+//! adds one to its top bits: that CAS is the success's only read-modify-write, and the
+//! lifetime `successes` counter is derived from it. The top bits wrap every 2^21 successes;
+//! the claimer that wraps them bumps `carry` afterwards and flips `parity` in the same CAS, so
+//! a reader that sees the wrap before the carry can tell (see [`successes`]).
+//!
+//! `gen` counts the window's clears (`counts` carries it too). The window epoch, 3 bits,
+//! comes round again after 8 clears; a thread held up inside `record` tells its window from
+//! the current one by `gen`, across up to 511 clears.
 //!
 //! When position `p` is claimed in lap `L`, the outcome claimed at `p` in lap `L − 1` leaves.
 //! A marked writer raises `counts`, writes its cell as *pending*, re-reads `head` with an RMW
@@ -27,14 +32,15 @@
 //!   `p`, or a later one if that claimer is held up ([`classify`] reads the cell's lap against
 //!   the claimer's, and `span` tells cells of this window from those of before its clear).
 //!
-//! A writer never overwrites a newer cell: it loads the cell before re-reading `head`, so a
-//! later claim's cell can only land after that load, and the writer's CAS then fails.
-//! `counts` is raised before the cell is written, so it never underflows; it may briefly
-//! count an outcome that is leaving, so readers clamp it to `filled`. Lap fields wrap: a
-//! thread held up inside `record` while 16 laps or more pass may find a cell whose age it
-//! cannot tell; it then leaves the cell to a later claimer or drops its own outcome, so an
-//! outcome may leave the window early or late, but is never subtracted twice
-//! (docs/state-machine.md#limits).
+//! A cell keeps its lap modulo 32 only, so whoever replaces a cell re-reads `head` between
+//! loading the cell and its CAS: the writer, to see that its outcome is still in the window
+//! (so a later claim's cell can only land after that load, and the CAS then fails); anyone
+//! unmarking an older cell, to see that it is less than 16 laps behind `head` and in the same
+//! window (else it leaves the cell to a later claimer). `counts` is raised before the cell is
+//! written, so it never underflows; it may briefly count an outcome that is leaving, so
+//! readers clamp it to `filled`. The head's lap wraps after 2^14 laps: a writer held up that
+//! long may find its outcome still in the window and keep it a little early or late, still
+//! counted exactly once (docs/state-machine.md#limits).
 
 use super::{Marks, Window, newer};
 use crate::config::Compiled;
@@ -44,13 +50,30 @@ use crate::sync::{AtomicHead, AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering, head_f
 use crate::transition::Stats;
 
 const EPOCH_MASK: u32 = EPOCH_MOD - 1;
-const LAP_MOD: u32 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Head(u64);
 
-const PARITY: u64 = 1 << 30;
-const LOW: u64 = (1 << 30) - 1;
+const POS_SHIFT: u32 = 3;
+const SPAN_SHIFT: u32 = 13;
+const PARITY: u64 = 1 << 18;
+/// The clear count: one more with every clear. A thread held up inside `record` tells by it
+/// that the window was cleared under it, across up to `GEN_MOD / 2` clears (the window
+/// epoch alone tells only across 8).
+const GEN_SHIFT: u32 = 19;
+const GEN_BITS: u32 = if HEAD_COUNTS_SUCCESSES { 10 } else { 6 };
+const GEN_MOD: u32 = 1 << GEN_BITS;
+const GEN_MASK: u64 = (GEN_MOD as u64 - 1) << GEN_SHIFT;
+/// A writer held up inside `record` judges by lap whether its outcome is still in the window.
+const LAP_SHIFT: u32 = GEN_SHIFT + GEN_BITS;
+const LAP_BITS: u32 = if HEAD_COUNTS_SUCCESSES { 14 } else { 7 };
+const LAP_MOD: u32 = 1 << LAP_BITS;
+const LAP_MASK: u64 = (LAP_MOD as u64 - 1) << LAP_SHIFT;
+/// The success count: the rest of a 64-bit head, 21 bits (see [`successes`]).
+const SUCC_SHIFT: u32 = LAP_SHIFT + LAP_BITS;
+const SUCC_BITS: u32 = 64 - SUCC_SHIFT;
+/// Every field but the success count and its parity.
+const CURSOR: u64 = (1 << SUCC_SHIFT) - 1 - PARITY;
 /// A cell keeps its lap modulo 32. A cell 1 to 15 laps behind a claim is older than it; 0 or 16
 /// and more behind reads as the claimer's own lap or ahead of it (the claimer fell behind).
 const CELL_LAP_MOD: u32 = 32;
@@ -66,67 +89,84 @@ impl Head {
     fn load(word: &AtomicHead, order: Ordering) -> Head {
         Head(head_from(word.load(order)))
     }
+    /// The latest value: an RMW, so it is ordered against every claim (module docs).
+    #[inline]
+    fn latest(word: &AtomicHead) -> Head {
+        // AcqRel: the re-read orders against the claims on `head` (module docs).
+        Head(head_from(word.fetch_add(0, Ordering::AcqRel)))
+    }
     const fn epoch(self) -> u32 {
         self.0 as u32 & EPOCH_MASK
     }
-    const fn lap(self) -> u32 {
-        (self.0 as u32 >> 3) & (LAP_MOD - 1)
-    }
     const fn pos(self) -> u32 {
-        (self.0 as u32 >> 9) & 0x3FF
+        (self.0 >> POS_SHIFT) as u32 & 0x3FF
     }
     /// Full laps since the window's clear, up to [`SPAN_MAX`]: the laps whose cells belong to
     /// this window (and are counted in `counts`).
     const fn span(self) -> u32 {
-        (self.0 as u32 >> 19) & 0x1F
+        (self.0 >> SPAN_SHIFT) as u32 & 0x1F
+    }
+    const fn lap(self) -> u32 {
+        ((self.0 & LAP_MASK) >> LAP_SHIFT) as u32
+    }
+    /// Clears of this window so far, modulo [`GEN_MOD`]: `counts` carries it too.
+    const fn gen_(self) -> u32 {
+        ((self.0 & GEN_MASK) >> GEN_SHIFT) as u32
+    }
+    /// Laps this head is past lap `lap` (in the wrapping space of [`LAP_MOD`] laps).
+    const fn laps_since(self, lap: u32) -> u32 {
+        self.lap().wrapping_sub(lap) & (LAP_MOD - 1)
     }
     /// Outcomes in the window: the positions claimed since the clear, up to `n`.
     const fn filled(self, n: u32) -> u32 {
         if self.span() == 0 { self.pos() } else { n }
     }
     const fn successes(self) -> u32 {
-        (self.0 >> 32) as u32
+        (self.0 >> SUCC_SHIFT) as u32
     }
     /// The cursor fields replaced, the success count and parity kept.
-    const fn with(self, epoch: u32, lap: u32, pos: u32, span: u32) -> Head {
-        let low = (epoch & EPOCH_MASK) | ((lap & (LAP_MOD - 1)) << 3) | (pos << 9) | (span << 19);
-        Head((self.0 & !LOW) | low as u64)
+    const fn with(self, epoch: u32, gen_: u32, lap: u32, pos: u32, span: u32) -> Head {
+        let cursor = (epoch & EPOCH_MASK) as u64
+            | ((pos as u64) << POS_SHIFT)
+            | ((span as u64) << SPAN_SHIFT)
+            | (((gen_ & (GEN_MOD - 1)) as u64) << GEN_SHIFT)
+            | (((lap & (LAP_MOD - 1)) as u64) << LAP_SHIFT);
+        Head((self.0 & !CURSOR) | cursor)
     }
     /// The next claim position; a success also counts itself (when the head has room).
     /// Updated in place with deltas: this is on every call's path.
     #[inline]
     const fn advance(self, n: u32, success: bool) -> Head {
-        const LAP_ONE: u64 = 1 << 3;
-        const LAP_MASK: u64 = (LAP_MOD as u64 - 1) << 3;
         let mut next = self.0;
         if self.pos() + 1 == n {
-            // Back to position 0 of the next lap (the lap wraps within its 6 bits).
-            next -= (self.pos() as u64) << 9;
-            next = (next & !LAP_MASK) | ((next + LAP_ONE) & LAP_MASK);
+            // Back to position 0 of the next lap (the lap wraps within its field).
+            next -= (self.pos() as u64) << POS_SHIFT;
+            next = (next & !LAP_MASK) | ((next + (1 << LAP_SHIFT)) & LAP_MASK);
             if self.span() < SPAN_MAX {
-                next += 1 << 19;
+                next += 1 << SPAN_SHIFT;
             }
         } else {
-            next += 1 << 9;
+            next += 1 << POS_SHIFT;
         }
         if success && HEAD_COUNTS_SUCCESSES {
-            next = next.wrapping_add(1 << 32);
-            if next >> 32 == 0 {
+            next = next.wrapping_add(1 << SUCC_SHIFT);
+            if next >> SUCC_SHIFT == 0 {
                 next ^= PARITY; // the count wrapped: see `successes`
             }
         }
         Head(next)
     }
-    /// A fresh window of `epoch`: span 0, so every cell already there reads as stale. The
-    /// skipped lap keeps cells of the current lap from reading as the claimer's own.
+    /// A fresh window of `epoch`, one clear later: span 0, so every cell already there reads
+    /// as stale. The skipped lap keeps cells of the current lap from reading as the claimer's
+    /// own.
     const fn cleared(self, epoch: u32) -> Head {
-        self.with(epoch, self.lap() + 2, 0, 0)
+        self.with(epoch, self.gen_() + 1, self.lap() + 2, 0, 0)
     }
-    /// Positions from `(lap, pos)` to this head, in the wrapping space of 64 laps.
-    const fn distance_from(self, lap: u32, pos: u32, n: u32) -> u32 {
-        let span = LAP_MOD * n;
-        let here = self.lap() * n + self.pos();
-        let there = lap * n + pos;
+    /// Positions from `(lap, pos)` to this head, in the wrapping space of [`LAP_MOD`] laps.
+    const fn distance_from(self, lap: u32, pos: u32, n: u32) -> u64 {
+        let span = LAP_MOD as u64 * n as u64;
+        let here = self.lap() as u64 * n as u64 + self.pos() as u64;
+        let there = lap as u64 * n as u64 + pos as u64;
         (here + span - there) % span
     }
 }
@@ -146,42 +186,52 @@ pub(crate) fn successes<const S: usize>(w: &Window<S>) -> u64 {
         // The parity in the head flips with every wrap; if it is ahead of the carry, the
         // wrapping claimer has not bumped the carry yet.
         let pending = u64::from((head.0 & PARITY != 0) != (c1 & 1 == 1));
-        return ((c1 + pending) << 32) | u64::from(head.successes());
+        return ((c1 + pending) << SUCC_BITS) | u64::from(head.successes());
     }
 }
 
+/// Failures and slow calls in the window, tagged with the clear count (the head's `gen`) of
+/// the window they belong to.
 #[derive(Clone, Copy)]
 struct Counts(u32);
 
 impl Counts {
-    const fn epoch(self) -> u32 {
-        self.0 & EPOCH_MASK
+    const fn gen_(self) -> u32 {
+        self.0 & (GEN_MOD - 1)
     }
     const fn failures(self) -> u32 {
-        (self.0 >> 3) & 0x7FF
+        (self.0 >> 10) & 0x7FF
     }
     const fn slow(self) -> u32 {
-        (self.0 >> 14) & 0x7FF
+        (self.0 >> 21) & 0x7FF
     }
-    const fn pack(epoch: u32, failures: u32, slow: u32) -> Counts {
-        Counts(epoch | (failures << 3) | (slow << 14))
+    const fn pack(gen_: u32, failures: u32, slow: u32) -> Counts {
+        Counts((gen_ & (GEN_MOD - 1)) | (failures << 10) | (slow << 21))
+    }
+    #[inline]
+    fn load(word: &AtomicU32) -> Counts {
+        // Acquire: pairs with the AcqRel changes in `adjust` and the reset in `clear`.
+        Counts(word.load(Ordering::Acquire))
+    }
+    /// Failures and slow calls of window `gen_`: none if the word belongs to another clear.
+    const fn of(self, gen_: u32) -> (u32, u32) {
+        if self.gen_() == gen_ {
+            (self.failures(), self.slow())
+        } else {
+            (0, 0)
+        }
     }
 }
 
-/// Adds (`sign = 1`) or removes (`sign = -1`) `marks` from `counts`. `false` if `epoch` is
-/// stale (the window was cleared since).
-fn adjust(
-    word: &AtomicU32,
-    epoch: u32,
-    marks: u32,
-    add: bool,
-    live_epoch: &impl Fn() -> u32,
-) -> bool {
+/// Adds or removes `marks` in `counts` for the window of clear `gen_`. `false` if that window
+/// was cleared since. Adding to a word of an earlier clear starts it afresh (the clear that
+/// left it has not reset it yet).
+fn adjust(word: &AtomicU32, gen_: u32, marks: u32, add: bool) -> bool {
     let mut cur = Counts(word.load(Ordering::Relaxed));
     loop {
-        let (f, s) = if cur.epoch() == epoch {
+        let (f, s) = if cur.gen_() == gen_ {
             (cur.failures(), cur.slow())
-        } else if !add || newer(cur.epoch(), epoch, EPOCH_MOD) || live_epoch() != epoch {
+        } else if !add || newer(cur.gen_(), gen_, GEN_MOD) {
             // Removing from a window that was cleared: it is gone already.
             return false;
         } else {
@@ -189,10 +239,10 @@ fn adjust(
         };
         let (df, ds) = (marks & 1, marks >> 1);
         let next = if add {
-            Counts::pack(epoch, f + df, s + ds)
+            Counts::pack(gen_, f + df, s + ds)
         } else {
             debug_assert!(f >= df && s >= ds, "count window underflow");
-            Counts::pack(epoch, f.saturating_sub(df), s.saturating_sub(ds))
+            Counts::pack(gen_, f.saturating_sub(df), s.saturating_sub(ds))
         };
         // AcqRel: orders this change against the cell CAS that makes it visible (see the
         // module docs); the cell is read only after `counts` was raised.
@@ -256,12 +306,27 @@ fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) ->
     }
 }
 
-/// Unmarks the cell at `pos` if it holds a marked outcome older than a claim in lap `lap`
-/// (see [`classify`]); returns the value unmarked, for the caller to take out of `counts` if
-/// it was counted.
-fn unmark_older(slots: &[AtomicU32], pos: u32, lap: u32, span: u32) -> Option<u32> {
-    update_cell(slots, pos, |c| {
-        (c & MARKS != 0 && classify(c, lap, span) != Found::Ahead).then_some(c & !(MARKS | PENDING))
+/// Unmarks the cell at `pos` if it holds a marked outcome older than a claim in lap `lap` of
+/// the window of clear `gen_` that had run `span` laps (see [`classify`]); returns the value unmarked,
+/// for the caller to take out of `counts` if it was counted.
+///
+/// A cell's lap is kept modulo 32, so its age reads right only to a claimer less than
+/// [`AHEAD_AGE`] laps behind `head`. So `head` is re-read (an RMW) after the cell is loaded
+/// and before it is replaced: a claimer that fell that far behind, or whose window was
+/// cleared meanwhile, leaves the cell to a later claimer.
+fn unmark_older<const S: usize>(
+    w: &Window<S>,
+    pos: u32,
+    lap: u32,
+    span: u32,
+    gen_: u32,
+) -> Option<u32> {
+    update_cell(&w.slots, pos, |c| {
+        if c & MARKS == 0 || classify(c, lap, span) == Found::Ahead {
+            return None;
+        }
+        let head = Head::latest(&w.head);
+        (head.gen_() == gen_ && head.laps_since(lap) < AHEAD_AGE).then_some(c & !(MARKS | PENDING))
     })
 }
 
@@ -317,7 +382,7 @@ pub(crate) fn record<const S: usize>(
     let Some(claimed) = claim(w, n, epoch, success, live_epoch) else {
         return (false, None);
     };
-    (true, after_claim(w, cfg, epoch, marks, claimed, live_epoch))
+    (true, after_claim(w, cfg, marks, claimed))
 }
 
 /// The closed success fast path: claim (counting the success in the head when it has
@@ -338,13 +403,11 @@ pub(crate) fn success<const S: usize>(
         after_claim(
             w,
             cfg,
-            epoch,
             Marks {
                 failure: false,
                 slow: false,
             },
             claimed,
-            live_epoch,
         );
     }
     Some(reaches_minimum(cfg, claimed))
@@ -372,34 +435,34 @@ const fn reaches_minimum(cfg: &Compiled, claimed: Head) -> bool {
 fn after_claim<const S: usize>(
     w: &Window<S>,
     cfg: &Compiled,
-    epoch: u32,
     marks: Marks,
     claimed: Head,
-    live_epoch: &impl Fn() -> u32,
 ) -> Option<Stats> {
     let n = cfg.size;
-    let (lap, pos, span) = (claimed.lap(), claimed.pos(), claimed.span());
+    // The claim's window: its clear count tells it apart from every window after a clear,
+    // however long this thread is held up (up to `GEN_MOD / 2` clears).
+    let (lap, pos, span, g) = (claimed.lap(), claimed.pos(), claimed.span(), claimed.gen_());
     let mine = marks.bits();
     let (word, shift) = cell(&w.slots, pos);
     let take_out = |old: u32| {
         if old & MARKS != 0 && classify(old, lap, span) == Found::Counted {
-            adjust(&w.counts, epoch, old & MARKS, false, live_epoch);
+            adjust(&w.counts, g, old & MARKS, false);
         }
     };
 
     if mine == 0 {
         // A plain success: unmark the outcome it pushes out (or one a clear left behind, or
         // a late writer's). Rare; the common case is the one load in `update_cell`.
-        if let Some(old) = unmark_older(&w.slots, pos, lap, span) {
+        if let Some(old) = unmark_older(w, pos, lap, span, g) {
             take_out(old);
         }
         // Rates only fall when a success enters, unless it fills the window up to
         // `minimum_calls`: only then are the figures worth reading.
         return reaches_minimum(cfg, claimed)
-            .then(|| stats_after(w, epoch, claimed.advance(n, false).filled(n)));
+            .then(|| stats_after(w, g, claimed.advance(n, false).filled(n)));
     }
 
-    if !adjust(&w.counts, epoch, mine, true, live_epoch) {
+    if !adjust(&w.counts, g, mine, true) {
         return None;
     }
     // Write the cell as pending, unless a later claim at this position has pushed this
@@ -415,15 +478,15 @@ fn after_claim<const S: usize>(
             // A later claim's outcome holds the cell: this one is out of the window already.
             // (Checked on the cell too, not only on `head`, whose lap wraps: a writer held up
             // for 64 laps must not take a newer cell for an older one.)
-            adjust(&w.counts, epoch, mine, false, live_epoch);
+            adjust(&w.counts, g, mine, false);
             return None;
         }
-        let head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
-        if head.epoch() != epoch {
+        let head = Head::latest(&w.head);
+        if head.gen_() != g {
             return None; // cleared meanwhile: `counts` was reset with it
         }
-        if head.distance_from(lap, pos, n) > n {
-            adjust(&w.counts, epoch, mine, false, live_epoch);
+        if head.distance_from(lap, pos, n) > u64::from(n) {
+            adjust(&w.counts, g, mine, false);
             return None;
         }
         let next = (cur & !(0xFF << shift)) | (pending << shift);
@@ -439,10 +502,10 @@ fn after_claim<const S: usize>(
     take_out(replaced);
     // Settle. An RMW, not a load: it reads the latest `head`, so either it sees the claim
     // that pushes this outcome out, or that claimer sees this cell (module docs).
-    let now_head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
+    let now_head = Head::latest(&w.head);
     // Cleared under us: leave no marked cell behind (`counts` went with the clear).
-    let cleared = now_head.epoch() != epoch;
-    let out = cleared || now_head.distance_from(lap, pos, n) > n;
+    let cleared = now_head.gen_() != g;
+    let out = cleared || now_head.distance_from(lap, pos, n) > u64::from(n);
     let settled = pack_cell(lap, if out { 0 } else { mine }, false);
     // If the CAS fails, a later claimer unmarked the pending cell, leaving its count to us.
     let kept = update_cell(&w.slots, pos, |c| (c == pending).then_some(settled)).is_some();
@@ -450,19 +513,14 @@ fn after_claim<const S: usize>(
         return None;
     }
     if out || !kept {
-        adjust(&w.counts, epoch, mine, false, live_epoch);
+        adjust(&w.counts, g, mine, false);
         return None;
     }
-    Some(stats_after(w, epoch, now_head.filled(n)))
+    Some(stats_after(w, g, now_head.filled(n)))
 }
 
-fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats {
-    let counts = Counts(w.counts.load(Ordering::Acquire));
-    let (f, s) = if counts.epoch() == epoch {
-        (counts.failures(), counts.slow())
-    } else {
-        (0, 0)
-    };
+fn stats_after<const S: usize>(w: &Window<S>, gen_: u32, filled: u32) -> Stats {
+    let (f, s) = Counts::load(&w.counts).of(gen_);
     Stats {
         calls: filled,
         failures: f.min(filled),
@@ -473,12 +531,10 @@ fn stats_after<const S: usize>(w: &Window<S>, epoch: u32, filled: u32) -> Stats 
 
 pub(crate) fn stats<const S: usize>(w: &Window<S>, n: u32, epoch: u32) -> Stats {
     let head = Head::load(&w.head, Ordering::Acquire);
-    let filled = if head.epoch() == epoch {
-        head.filled(n)
-    } else {
-        0
-    };
-    stats_after(w, epoch, filled)
+    if head.epoch() != epoch {
+        return Stats::default(); // not cleared for `epoch` yet: empty
+    }
+    stats_after(w, head.gen_(), head.filled(n))
 }
 
 /// Resets `head` and `counts` for `epoch` (see `Window::clear`), then unmarks the cells left
@@ -498,18 +554,80 @@ pub(crate) fn clear<const S: usize>(w: &Window<S>, n: u32, epoch: u32) {
             Err(actual) => cur = Head(head_from(actual)),
         }
     }
-    super::reset_word(&w.counts, epoch, EPOCH_MASK, |_| {
-        Counts::pack(epoch, 0, 0).0
-    });
-    // AcqRel: orders the sweep after the head reset and every cell written before it.
-    let head = Head(head_from(w.head.fetch_add(0, Ordering::AcqRel)));
-    if head.epoch() != epoch || head.span() == SPAN_MAX {
-        return; // a newer clear sweeps; or the first lap unmarked everything long ago
+    // An RMW: orders what follows after the head reset and every cell written before it.
+    let head = Head::latest(&w.head);
+    if head.epoch() != epoch {
+        return; // a newer clear does the rest
+    }
+    let g = head.gen_();
+    // Unless a writer of the new window has started `counts` afresh already.
+    super::reset_word(&w.counts, g, GEN_MOD - 1, |_| Counts::pack(g, 0, 0).0);
+    if head.span() == SPAN_MAX {
+        return; // the first lap unmarked everything long ago
     }
     // Ages from the clear's own lap, as its first lap sees them (span 0): every older cell
     // is uncounted; the new window's cells read as that lap or ahead of it.
     let start = head.lap().wrapping_sub(head.span());
     for pos in 0..n {
-        unmark_older(&w.slots, pos, start, 0);
+        unmark_older(w, pos, start, 0, g);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    const FAILURE: Marks = Marks {
+        failure: true,
+        slow: false,
+    };
+    const SUCCESS: Marks = Marks {
+        failure: false,
+        slow: false,
+    };
+
+    /// Records one outcome in the window of `epoch`, as the breaker does.
+    fn put(w: &Window<4>, cfg: &Compiled, epoch: u32, marks: Marks) {
+        let (claimed, _) = record(w, cfg, epoch, marks, !marks.failure, &|| epoch);
+        assert!(claimed);
+    }
+
+    /// Eight clears bring the 3-bit window epoch round again; a thread held up inside
+    /// `record` across them must still tell its window from the current one.
+    #[test]
+    fn outcome_held_up_across_eight_clears_leaves_the_current_window_alone() {
+        let cfg = Config {
+            failure_rate_threshold: 0,
+            ..Config::count(1)
+        }
+        .compile(4)
+        .unwrap();
+        let w = Window::<4>::new();
+        for _ in 0..16 {
+            put(&w, &cfg, 0, SUCCESS); // a window 15 laps old: every older cell counts
+        }
+        // Two threads claim in epoch 0 and are held up before they look at the cell.
+        let success = claim(&w, 1, 0, true, &|| 0).unwrap();
+        let failure = claim(&w, 1, 0, false, &|| 0).unwrap();
+        for epoch in 1..=8 {
+            clear(&w, 1, epoch & EPOCH_MASK);
+        }
+        put(&w, &cfg, 0, FAILURE); // epoch 0 again: a new window with one failure
+        assert_eq!(stats(&w, 1, 0).failures, 1);
+
+        // The held success would read the new failure as the one it pushed out.
+        after_claim(&w, &cfg, SUCCESS, success);
+        assert_eq!(stats(&w, 1, 0).failures, 1, "taken out by a stale claim");
+        // The held failure belongs to a window cleared long ago.
+        assert_eq!(after_claim(&w, &cfg, FAILURE, failure), None);
+        assert_eq!(
+            stats(&w, 1, 0).failures,
+            1,
+            "landed in a window it never was in"
+        );
+
+        put(&w, &cfg, 0, SUCCESS);
+        assert_eq!(stats(&w, 1, 0).failures, 0);
     }
 }

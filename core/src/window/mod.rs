@@ -14,7 +14,6 @@ pub(crate) mod run;
 pub(crate) mod time;
 
 use crate::config::{Compiled, Kind};
-use crate::state::EPOCH_MOD;
 use crate::sync::HEAD_COUNTS_SUCCESSES;
 use crate::sync::{AtomicCounter, AtomicHead, AtomicU32, Ordering};
 use crate::time::{Clock, LazyNow};
@@ -40,9 +39,9 @@ pub(crate) const fn newer(a: u32, b: u32, modulus: u32) -> bool {
     d != 0 && d < modulus / 2
 }
 
-/// Replaces `word` by `fresh(word)` unless its epoch field (`word & mask`) is already
-/// `epoch` or newer, and returns the value it replaced. Used by clears; a CAS loop, so a
-/// concurrent writer is never overwritten.
+/// Replaces `word` by `fresh(word)` unless its epoch field (`word & mask`, the low bits,
+/// wrapping at `mask + 1`) is already `epoch` or newer, and returns the value it replaced.
+/// Used by clears; a CAS loop, so a concurrent writer is never overwritten.
 pub(crate) fn reset_word(
     word: &AtomicU32,
     epoch: u32,
@@ -52,7 +51,7 @@ pub(crate) fn reset_word(
     let mut cur = word.load(Ordering::Relaxed);
     loop {
         let e = cur & mask;
-        if e == epoch || newer(e, epoch, EPOCH_MOD) {
+        if e == epoch || newer(e, epoch, mask + 1) {
             return None;
         }
         // Relaxed: the clear publishes nothing; writers and readers check the epoch field

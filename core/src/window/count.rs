@@ -18,8 +18,8 @@
 //! a reader that sees the wrap before the carry can tell (see [`successes`]).
 //!
 //! `gen` counts the window's clears (`counts` carries it too). The window epoch, 3 bits,
-//! comes round again after 8 clears; a thread held up inside `record` tells its window from
-//! the current one by `gen`, across up to 511 clears.
+//! comes round again after 8 clears; a thread held up inside `record` after its claim tells
+//! its window from the current one by `gen`, across up to 511 clears.
 //!
 //! When position `p` is claimed in lap `L`, the outcome claimed at `p` in lap `L − 1` leaves.
 //! A marked writer raises `counts`, writes its cell as *pending*, re-reads `head` with an RMW
@@ -58,7 +58,7 @@ const POS_SHIFT: u32 = 3;
 const SPAN_SHIFT: u32 = 13;
 const PARITY: u64 = 1 << 18;
 /// The clear count: one more with every clear. A thread held up inside `record` tells by it
-/// that the window was cleared under it, across up to `GEN_MOD / 2` clears (the window
+/// that the window was cleared under it, across fewer than `GEN_MOD / 2` clears (the window
 /// epoch alone tells only across 8).
 const GEN_SHIFT: u32 = 19;
 const GEN_BITS: u32 = if HEAD_COUNTS_SUCCESSES { 10 } else { 6 };
@@ -440,7 +440,7 @@ fn after_claim<const S: usize>(
 ) -> Option<Stats> {
     let n = cfg.size;
     // The claim's window: its clear count tells it apart from every window after a clear,
-    // however long this thread is held up (up to `GEN_MOD / 2` clears).
+    // however long this thread is held up (across fewer than `GEN_MOD / 2` clears).
     let (lap, pos, span, g) = (claimed.lap(), claimed.pos(), claimed.span(), claimed.gen_());
     let mine = marks.bits();
     let (word, shift) = cell(&w.slots, pos);

@@ -12,6 +12,8 @@ setup-core:
 lint-rust:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+	  cargo clippy -p cbreaker --lib --tests --release -- -D warnings
 
 # Unit tests, doc tests, the limits test; the stress test in debug (its assertions catch a
 # count window underflow as it happens) and in release (millions of operations).

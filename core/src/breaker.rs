@@ -88,6 +88,8 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// # Errors
     /// [`ConfigError`] naming the first field out of range, or [`ConfigError::WindowSize`] /
     /// [`ConfigError::WindowBuckets`] when the window does not fit in `SLOTS`.
+    // `?` is not allowed in a `const fn`, which this is outside loom builds.
+    #[allow(clippy::question_mark)]
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let cfg = match config.compile(SLOTS) {
             Ok(cfg) => cfg,

@@ -16,6 +16,13 @@ fn ops() -> u64 {
         .unwrap_or(1_000_000)
 }
 
+/// One step of xorshift64: the outcomes and pauses of each thread, cheap and repeatable.
+fn xorshift(rng: &mut u64) {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+}
+
 struct Tally {
     granted: AtomicU64,
     refused: AtomicU64,
@@ -52,9 +59,7 @@ fn run(config: Config, threads: usize) {
                 let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ id as u64;
                 start.wait();
                 for _ in 0..n {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
+                    xorshift(&mut rng);
                     let now = Millis(clock.fetch_add(1, Ordering::Relaxed) / 64);
                     let see = |t: Option<cbreaker::Transition>| {
                         if let Some(t) = t {
@@ -220,9 +225,7 @@ fn stress_count_window_is_exact_once_quiet() {
                     let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (id + 1);
                     start.wait();
                     for _ in 0..n {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
+                        xorshift(&mut rng);
                         let a = b.try_acquire(Millis(0)).unwrap();
                         let outcome = if rng % 3 == 0 {
                             Outcome::Failure

@@ -307,8 +307,8 @@ fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) ->
 }
 
 /// Unmarks the cell at `pos` if it holds a marked outcome older than a claim in lap `lap` of
-/// the window of clear `gen_` that had run `span` laps (see [`classify`]); returns the value unmarked,
-/// for the caller to take out of `counts` if it was counted.
+/// the window of clear `gen_` that had run `span` laps (see [`classify`]); returns the value
+/// unmarked, for the caller to take out of `counts` if it was counted.
 ///
 /// A cell's lap is kept modulo 32, so its age reads right only to a claimer less than
 /// [`AHEAD_AGE`] laps behind `head`. So `head` is re-read (an RMW) after the cell is loaded
@@ -477,7 +477,7 @@ fn after_claim<const S: usize>(
         if c & MARKS != 0 && classify(c, lap, span) == Found::Ahead {
             // A later claim's outcome holds the cell: this one is out of the window already.
             // (Checked on the cell too, not only on `head`, whose lap wraps: a writer held up
-            // for 64 laps must not take a newer cell for an older one.)
+            // for 2^14 laps must not take a newer cell for an older one.)
             adjust(&w.counts, g, mine, false);
             return None;
         }

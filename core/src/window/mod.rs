@@ -64,19 +64,22 @@ pub(crate) fn reset_word(
     }
 }
 
+/// `repr(C)`: `run`, read by every call, first; `head`, written by every count-window call,
+/// last (see the `Breaker` layout).
+#[repr(C)]
 pub(crate) struct Window<const SLOTS: usize> {
-    /// Count window: claim cursor (and success count). Time window: the highest successes
-    /// figure read so far, so reads never go back (see `time::successes`).
-    pub(crate) head: AtomicHead,
-    /// Count window: wraps of the head's success count. Time window: successes folded out of
-    /// bucket words as they were reset.
-    pub(crate) carry: AtomicCounter,
+    /// The run of consecutive failures (every kind).
+    pub(crate) run: AtomicU32,
     /// Count window: failures and slow calls in the window. Time window: the newest bucket
     /// holding a rate-marked outcome (see `time.rs`).
     pub(crate) counts: AtomicU32,
-    /// The run of consecutive failures (every kind).
-    pub(crate) run: AtomicU32,
     pub(crate) slots: [AtomicU32; SLOTS],
+    /// Count window: wraps of the head's success count. Time window: successes folded out of
+    /// bucket words as they were reset.
+    pub(crate) carry: AtomicCounter,
+    /// Count window: claim cursor (and success count). Time window: the highest successes
+    /// figure read so far, so reads never go back (see `time::successes`).
+    pub(crate) head: AtomicHead,
 }
 
 impl<const SLOTS: usize> Window<SLOTS> {

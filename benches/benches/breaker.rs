@@ -126,7 +126,6 @@ fn success_path(c: &mut Criterion<ThreadCpu>) {
     g.bench_function("floor_fetch_add", |b| {
         b.iter(|| black_box(&floor).fetch_add(1, Ordering::Relaxed))
     });
-
     let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
     g.bench_function("cbreaker_count128", |b| {
         b.iter(|| success(black_box(&cb), Millis(1)))
@@ -317,6 +316,22 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
         b.iter_custom(|n| {
             two_threads("floor_fetch_add", &floor, n, |a, _| {
                 black_box(a).fetch_add(1, Ordering::Relaxed);
+            })
+        })
+    });
+    // The floor of any claim that must check a tag in the same instruction as it moves the
+    // cursor (the count window's epoch): a load and a CAS loop, nothing else.
+    let cas = AtomicU64::new(0);
+    g.bench_function("floor_cas_loop", |b| {
+        b.iter_custom(|n| {
+            two_threads("floor_cas_loop", &cas, n, |a, _| {
+                let a = black_box(a);
+                let mut cur = a.load(Ordering::Acquire);
+                while let Err(actual) =
+                    a.compare_exchange_weak(cur, cur + 1, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    cur = actual;
+                }
             })
         })
     });

@@ -148,3 +148,34 @@ fn loom_late_writer_never_overwrites_a_newer_cell() {
         assert_eq!(s.window_failures, 0, "{s:?} {}", b.window_debug());
     });
 }
+
+/// A failure that pushes out a counted failure takes over its count with the CAS that
+/// replaces the cell (no raise, no take-out), racing a success that pushes out the other one:
+/// the window then holds exactly the two racing outcomes, one failure (a leaked count would
+/// read 2, a count taken out twice 0), whichever claim came first.
+#[test]
+fn loom_failure_takes_over_the_count_it_pushes_out() {
+    loom::model(|| {
+        let b = breaker(Config {
+            failure_rate_threshold: 0,
+            ..Config::count(2)
+        });
+        call(&b, 0, Outcome::Failure);
+        call(&b, 0, Outcome::Failure);
+        let b1 = b.clone();
+        let failure = thread::spawn(move || call(&b1, 0, Outcome::Failure));
+        call(&b, 0, Outcome::Success);
+        check(&b, 2);
+        failure.join().unwrap();
+        let s = b.snapshot(Millis(0));
+        assert_eq!(
+            (s.window_calls, s.window_failures),
+            (2, 1),
+            "{s:?} {}",
+            b.window_debug()
+        );
+        call(&b, 0, Outcome::Success);
+        call(&b, 0, Outcome::Success);
+        assert_eq!(b.snapshot(Millis(0)).window_failures, 0);
+    });
+}

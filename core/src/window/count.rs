@@ -23,9 +23,11 @@
 //!
 //! When position `p` is claimed in lap `L`, the outcome claimed at `p` in lap `L − 1` leaves.
 //! A marked writer raises `counts`, writes its cell as *pending*, re-reads `head` with an RMW
-//! and settles the cell: kept, if no later claim at `p` has happened, else taken out. RMWs on
-//! `head` are totally ordered, so either the writer sees the claim that pushes it out, or that
-//! claimer sees its cell. Two rules make every count come out exactly once:
+//! and settles the cell: kept, if no later claim at `p` has happened, else taken out. (When
+//! the cell it replaces holds a counted outcome with the same marks, the replacing CAS hands
+//! that count over instead: no raise, no take-out.) RMWs on `head` are totally ordered, so
+//! either the writer sees the claim that pushes it out, or that claimer sees its cell. Two
+//! rules make every count come out exactly once:
 //! - a pending cell's count belongs to its writer: others may unmark the cell (a later claim
 //!   at `p`), never subtract it; the writer's settling CAS then fails, and it subtracts;
 //! - a settled cell's count belongs to whoever unmarks it, with one CAS: the next claim at
@@ -427,10 +429,11 @@ const fn reaches_minimum(cfg: &Compiled, claimed: Head) -> bool {
 
 /// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
 ///
-/// A marked outcome is counted in `counts` first, then written to its cell as pending, and
-/// settled by its writer once the writer has re-read `head`: kept (the outcome is still in
-/// the window) or taken out. Only the writer takes a pending outcome out of `counts`; a
-/// settled one is taken out by whoever unmarks it, with one CAS, so exactly once.
+/// A marked outcome is counted in `counts` first (or takes over the count of the same-marked
+/// outcome its cell replaces), then written to its cell as pending, and settled by its writer
+/// once the writer has re-read `head`: kept (the outcome is still in the window) or taken
+/// out. Only the writer takes a pending outcome out of `counts`; a settled one is taken out
+/// by whoever unmarks it, with one CAS, so exactly once.
 #[inline]
 fn after_claim<const S: usize>(
     w: &Window<S>,
@@ -462,31 +465,46 @@ fn after_claim<const S: usize>(
             .then(|| stats_after(w, g, claimed.advance(n, false).filled(n)));
     }
 
-    if !adjust(&w.counts, g, mine, true) {
-        return None;
-    }
     // Write the cell as pending, unless a later claim at this position has pushed this
     // outcome out already. That is decided from `head`, read with an RMW (so it is the
     // latest) after the cell was loaded: a later claim at `pos` comes after that RMW, so its
     // writer's cell can only land after the load, and then the CAS fails. So a late writer
     // never overwrites a newer cell.
+    //
+    // `counts` is raised before the cell is written, except when the cell holds a counted
+    // outcome with the same marks (a failure pushing out a failure, the common case in an
+    // outage): then the CAS that replaces it hands its count over to this pending cell, the
+    // raise and the take-out fused into one step, two RMWs fewer.
     let pending = pack_cell(lap, mine, true);
-    let replaced = loop {
+    let mut raised = false;
+    let (replaced, handed_over) = loop {
         let cur = word.load(Ordering::Acquire);
         let c = (cur >> shift) & 0xFF;
         if c & MARKS != 0 && classify(c, lap, span) == Found::Ahead {
             // A later claim's outcome holds the cell: this one is out of the window already.
             // (Checked on the cell too, not only on `head`, whose lap wraps: a writer held up
             // for 2^14 laps must not take a newer cell for an older one.)
-            adjust(&w.counts, g, mine, false);
+            if raised {
+                adjust(&w.counts, g, mine, false);
+            }
             return None;
+        }
+        let hand_over = !raised && c & MARKS == mine && classify(c, lap, span) == Found::Counted;
+        if !hand_over && !raised {
+            if !adjust(&w.counts, g, mine, true) {
+                return None; // cleared meanwhile
+            }
+            raised = true;
+            continue; // the cell may have changed meanwhile: load it again
         }
         let head = Head::latest(&w.head);
         if head.gen_() != g {
             return None; // cleared meanwhile: `counts` was reset with it
         }
         if head.distance_from(lap, pos, n) > u64::from(n) {
-            adjust(&w.counts, g, mine, false);
+            if raised {
+                adjust(&w.counts, g, mine, false);
+            }
             return None;
         }
         let next = (cur & !(0xFF << shift)) | (pending << shift);
@@ -495,11 +513,14 @@ fn after_claim<const S: usize>(
             .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            break (cur >> shift) & 0xFF;
+            break ((cur >> shift) & 0xFF, hand_over);
         }
     };
     // What this cell replaced: the outcome leaving, or an older one nobody had unmarked yet.
-    take_out(replaced);
+    // A handed-over count is this cell's now.
+    if !handed_over {
+        take_out(replaced);
+    }
     // Settle. An RMW, not a load: it reads the latest `head`, so either it sees the claim
     // that pushes this outcome out, or that claimer sees this cell (module docs).
     let now_head = Head::latest(&w.head);

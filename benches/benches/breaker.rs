@@ -262,17 +262,17 @@ fn two_threads<T: Sync>(
     name: &'static str,
     shared: &T,
     iters: u64,
-    op: impl Fn(&T, u64) + Sync,
+    op: impl Fn(&T, usize, u64) + Sync,
 ) -> Duration {
     let start = Barrier::new(3);
     let (cpu, wall) = thread::scope(|s| {
-        let workers = [iters.div_ceil(2), iters / 2].map(|n| {
+        let workers = [(0, iters.div_ceil(2)), (1, iters / 2)].map(|(worker, n)| {
             let (start, op) = (&start, &op);
             s.spawn(move || {
                 start.wait();
                 let t0 = thread_cpu_now();
                 for i in 0..n {
-                    op(shared, i);
+                    op(shared, worker, i);
                 }
                 thread_cpu_now().saturating_sub(t0)
             })
@@ -314,7 +314,7 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let floor = AtomicU64::new(0);
     g.bench_function("floor_fetch_add", |b| {
         b.iter_custom(|n| {
-            two_threads("floor_fetch_add", &floor, n, |a, _| {
+            two_threads("floor_fetch_add", &floor, n, |a, _, _| {
                 black_box(a).fetch_add(1, Ordering::Relaxed);
             })
         })
@@ -324,7 +324,7 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let cas = AtomicU64::new(0);
     g.bench_function("floor_cas_loop", |b| {
         b.iter_custom(|n| {
-            two_threads("floor_cas_loop", &cas, n, |a, _| {
+            two_threads("floor_cas_loop", &cas, n, |a, _, _| {
                 let a = black_box(a);
                 let mut cur = a.load(Ordering::Acquire);
                 while let Err(actual) =
@@ -337,25 +337,40 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     });
     let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
     g.bench_function("cbreaker_count128", |b| {
-        b.iter_custom(|n| two_threads("cbreaker_count128", &cb, n, |cb, _| success(cb, Millis(1))))
+        b.iter_custom(|n| {
+            two_threads("cbreaker_count128", &cb, n, |cb, _, _| {
+                success(cb, Millis(1))
+            })
+        })
     });
     let cb: Breaker<SLOTS_TIME_10> = breaker(configs::time10());
-    // `now` must keep moving forward from sample to sample: a `now` behind the newest bucket
-    // takes the core's stale-outcome exit and would measure a cheaper path.
+    // Both threads read one clock, as two threads of a service do. Worker 0 moves it 1 ms
+    // every `1 << NOW_SHIFT` of its calls (as the single-thread bench does), so a 1-second
+    // bucket takes about 2^17 calls of the two together, below the 2^18 a bucket counts, and
+    // bucket turnover is in the figure. A clock per thread (each from its own call count)
+    // lets one thread pull ahead into another bucket, and the row would measure no
+    // contention at all. `now` moves forward from sample to sample: a `now` behind the newest
+    // bucket would take the core's stale-outcome exit, a cheaper path.
+    let clock = AtomicU64::new(0);
     let mut base = 0u64;
     g.bench_function("cbreaker_time10", |b| {
         b.iter_custom(|n| {
             let from = base;
-            base += n;
-            two_threads("cbreaker_time10", &cb, n, |cb, i| {
-                success(cb, Millis((from + i) >> NOW_SHIFT))
+            base += (n >> NOW_SHIFT) + 1;
+            clock.store(from, Ordering::Relaxed);
+            let shared = (&cb, &clock);
+            two_threads("cbreaker_time10", &shared, n, |(cb, clock), worker, i| {
+                if worker == 0 && i & ((1 << NOW_SHIFT) - 1) == 0 {
+                    clock.store(from + (i >> NOW_SHIFT), Ordering::Relaxed);
+                }
+                success(cb, Millis(clock.load(Ordering::Relaxed)));
             })
         })
     });
     let cb: Breaker<SLOTS_CONSECUTIVE> = breaker(configs::consecutive());
     g.bench_function("cbreaker_consecutive", |b| {
         b.iter_custom(|n| {
-            two_threads("cbreaker_consecutive", &cb, n, |cb, _| {
+            two_threads("cbreaker_consecutive", &cb, n, |cb, _, _| {
                 success(cb, Millis(1))
             })
         })
@@ -363,7 +378,7 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let r = Arc::new(recloser_count128());
     g.bench_function("recloser_count128_clock", |b| {
         b.iter_custom(|n| {
-            two_threads("recloser_count128_clock", &*r, n, |r, _| {
+            two_threads("recloser_count128_clock", &*r, n, |r, _, _| {
                 let _ = black_box(r.call(|| Ok::<(), ()>(())));
             })
         })
@@ -371,7 +386,7 @@ fn contended(c: &mut Criterion<ThreadCpu>) {
     let f = failsafe_default();
     g.bench_function("failsafe_default_clock", |b| {
         b.iter_custom(|n| {
-            two_threads("failsafe_default_clock", &f, n, |f, _| {
+            two_threads("failsafe_default_clock", &f, n, |f, _, _| {
                 let _ = black_box(f.call(|| Ok::<(), ()>(())));
             })
         })

@@ -288,25 +288,29 @@ pub(crate) enum Kind {
 }
 
 /// A validated config in the form the hot paths use.
+///
+/// `repr(C)`, the jitter seed first: it is read only to draw a jittered open duration, so
+/// the lifetime counters just before it in `Breaker` may share its cache line.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub(crate) struct Compiled {
-    pub(crate) kind: Kind,
+    pub(crate) jitter_seed: u64,
     /// Count: window size. Time: bucket count. Consecutive: 0.
     pub(crate) size: u32,
     pub(crate) bucket_ms: u32,
-    pub(crate) failure_rate: u8,
-    pub(crate) slow_rate: u8,
     pub(crate) slow_ms: u32,
     pub(crate) consecutive: u32,
     pub(crate) minimum_calls: u32,
     pub(crate) open_ms: u32,
     pub(crate) open_max_ms: u32,
     pub(crate) multiplier_permille: u32,
-    pub(crate) jitter_percent: u8,
-    pub(crate) jitter_seed: u64,
     pub(crate) half_open_max: u32,
     pub(crate) success_threshold: u32,
     pub(crate) half_open_wait_ms: u32,
+    pub(crate) kind: Kind,
+    pub(crate) failure_rate: u8,
+    pub(crate) slow_rate: u8,
+    pub(crate) jitter_percent: u8,
 }
 
 impl Compiled {

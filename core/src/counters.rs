@@ -6,12 +6,16 @@
 use crate::state::State;
 use crate::sync::{AtomicCounter, AtomicU32, Ordering, const_unless_loom};
 
+/// `repr(C)`: the two counters bumped on a hot path of their own (every rejection; every
+/// success of a consecutive-only window) first, furthest from the words every call reads
+/// (see the `Breaker` layout).
+#[repr(C)]
 pub(crate) struct Counters {
+    pub(crate) rejected: AtomicCounter,
     pub(crate) successes: AtomicCounter,
     pub(crate) failures: AtomicCounter,
     pub(crate) ignored: AtomicCounter,
     pub(crate) slow: AtomicCounter,
-    pub(crate) rejected: AtomicCounter,
     pub(crate) transitions: [AtomicU32; 6],
 }
 

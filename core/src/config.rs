@@ -142,9 +142,9 @@ impl Config {
 
     /// Defaults with a time window of `duration` in `buckets` buckets.
     ///
-    /// A bucket counts up to 262,143 outcomes of each kind; past that one count stops while
-    /// the others go on and the rates skew, so keep `duration / buckets` short enough for the
-    /// peak call rate (docs/state-machine.md#limits).
+    /// A bucket counts up to 262,143 outcomes of each kind; once one count is there, it keeps
+    /// the figures of those first outcomes until it is reused, so keep `duration / buckets`
+    /// short enough for the peak call rate (docs/state-machine.md#limits).
     #[must_use]
     pub const fn time(duration: Millis, buckets: u32) -> Config {
         Config::with_window(WindowKind::Time { duration, buckets })

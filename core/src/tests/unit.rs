@@ -588,3 +588,65 @@ fn time_window_successes_stay_exact_through_saturation_rotation_and_reset() {
     let s = b.snapshot(Millis(5000));
     assert_eq!((s.successes, s.window_calls, s.calls), (n + 4, 1, n + 4));
 }
+
+/// A time bucket whose count of one kind reaches the cap (2^18 − 1) takes no more outcomes of
+/// any kind until it is reused: its rates stay those of its first outcomes instead of drifting
+/// toward the kinds still counting. Lifetime counters stay exact throughout.
+#[test]
+#[cfg_attr(miri, ignore = "2^19 calls: minutes under miri")]
+fn a_full_time_bucket_keeps_the_rates_of_its_first_outcomes() {
+    const CAP: u32 = (1 << 18) - 1;
+    const CAP64: u64 = CAP as u64;
+    let b = Big::new(Config {
+        failure_rate_threshold: 0,       // never trips: the window only counts
+        ..Config::time(Millis(1000), 2)  // two 500 ms buckets
+    })
+    .unwrap();
+    let slow_success = |t| {
+        let p = b.try_acquire(Millis(t)).unwrap().permit;
+        b.record(p, Outcome::Success, Some(Millis(60_000)), Millis(t));
+    };
+    // Bucket 0 fills with successes; later failures and slow calls leave its figures alone.
+    for _ in 0..CAP {
+        call(&b, 10, Outcome::Success);
+    }
+    for _ in 0..1000 {
+        call(&b, 10, Outcome::Failure);
+    }
+    slow_success(10);
+    let s = b.snapshot(Millis(10));
+    assert_eq!(
+        (
+            s.window_calls,
+            s.window_failures,
+            s.window_slow,
+            s.failure_rate
+        ),
+        (CAP, 0, 0, 0.0),
+        "{s:?}"
+    );
+    assert_eq!((s.successes, s.failures, s.slow), (CAP64 + 1, 1000, 1));
+    // Bucket 1 fills with failures; later successes leave it alone: 50 % over the window.
+    for _ in 0..CAP {
+        call(&b, 510, Outcome::Failure);
+    }
+    for _ in 0..500 {
+        call(&b, 510, Outcome::Success);
+    }
+    let s = b.snapshot(Millis(510));
+    assert_eq!(
+        (s.window_calls, s.window_failures, s.failure_rate),
+        (2 * CAP, CAP, 50.0),
+        "{s:?}"
+    );
+    assert_eq!((s.successes, s.failures), (CAP64 + 501, 1000 + CAP64));
+    // Bucket 0 reused for a later epoch: it counts again.
+    call(&b, 1010, Outcome::Failure);
+    let s = b.snapshot(Millis(1010));
+    assert_eq!(
+        (s.window_calls, s.window_failures),
+        (CAP + 1, CAP + 1),
+        "{s:?}"
+    );
+    assert_eq!(s.calls, 2 * CAP64 + 1000 + 1 + 500 + 1);
+}

@@ -11,7 +11,8 @@
 //! Each count word carries its own tag, so an outcome is one CAS on its count word and a
 //! bucket rotates word by word with no lock: a writer that finds an older tag starts the
 //! word afresh. The epoch word tells apart tags 2^11 epochs apart; it only moves forward.
-//! Counts saturate at 2^18 − 1 per bucket (see docs/state-machine.md#limits).
+//! A bucket counts up to 2^18 − 1 outcomes of each kind; once one count is there, it takes no
+//! more (see [`bucket_full`] and docs/state-machine.md#limits).
 //!
 //! A rate rule can only hold while the window holds a *rate-marked* outcome (a failure with
 //! the failure-rate rule on, a slow call with the slow-rate rule on). The hint word keeps the
@@ -39,13 +40,14 @@ const fn tag(epoch: u32, bucket_epoch: u64) -> u32 {
     epoch | ((bucket_epoch as u32 & 0x7FF) << 3)
 }
 
-/// Adds one to a count word for (`epoch`, `e`). A word with another tag is from an older
-/// bucket epoch or window epoch and starts afresh, unless the bucket's epoch word has moved
-/// past `e` (this outcome is older than what the bucket keeps now: dropped) or `epoch` is
-/// stale. "Newer" is decided only by the 32-bit epoch word, never by the 11-bit tag.
+/// Adds one to a count word for (`epoch`, `e`), unless the bucket is `full`. A word with
+/// another tag is from an older bucket epoch or window epoch and starts afresh, unless the
+/// bucket's epoch word has moved past `e` (this outcome is older than what the bucket keeps
+/// now: dropped) or `epoch` is stale. "Newer" is decided only by the 32-bit epoch word,
+/// never by the 11-bit tag.
 ///
-/// `None` if dropped; else whether the count went up (not at [`COUNT_MAX`]). A successes word
-/// passes `folded`, which takes the count of a word started afresh.
+/// `None` if dropped; else whether the count went up (not `full`, not at [`COUNT_MAX`]). A
+/// successes word passes `folded`, which takes the count of a word started afresh.
 fn bump(
     word: &AtomicU32,
     bucket_epoch: &AtomicU32,
@@ -53,13 +55,15 @@ fn bump(
     e: u64,
     live_epoch: &impl Fn() -> u32,
     folded: Option<&AtomicCounter>,
+    full: bool,
 ) -> Option<bool> {
     let want = tag(epoch, e);
+    let add = u32::from(!full);
     let mut cur = word.load(Ordering::Acquire);
     loop {
         let have = cur & TAG_MASK;
         let next = if have == want {
-            want | (((cur >> TAG_BITS) + 1).min(COUNT_MAX) << TAG_BITS)
+            want | (((cur >> TAG_BITS) + add).min(COUNT_MAX) << TAG_BITS)
         } else {
             // Acquire: pairs with the rotation's Release (see `claim_bucket`).
             if bucket_epoch.load(Ordering::Acquire) != e as u32 {
@@ -68,22 +72,39 @@ fn bump(
             if have & (EPOCH_MOD - 1) != epoch && live_epoch() != epoch {
                 return None;
             }
-            want | (1 << TAG_BITS)
+            want | (add << TAG_BITS)
         };
         // AcqRel: a writer that sees this count (and its tag) must also see the epoch word it
         // was written under; otherwise a late writer could read an old epoch word and start
         // the word afresh over a newer epoch's counts (loom_time_bucket_rotation_counts_once).
-        // Written even when saturated: `note_marked` relies on this RMW.
+        // Written even when the bucket is full or the count at its cap: `note_marked` relies
+        // on this RMW.
         match word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
                 if have != want {
                     fold(folded, cur);
                 }
-                return Some(next != cur);
+                return Some(add == 1 && (have != want || next != cur));
             }
             Err(actual) => cur = actual,
         }
     }
+}
+
+/// Whether one of the count `words` of a bucket (successes, failures, slow) holding tag `want`
+/// has reached [`COUNT_MAX`]. Such a bucket takes no more outcomes: if one count
+/// stopped while the others went on, the bucket's rates would drift toward the kinds still
+/// counting (a false trip, or a missed one). It keeps the figures of its first outcomes until
+/// it is reused. Relaxed loads: the figures are only as exact as the cap; racing outcomes may
+/// pass it by a few (lifetime counters stay exact).
+///
+/// `words` may leave out the successes word when the caller bumps it: [`bump`] stops at the
+/// cap by itself.
+#[inline]
+fn bucket_full(words: &[AtomicU32], want: u32) -> bool {
+    // A word at the cap with this tag is exactly this value: one compare each.
+    let at_cap = want | (COUNT_MAX << TAG_BITS);
+    words.iter().any(|w| w.load(Ordering::Relaxed) == at_cap)
 }
 
 /// Adds the count of successes word value `old`, just replaced, to `folded`.
@@ -238,6 +259,7 @@ fn bump_success<const S: usize>(
     epoch: u32,
     e: u64,
     live_epoch: &impl Fn() -> u32,
+    full: bool,
 ) -> Option<bool> {
     let counted = bump(
         &w.slots[base + 1],
@@ -246,6 +268,7 @@ fn bump_success<const S: usize>(
         e,
         live_epoch,
         Some(&w.carry),
+        full,
     )?;
     Some(counted && HEAD_COUNTS_SUCCESSES)
 }
@@ -268,14 +291,32 @@ pub(crate) fn record<const S: usize>(
     if !claim_bucket(&slots[base..base + 4], &w.carry, epoch, e) {
         return None;
     }
+    // Decided once per outcome, so a slow one counts in both words or in neither.
+    let full = bucket_full(&slots[base + 1..base + 4], tag(epoch, e));
     let counted = if marks.failure {
-        bump(&slots[base + 2], bucket_epoch, epoch, e, live_epoch, None)?;
+        bump(
+            &slots[base + 2],
+            bucket_epoch,
+            epoch,
+            e,
+            live_epoch,
+            None,
+            full,
+        )?;
         false
     } else {
-        bump_success(w, base, epoch, e, live_epoch)?
+        bump_success(w, base, epoch, e, live_epoch, full)?
     };
     if marks.slow {
-        bump(&slots[base + 3], bucket_epoch, epoch, e, live_epoch, None);
+        bump(
+            &slots[base + 3],
+            bucket_epoch,
+            epoch,
+            e,
+            live_epoch,
+            None,
+            full,
+        );
     }
     let rate_marked = (marks.failure && cfg.failure_rate > 0) || (marks.slow && cfg.slow_rate > 0);
     if rate_marked {
@@ -302,7 +343,8 @@ pub(crate) fn success<const S: usize>(
     if w.slots[base].load(Ordering::Acquire) != e as u32 {
         return None;
     }
-    let counted = bump_success(w, base, epoch, e, live_epoch)?;
+    let full = bucket_full(&w.slots[base + 2..base + 4], tag(epoch, e));
+    let counted = bump_success(w, base, epoch, e, live_epoch, full)?;
     Some((counted, may_hold_marked(&w.counts, cfg, epoch, e)))
 }
 

@@ -270,7 +270,7 @@ impl Config {
             // Three decimals, rounded: integer arithmetic keeps every target and binding exact.
             multiplier_permille: (m * 1000.0 + 0.5) as u32,
             jitter_percent: self.jitter_percent,
-            jitter_seed: self.jitter_seed,
+            jitter_seed: [self.jitter_seed as u32, (self.jitter_seed >> 32) as u32],
             half_open_max: self.half_open_max_calls,
             success_threshold: self.success_threshold,
             half_open_wait_ms: self.half_open_max_wait.0 as u32,
@@ -294,11 +294,13 @@ pub(crate) enum Kind {
 /// A validated config in the form the hot paths use.
 ///
 /// `repr(C)`, the jitter seed first: it is read only to draw a jittered open duration, so
-/// the lifetime counters just before it in `Breaker` may share its cache line.
+/// the lifetime counters just before it in `Breaker` may share its cache line. Kept as two
+/// `u32` so the config is 4-aligned: no padding after the counters on 32-bit targets.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub(crate) struct Compiled {
-    pub(crate) jitter_seed: u64,
+    /// Low, high.
+    pub(crate) jitter_seed: [u32; 2],
     /// Count: window size. Time: bucket count. Consecutive: 0.
     pub(crate) size: u32,
     pub(crate) bucket_ms: u32,
@@ -318,6 +320,10 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
+    pub(crate) const fn jitter_seed(&self) -> u64 {
+        (self.jitter_seed[1] as u64) << 32 | self.jitter_seed[0] as u64
+    }
+
     /// The config this was compiled from, in its public form.
     pub(crate) fn public(&self) -> Config {
         let window = match self.kind {
@@ -339,7 +345,7 @@ impl Compiled {
             open_duration_max: Millis(u64::from(self.open_max_ms)),
             open_duration_multiplier: f64::from(self.multiplier_permille) / 1000.0,
             jitter_percent: self.jitter_percent,
-            jitter_seed: self.jitter_seed,
+            jitter_seed: self.jitter_seed(),
             half_open_max_calls: self.half_open_max,
             success_threshold: self.success_threshold,
             half_open_max_wait: Millis(u64::from(self.half_open_wait_ms)),

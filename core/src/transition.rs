@@ -148,7 +148,7 @@ pub(crate) fn open_duration(cfg: &Compiled, k: u32, generation: u32) -> u64 {
     }
     if cfg.jitter_percent > 0 {
         let span = u64::from(cfg.jitter_percent) * 10; // permille either side
-        let r = splitmix64(cfg.jitter_seed ^ (u64::from(generation) << 32 | u64::from(k)))
+        let r = splitmix64(cfg.jitter_seed() ^ (u64::from(generation) << 32 | u64::from(k)))
             % (2 * span + 1);
         let delta = d * r / 1000;
         let minus = d * span / 1000;

@@ -126,6 +126,7 @@ fn success_path(c: &mut Criterion<ThreadCpu>) {
     g.bench_function("floor_fetch_add", |b| {
         b.iter(|| black_box(&floor).fetch_add(1, Ordering::Relaxed))
     });
+
     let cb: Breaker<SLOTS_COUNT_128> = breaker(configs::count(128));
     g.bench_function("cbreaker_count128", |b| {
         b.iter(|| success(black_box(&cb), Millis(1)))

@@ -378,9 +378,9 @@ fn main() {
     );
     rep.line("");
     rep.line(&format!(
-        "A count-window claim checks the window's epoch in the instruction that moves the cursor, \
-         so it is a load and a CAS loop; the CAS-loop floor is {} recloser's throughput here, \
-         the ceiling for the count window's ratio.",
+        "A count- or time-window success checks the window's epoch in the instruction that \
+         counts it, so it is a load and a CAS loop; the CAS-loop floor is {} recloser's \
+         throughput here, the ceiling for those two rows' ratios.",
         x(ratio(r2, rep.get(g, "floor_cas_loop")))
     ));
     rep.line("");

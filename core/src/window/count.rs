@@ -480,7 +480,8 @@ fn after_claim<const S: usize>(
     let (replaced, handed_over) = loop {
         let cur = word.load(Ordering::Acquire);
         let c = (cur >> shift) & 0xFF;
-        if c & MARKS != 0 && classify(c, lap, span) == Found::Ahead {
+        let found = (c & MARKS != 0).then(|| classify(c, lap, span));
+        if found == Some(Found::Ahead) {
             // A later claim's outcome holds the cell: this one is out of the window already.
             // (Checked on the cell too, not only on `head`, whose lap wraps: a writer held up
             // for 2^14 laps must not take a newer cell for an older one.)
@@ -489,7 +490,7 @@ fn after_claim<const S: usize>(
             }
             return None;
         }
-        let hand_over = !raised && c & MARKS == mine && classify(c, lap, span) == Found::Counted;
+        let hand_over = !raised && c & MARKS == mine && found == Some(Found::Counted);
         if !hand_over && !raised {
             if !adjust(&w.counts, g, mine, true) {
                 return None; // cleared meanwhile

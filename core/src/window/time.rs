@@ -84,7 +84,7 @@ fn bump(
                 if have != want {
                     fold(folded, cur);
                 }
-                return Some(add == 1 && (have != want || next != cur));
+                return Some(add == 1 && next != cur);
             }
             Err(actual) => cur = actual,
         }
@@ -293,30 +293,15 @@ pub(crate) fn record<const S: usize>(
     }
     // Decided once per outcome, so a slow one counts in both words or in neither.
     let full = bucket_full(&slots[base + 1..base + 4], tag(epoch, e));
+    let mark = |word: &AtomicU32| bump(word, bucket_epoch, epoch, e, live_epoch, None, full);
     let counted = if marks.failure {
-        bump(
-            &slots[base + 2],
-            bucket_epoch,
-            epoch,
-            e,
-            live_epoch,
-            None,
-            full,
-        )?;
+        mark(&slots[base + 2])?;
         false
     } else {
         bump_success(w, base, epoch, e, live_epoch, full)?
     };
     if marks.slow {
-        bump(
-            &slots[base + 3],
-            bucket_epoch,
-            epoch,
-            e,
-            live_epoch,
-            None,
-            full,
-        );
+        mark(&slots[base + 3]);
     }
     let rate_marked = (marks.failure && cfg.failure_rate > 0) || (marks.slow && cfg.slow_rate > 0);
     if rate_marked {

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
 use cbreaker::{Breaker, Config, Millis, ServiceBreaker, clock};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};

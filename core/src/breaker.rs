@@ -2,9 +2,10 @@
 //! the decisions themselves are pure functions in `transition.rs` and `state.rs`.
 
 use crate::anchor::Anchor;
+use crate::config::limits::HALF_OPEN_FULL_RETRY_AFTER;
 use crate::config::{Compiled, Config, Kind};
 use crate::counters::Counters;
-use crate::error::{ConfigError, Rejected};
+use crate::error::{ConfigError, RejectReason, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
 use crate::snapshot::Snapshot;
 use crate::state::{K_MAX, State, Word};
@@ -136,6 +137,12 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             .map_err(Word)
     }
 
+    /// Whether the slow-call rule is on (it needs every call's duration).
+    #[inline]
+    pub(crate) fn slow_rule_on(&self) -> bool {
+        self.cfg.slow_rate > 0
+    }
+
     fn generation_now(&self) -> u32 {
         self.load().generation()
     }
@@ -196,11 +203,18 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         remaining(deadline, now, open_duration(&self.cfg, w.k(), g))
     }
 
-    fn reject(&self, retry_after: Option<u64>) -> Rejected {
+    fn reject(&self, reason: RejectReason, retry_after: Option<u64>) -> Rejected {
         Counters::bump(&self.counters.rejected);
         Rejected {
             retry_after: retry_after.map(Millis),
+            reason,
         }
+    }
+
+    /// The retry advice while every half-open slot is out: `left` until the reclaim, but
+    /// never more than one probe's settling time is worth waiting.
+    fn half_open_full_advice(left: u64) -> u64 {
+        left.min(HALF_OPEN_FULL_RETRY_AFTER.0)
     }
 
     /// Asks to make one call.
@@ -241,11 +255,11 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                         transition: None,
                     });
                 }
-                State::ForcedOpen => return Err(self.reject(None)),
+                State::ForcedOpen => return Err(self.reject(RejectReason::ForcedOpen, None)),
                 State::Open => {
                     let t = now.get();
                     if let Some(left) = self.open_remaining(w, t.0) {
-                        return Err(self.reject(Some(left)));
+                        return Err(self.reject(RejectReason::Open, Some(left)));
                     }
                     let next = w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0);
                     match self.cas(w, next) {
@@ -284,7 +298,8 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                         .anchor
                         .read_or_publish(w.generation(), t, || self.generation_now());
                     if let Some(left) = remaining(start.wrapping_add(wait), t, wait) {
-                        return Err(self.reject(Some(left)));
+                        let advice = Self::half_open_full_advice(left);
+                        return Err(self.reject(RejectReason::HalfOpenFull, Some(advice)));
                     }
                     // Every slot is out and none decided within `half_open_max_wait`: reclaim
                     // them in a new generation, so their late outcomes are stale.
@@ -534,6 +549,68 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         self.manual(State::Closed, Cause::Reset, now)
     }
 
+    /// Opens the circuit by hand, as an automatic trip would: the deadline is the open
+    /// duration of this trip, and the breaker moves to half-open by itself after it (unlike
+    /// [`force_open`](Self::force_open)). From a state that admits calls (`Closed`,
+    /// `Disabled`, `MetricsOnly`) it is the first trip of a run (backoff exponent 0, as a
+    /// trip from `Closed`); from `Open`, `HalfOpen` or `ForcedOpen` it is one more
+    /// consecutive trip (exponent k + 1, as a failed probe). The window is kept.
+    ///
+    /// ```
+    /// use cbreaker::{Breaker, Cause, Config, Millis, State};
+    /// let breaker: Breaker = Breaker::new(Config { open_duration: Millis(500), ..Config::count(10) }).unwrap();
+    /// let t = breaker.trip(Millis(0));
+    /// assert_eq!((t.from, t.to, t.cause), (State::Closed, State::Open, Cause::Trip));
+    /// assert_eq!(breaker.try_acquire(Millis(100)).unwrap_err().retry_after, Some(Millis(400)));
+    /// assert!(breaker.try_acquire(Millis(500)).is_ok()); // recovers by itself
+    /// ```
+    pub fn trip(&self, now: impl Clock) -> Transition {
+        let at = now.now();
+        let mut w = self.load();
+        loop {
+            let k = match w.phase() {
+                State::Closed | State::Disabled | State::MetricsOnly => 0,
+                State::Open | State::HalfOpen | State::ForcedOpen => (w.k() + 1).min(K_MAX),
+            };
+            match self.open(w, k, at, Cause::Trip) {
+                Ok(tr) => return tr,
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// Moves the circuit to half-open by hand: probes are admitted (up to
+    /// `half_open_max_calls`) as after an open deadline, and their outcomes close or re-open
+    /// it. The backoff exponent is kept, so a failed probe re-opens with k + 1. The window
+    /// is kept until the circuit closes.
+    ///
+    /// ```
+    /// use cbreaker::{Breaker, Cause, Config, Millis, Outcome, State};
+    /// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
+    /// breaker.force_open(Millis(0));
+    /// let t = breaker.half_open(Millis(1));
+    /// assert_eq!((t.from, t.to, t.cause), (State::ForcedOpen, State::HalfOpen, Cause::HalfOpen));
+    /// let probe = breaker.try_acquire(Millis(2)).unwrap().permit;
+    /// let closed = breaker.record(probe, Outcome::Success, None, Millis(3)).unwrap();
+    /// assert_eq!(closed.to, State::Closed);
+    /// ```
+    pub fn half_open(&self, now: impl Clock) -> Transition {
+        let at = now.now();
+        let mut w = self.load();
+        loop {
+            let next = w.enter(State::HalfOpen, w.k(), false);
+            match self.cas(w, next) {
+                Ok(()) => {
+                    // The generation's start, from which lost probes are reclaimed.
+                    self.anchor
+                        .publish(next.generation(), at.0, || self.generation_now());
+                    return self.transition(w.phase(), next, at, Cause::HalfOpen);
+                }
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
     /// The state a `try_acquire` at `now` would see. Takes no permit and changes nothing.
     pub fn state(&self, now: impl Clock) -> State {
         let w = self.load();
@@ -569,7 +646,10 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     .anchor
                     .read(w.generation())
                     .and_then(|s| remaining(s.wrapping_add(wait), t, wait));
-                (State::HalfOpen, left.map(Millis))
+                (
+                    State::HalfOpen,
+                    left.map(|l| Millis(Self::half_open_full_advice(l))),
+                )
             }
             phase => (phase, None),
         };

@@ -1,6 +1,7 @@
-//! `std`: run a call through a breaker. `call`, `call_async`, `call_with_fallback`, a
-//! classifier for which results count as failures, and a permit guard that records `Ignored`
-//! when it is dropped unsettled (a cancelled future, a panic, an early return).
+//! `std`: run a call through a breaker. `call`, `call_async`, `call_with_fallback` (the
+//! [`Calls`] trait, written once for `Breaker` and `ServiceBreaker`), a classifier for which
+//! results count as failures, and a permit guard that settles as cancelled (`Ignored`) when
+//! it is dropped unsettled (a cancelled future, a panic, an early return).
 
 extern crate std;
 
@@ -10,9 +11,11 @@ use std::time::Instant;
 
 use crate::breaker::Breaker;
 use crate::clock;
+use crate::error::RejectReason;
 use crate::error::Rejected;
 use crate::histogram::Histogram;
 use crate::permit::{Outcome, Permit};
+use crate::protocol::{Call, End};
 use crate::time::Millis;
 use crate::transition::Transition;
 
@@ -22,8 +25,10 @@ use crate::transition::Transition;
 pub enum CallError<E> {
     /// The breaker did not let the call run (the dependency was not touched).
     Rejected {
-        /// How long until a call may be admitted again; `None` while forced open.
+        /// How long a client should wait before trying again; `None` while forced open.
         retry_after: Option<Millis>,
+        /// Why the call was refused.
+        reason: RejectReason,
     },
     /// The call ran and returned this error.
     Inner(E),
@@ -48,7 +53,13 @@ impl<E> CallError<E> {
     pub fn map<F>(self, f: impl FnOnce(E) -> F) -> CallError<F> {
         match self {
             CallError::Inner(e) => CallError::Inner(f(e)),
-            CallError::Rejected { retry_after } => CallError::Rejected { retry_after },
+            CallError::Rejected {
+                retry_after,
+                reason,
+            } => CallError::Rejected {
+                retry_after,
+                reason,
+            },
         }
     }
 }
@@ -57,6 +68,7 @@ impl<E> From<Rejected> for CallError<E> {
     fn from(r: Rejected) -> Self {
         CallError::Rejected {
             retry_after: r.retry_after,
+            reason: r.reason,
         }
     }
 }
@@ -64,9 +76,13 @@ impl<E> From<Rejected> for CallError<E> {
 impl<E: fmt::Display> fmt::Display for CallError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Rejected { retry_after } => fmt::Display::fmt(
+            CallError::Rejected {
+                retry_after,
+                reason,
+            } => fmt::Display::fmt(
                 &Rejected {
                     retry_after: *retry_after,
+                    reason: *reason,
                 },
                 f,
             ),
@@ -94,127 +110,132 @@ pub fn errors_are_failures<T, E>(result: &Result<T, E>) -> Outcome {
 }
 
 /// A permit that settles itself. [`record`](PermitGuard::record) reports the outcome (with
-/// the call's duration when the breaker times calls); dropping the guard unsettled (the
-/// future that held it was cancelled, the code panicked or returned early) releases the
-/// permit, which counts as `Ignored` and frees a half-open slot.
+/// the call's duration when the core's timing rule says the call is timed); dropping the
+/// guard unsettled (the future that held it was cancelled, the code panicked or returned
+/// early) settles it as [`End::Cancelled`], which counts as `Ignored` and frees a half-open
+/// slot. Every rule is the core's call protocol ([`Breaker::begin`] / [`Breaker::finish`]).
 #[must_use = "dropping the guard at once releases the permit as Ignored"]
 #[derive(Debug)]
 pub struct PermitGuard<'a, const SLOTS: usize> {
     breaker: &'a Breaker<SLOTS>,
     histogram: Option<&'a Histogram>,
-    permit: Option<Permit>,
-    /// When the call started, if it is timed.
+    call: Call,
+    /// When a timed call started: durations are measured with `Instant` (see `clock`).
     start: Option<Instant>,
 }
 
-/// Whether calls through `breaker` need their duration: only its slow-call rule uses it.
-#[inline]
-pub(crate) fn slow_rule<const SLOTS: usize>(breaker: &Breaker<SLOTS>) -> bool {
-    breaker.config().slow_call_rate_threshold > 0
-}
-
 impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
-    /// Takes a permit (the clock is read only if the state needs it). The call is timed when
-    /// `timed`; its duration goes to `histogram`, if any.
+    /// Begins a call (the clock is read only if the state or the timing rule needs it); its
+    /// duration goes to `histogram`, if any.
     #[inline]
     pub(crate) fn acquire(
         breaker: &'a Breaker<SLOTS>,
         histogram: Option<&'a Histogram>,
-        timed: bool,
     ) -> Result<(Self, Option<Transition>), Rejected> {
-        let admitted = breaker.try_acquire(clock::now)?;
+        let begun = breaker.begin(clock::now, histogram.is_some())?;
         Ok((
             PermitGuard {
                 breaker,
                 histogram,
-                permit: Some(admitted.permit),
-                start: timed.then(Instant::now),
+                start: begun.call.is_timed().then(Instant::now),
+                call: begun.call,
             },
-            admitted.transition,
+            begun.transition,
         ))
     }
 
     /// The permit this guard holds.
     pub fn permit(&self) -> Permit {
-        self.permit.unwrap_or(Permit::from_bits(0))
+        self.call.permit()
     }
 
-    /// Reports the outcome, with the time since the permit was taken as the call's duration
-    /// if the call is timed (the breaker compares it with `slow_call_duration`). Returns the
-    /// transition it caused, if any.
+    /// Whether the call is timed (the core's rule: the slow-call rule is on, or a histogram
+    /// is fed).
+    #[must_use]
+    pub fn is_timed(&self) -> bool {
+        self.call.is_timed()
+    }
+
+    /// Reports the outcome. Returns the transition it caused, if any.
     #[inline]
-    pub fn record(mut self, outcome: Outcome) -> Option<Transition> {
-        let permit = self.permit.take()?;
-        let duration = self.start.map(|start| {
-            let took = start.elapsed();
-            if let (Some(h), false) = (self.histogram, outcome == Outcome::Ignored) {
-                h.observe(took);
-            }
-            Millis(clock::millis(took))
-        });
-        self.breaker.record(permit, outcome, duration, clock::now)
+    pub fn record(self, outcome: Outcome) -> Option<Transition> {
+        self.finish(End::from(outcome))
+    }
+
+    /// Reports how the call ended ([`End::TimedOut`] counts as a failure,
+    /// [`End::Cancelled`] as ignored). Returns the transition it caused, if any.
+    #[inline]
+    pub fn finish(mut self, end: End) -> Option<Transition> {
+        self.settle(end)
+    }
+
+    fn settle(&mut self, end: End) -> Option<Transition> {
+        // A guard is settled once (record and finish consume it; drop checks), so this
+        // never meets `PermitSettled`.
+        let took = self.start.map(|start| start.elapsed());
+        let done = match took {
+            Some(took) => self.breaker.finish_measured(
+                &mut self.call,
+                end,
+                clock::now,
+                Millis(clock::millis(took)),
+            ),
+            None => self.breaker.finish(&mut self.call, end, clock::now),
+        }
+        .ok()?;
+        if let (Some(h), Some(_), Some(took)) = (self.histogram, done.observed(), took) {
+            h.observe(took);
+        }
+        done.transition
     }
 
     /// Gives the permit back unused (counted as `Ignored`). Dropping the guard does the same.
     pub fn release(mut self) {
-        if let Some(permit) = self.permit.take() {
-            self.breaker.release(permit, clock::now);
-        }
+        self.settle(End::Cancelled);
     }
 }
 
 impl<const SLOTS: usize> Drop for PermitGuard<'_, SLOTS> {
     fn drop(&mut self) {
-        if let Some(permit) = self.permit.take() {
-            self.breaker.release(permit, clock::now);
+        if !self.call.is_settled() {
+            self.settle(End::Cancelled);
         }
     }
 }
 
-/// The call helpers, shared by [`Breaker`] and [`ServiceBreaker`](crate::ServiceBreaker).
-#[inline]
-pub(crate) fn run<const SLOTS: usize, T, E>(
-    breaker: &Breaker<SLOTS>,
-    histogram: Option<&Histogram>,
-    timed: bool,
-    classify: impl FnOnce(&Result<T, E>) -> Outcome,
-    f: impl FnOnce() -> Result<T, E>,
-) -> Result<T, CallError<E>> {
-    let (guard, _) = PermitGuard::acquire(breaker, histogram, timed)?;
-    let result = f();
-    guard.record(classify(&result));
-    result.map_err(CallError::Inner)
+/// Where a call runs: the breaker, and the duration sink its calls feed, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct CallSite<'a, const SLOTS: usize> {
+    /// The breaker that admits and records.
+    pub breaker: &'a Breaker<SLOTS>,
+    /// The histogram timed calls feed.
+    pub histogram: Option<&'a Histogram>,
 }
 
-#[inline]
-pub(crate) async fn run_async<const SLOTS: usize, T, E>(
-    breaker: &Breaker<SLOTS>,
-    histogram: Option<&Histogram>,
-    timed: bool,
-    classify: impl FnOnce(&Result<T, E>) -> Outcome,
-    fut: impl Future<Output = Result<T, E>>,
-) -> Result<T, CallError<E>> {
-    // The permit is taken on the first poll; a future dropped before that took nothing, and
-    // one dropped while `fut` is pending drops the guard, which records Ignored.
-    let (guard, _) = PermitGuard::acquire(breaker, histogram, timed)?;
-    let result = fut.await;
-    guard.record(classify(&result));
-    result.map_err(CallError::Inner)
-}
+/// The `std` call helpers, written once for [`Breaker`] and
+/// [`ServiceBreaker`](crate::ServiceBreaker) (which also feeds its histogram). Each runs the
+/// core's call protocol: a call is timed only when the core's rule says so
+/// ([`Breaker::times_calls`]), and the clock is read only where a decision needs it.
+///
+/// ```
+/// use cbreaker::{Breaker, CallError, Calls, Config};
+/// let breaker: Breaker = Breaker::new(Config::consecutive(2)).unwrap();
+/// for _ in 0..2 {
+///     assert_eq!(breaker.call(|| Err::<(), _>("down")), Err(CallError::Inner("down")));
+/// }
+/// assert!(breaker.call(|| Ok::<_, &str>(1)).unwrap_err().is_rejected());
+/// ```
+pub trait Calls<const SLOTS: usize> {
+    /// The breaker and sink calls go through.
+    fn site(&self) -> CallSite<'_, SLOTS>;
 
-/// `std` call helpers. Each reads the std [`clock`] only where the decision needs the time
-/// (a rejection, a half-open probe, a trip): a closed success reads no clock. A call is
-/// timed (`Instant` before and after, for `slow_call_duration`) only when the slow-call rule
-/// is on (`slow_call_rate_threshold > 0`); [`ServiceBreaker`](crate::ServiceBreaker) also
-/// times calls for its histogram.
-impl<const SLOTS: usize> Breaker<SLOTS> {
-    /// Takes a permit wrapped in a [`PermitGuard`], for calls that do not fit a closure.
+    /// Begins a call wrapped in a [`PermitGuard`], for calls that do not fit a closure.
     ///
     /// # Errors
     /// [`Rejected`] while the breaker refuses calls.
     ///
     /// ```
-    /// use cbreaker::{Breaker, Config, Outcome};
+    /// use cbreaker::{Breaker, Calls, Config, Outcome};
     /// let breaker: Breaker = Breaker::new(Config::consecutive(1)).unwrap();
     /// let guard = breaker.guard().unwrap();
     /// drop(guard); // cancelled: counted as ignored, nothing trips
@@ -223,26 +244,18 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// assert!(guard.record(Outcome::Failure).is_some()); // tripped
     /// ```
     #[inline]
-    pub fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
-        PermitGuard::acquire(self, None, slow_rule(self)).map(|(g, _)| g)
+    fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
+        let site = self.site();
+        PermitGuard::acquire(site.breaker, site.histogram).map(|(g, _)| g)
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.
     ///
     /// # Errors
     /// [`CallError::Rejected`] without running `f`, or [`CallError::Inner`] with `f`'s error.
-    ///
-    /// ```
-    /// use cbreaker::{Breaker, CallError, Config};
-    /// let breaker: Breaker = Breaker::new(Config::consecutive(2)).unwrap();
-    /// for _ in 0..2 {
-    ///     assert_eq!(breaker.call(|| Err::<(), _>("down")), Err(CallError::Inner("down")));
-    /// }
-    /// assert!(breaker.call(|| Ok::<_, &str>(1)).unwrap_err().is_rejected());
-    /// ```
     #[inline]
-    pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
-        run(self, None, slow_rule(self), errors_are_failures, f)
+    fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
+        self.call_classified(errors_are_failures, f)
     }
 
     /// [`call`](Self::call) with a classifier deciding each result's outcome: for example, a
@@ -251,17 +264,20 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// # Errors
     /// As [`call`](Self::call).
     #[inline]
-    pub fn call_classified<T, E>(
+    fn call_classified<T, E>(
         &self,
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, CallError<E>> {
-        run(self, None, slow_rule(self), classify, f)
+        let guard = self.guard()?;
+        let result = f();
+        guard.record(classify(&result));
+        result.map_err(CallError::Inner)
     }
 
     /// Runs `f`, or `fallback` when the breaker rejects the call or `f` fails.
     #[inline]
-    pub fn call_with_fallback<T, E>(
+    fn call_with_fallback<T, E>(
         &self,
         f: impl FnOnce() -> Result<T, E>,
         fallback: impl FnOnce(CallError<E>) -> T,
@@ -270,35 +286,55 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     }
 
     /// Awaits `fut` if the breaker admits it. The permit is taken when the returned future
-    /// is first polled; dropping it while `fut` is pending records `Ignored`.
+    /// is first polled; dropping it while `fut` is pending settles the call as cancelled
+    /// (`Ignored`).
     ///
     /// # Errors
     /// [`CallError::Rejected`] without polling `fut`, or [`CallError::Inner`].
-    pub async fn call_async<T, E>(
+    fn call_async<T, E>(
         &self,
         fut: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, CallError<E>> {
-        run_async(self, None, slow_rule(self), errors_are_failures, fut).await
+    ) -> impl Future<Output = Result<T, CallError<E>>> {
+        self.call_async_classified(errors_are_failures, fut)
     }
 
     /// [`call_async`](Self::call_async) with a classifier.
     ///
     /// # Errors
     /// As [`call_async`](Self::call_async).
-    pub async fn call_async_classified<T, E>(
+    fn call_async_classified<T, E>(
         &self,
         classify: impl FnOnce(&Result<T, E>) -> Outcome,
         fut: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, CallError<E>> {
-        run_async(self, None, slow_rule(self), classify, fut).await
+    ) -> impl Future<Output = Result<T, CallError<E>>> {
+        let site = self.site();
+        async move {
+            // The permit is taken on the first poll; a future dropped before that took
+            // nothing, and one dropped while `fut` is pending drops the guard (cancelled).
+            let (guard, _) = PermitGuard::acquire(site.breaker, site.histogram)?;
+            let result = fut.await;
+            guard.record(classify(&result));
+            result.map_err(CallError::Inner)
+        }
     }
 
     /// [`call_async`](Self::call_async), or `fallback` on a rejection or an error.
-    pub async fn call_async_with_fallback<T, E>(
+    fn call_async_with_fallback<T, E>(
         &self,
         fut: impl Future<Output = Result<T, E>>,
         fallback: impl FnOnce(CallError<E>) -> T,
-    ) -> T {
-        self.call_async(fut).await.unwrap_or_else(fallback)
+    ) -> impl Future<Output = T> {
+        let call = self.call_async(fut);
+        async move { call.await.unwrap_or_else(fallback) }
+    }
+}
+
+impl<const SLOTS: usize> Calls<SLOTS> for Breaker<SLOTS> {
+    #[inline]
+    fn site(&self) -> CallSite<'_, SLOTS> {
+        CallSite {
+            breaker: self,
+            histogram: None,
+        }
     }
 }

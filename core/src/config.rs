@@ -29,6 +29,10 @@ pub mod limits {
     pub const MAX_MULTIPLIER: f64 = 1000.0;
     /// Largest jitter, in percent.
     pub const MAX_JITTER_PERCENT: u8 = 100;
+    /// The retry advice of a half-open rejection with every probe slot taken (capped by the
+    /// time until the slots are reclaimed): a slot frees as soon as one probe settles, which
+    /// is one call's time, not `half_open_max_wait`.
+    pub const HALF_OPEN_FULL_RETRY_AFTER: Millis = Millis(1_000);
 }
 
 /// Which outcomes the breaker looks at while closed.

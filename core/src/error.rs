@@ -4,36 +4,112 @@ use core::fmt;
 
 use crate::time::Millis;
 
+/// Why `try_acquire` said no. Every front door reports it under these names.
+///
+/// ```
+/// use cbreaker::RejectReason;
+/// assert_eq!(RejectReason::HalfOpenFull.name(), "half_open_full");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum RejectReason {
+    /// The circuit is open: its deadline has not passed.
+    Open = 0,
+    /// The circuit is half-open and every probe slot is taken.
+    HalfOpenFull = 1,
+    /// The circuit was forced open by hand: no deadline.
+    ForcedOpen = 2,
+}
+
+impl RejectReason {
+    /// Every reason, in discriminant order (`ALL[r as usize] == r`).
+    pub const ALL: [RejectReason; 3] = [
+        RejectReason::Open,
+        RejectReason::HalfOpenFull,
+        RejectReason::ForcedOpen,
+    ];
+
+    /// The snake_case name used in vectors, metrics and bindings.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            RejectReason::Open => "open",
+            RejectReason::HalfOpenFull => "half_open_full",
+            RejectReason::ForcedOpen => "forced_open",
+        }
+    }
+}
+
 /// `try_acquire` said no. A decision, not a failure: the circuit is protecting its dependency.
 ///
 /// Implements [`core::error::Error`] so that `?` works in code that treats it as an error.
 ///
 /// ```
-/// use cbreaker::{Breaker, Config, Millis, Outcome};
+/// use cbreaker::{Breaker, Config, Millis, Outcome, RejectReason};
 /// let breaker: Breaker = Breaker::new(Config { open_duration: Millis(5_000), ..Config::consecutive(1) }).unwrap();
 /// let p = breaker.try_acquire(Millis(0)).unwrap().permit;
 /// breaker.record(p, Outcome::Failure, None, Millis(0));
 /// let rejected = breaker.try_acquire(Millis(1_000)).unwrap_err();
 /// assert_eq!(rejected.retry_after, Some(Millis(4_000)));
+/// assert_eq!(rejected.reason, RejectReason::Open);
 /// assert_eq!(rejected.to_string(), "circuit open: retry after 4000ms");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rejected {
-    /// How long until a call may be admitted again, or `None` while the breaker is forced open
-    /// (no deadline: it stays open until released by hand).
+    /// How long a client should wait before trying again, or `None` while the breaker is
+    /// forced open (no deadline: it stays open until released by hand). Open: the time left
+    /// until the deadline. Half-open with every slot taken: the smaller of
+    /// [`HALF_OPEN_FULL_RETRY_AFTER`](crate::limits::HALF_OPEN_FULL_RETRY_AFTER) and the time
+    /// until the slots are reclaimed (a probe usually settles long before that).
     pub retry_after: Option<Millis>,
+    /// Why the call was refused.
+    pub reason: RejectReason,
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.retry_after {
-            Some(after) => write!(f, "circuit open: retry after {after}"),
-            None => f.write_str("circuit forced open"),
+        match (self.reason, self.retry_after) {
+            (RejectReason::HalfOpenFull, Some(after)) => {
+                write!(
+                    f,
+                    "circuit half-open, every probe slot taken: retry after {after}"
+                )
+            }
+            (_, Some(after)) => write!(f, "circuit open: retry after {after}"),
+            (_, None) => f.write_str("circuit forced open"),
         }
     }
 }
 
 impl core::error::Error for Rejected {}
+
+/// A call's permit was settled already: each permit is settled exactly once, and a second
+/// `finish` (or `record` through a front door's permit object) is this error everywhere.
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, Outcome, PermitSettled};
+/// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
+/// let mut call = breaker.begin(Millis(0), false).unwrap().call;
+/// assert!(breaker.finish(&mut call, Outcome::Success.into(), Millis(1)).is_ok());
+/// assert_eq!(breaker.finish(&mut call, Outcome::Success.into(), Millis(2)), Err(PermitSettled));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PermitSettled;
+
+impl PermitSettled {
+    /// The stable code every front door uses (`docs/errors.md`).
+    pub const CODE: &'static str = "permit_settled";
+    /// The message every front door uses.
+    pub const MESSAGE: &'static str = "permit already settled: a permit is settled exactly once";
+}
+
+impl fmt::Display for PermitSettled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::MESSAGE)
+    }
+}
+
+impl core::error::Error for PermitSettled {}
 
 /// A config field is outside its documented range. Each variant names one field; the
 /// message gives the allowed range. Bindings map every variant (no wildcard arms), so this

@@ -1,8 +1,75 @@
-//! Counts of breakers by state, for health endpoints (`registry` and `heapless`).
+//! The health rule, for health endpoints in every language: a breaker that refuses calls
+//! (open, half-open, forced open) is not healthy; a group is `healthy` when none refuses,
+//! `unhealthy` when all do, `degraded` in between.
 
 use core::fmt;
 
 use crate::state::State;
+
+/// A health endpoint's answer.
+///
+/// ```
+/// use cbreaker::{HealthStatus, State};
+/// assert_eq!(HealthStatus::of(State::Closed), HealthStatus::Healthy);
+/// assert_eq!(HealthStatus::of(State::HalfOpen), HealthStatus::Unhealthy);
+/// assert_eq!(HealthStatus::Degraded.name(), "degraded");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum HealthStatus {
+    /// No breaker refuses calls.
+    Healthy = 0,
+    /// Some breakers refuse calls, not all.
+    Degraded = 1,
+    /// Every breaker refuses calls.
+    Unhealthy = 2,
+}
+
+impl HealthStatus {
+    /// Every status, in discriminant order.
+    pub const ALL: [HealthStatus; 3] = [
+        HealthStatus::Healthy,
+        HealthStatus::Degraded,
+        HealthStatus::Unhealthy,
+    ];
+
+    /// One breaker's health: `Healthy` while it admits calls (`Closed`, `Disabled`,
+    /// `MetricsOnly`), `Unhealthy` while it refuses them or admits only probes (`Open`,
+    /// `HalfOpen`, `ForcedOpen`). Half-open is not healthy: its dependency has not yet
+    /// answered enough probes.
+    #[must_use]
+    pub const fn of(state: State) -> HealthStatus {
+        if refuses(state) {
+            HealthStatus::Unhealthy
+        } else {
+            HealthStatus::Healthy
+        }
+    }
+
+    /// The snake_case name every front door reports.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+
+    /// The HTTP status a health endpoint answers with: 200 unless `Unhealthy` (503).
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        match self {
+            HealthStatus::Healthy | HealthStatus::Degraded => 200,
+            HealthStatus::Unhealthy => 503,
+        }
+    }
+}
+
+/// Whether a breaker in `state` is not healthy (it refuses calls or admits only probes).
+const fn refuses(state: State) -> bool {
+    matches!(state, State::Open | State::HalfOpen | State::ForcedOpen)
+}
 
 /// How many breakers of a registry are in each state.
 ///
@@ -41,9 +108,35 @@ impl Health {
     /// Whether no breaker refuses calls (none `Open`, `HalfOpen` or `ForcedOpen`).
     #[must_use]
     pub const fn is_healthy(&self) -> bool {
-        self.count(State::Open) == 0
-            && self.count(State::HalfOpen) == 0
-            && self.count(State::ForcedOpen) == 0
+        self.not_healthy() == 0
+    }
+
+    /// Breakers that are not healthy ([`HealthStatus::of`] is `Unhealthy`).
+    #[must_use]
+    pub const fn not_healthy(&self) -> usize {
+        self.count(State::Open) + self.count(State::HalfOpen) + self.count(State::ForcedOpen)
+    }
+
+    /// The group's status: `Healthy` when no breaker refuses calls (an empty group too),
+    /// `Unhealthy` when every breaker does, `Degraded` otherwise.
+    ///
+    /// ```
+    /// use cbreaker::{Health, HealthStatus, State};
+    /// let mut h = Health::default();
+    /// h.add(State::Closed);
+    /// h.add(State::HalfOpen);
+    /// assert_eq!(h.status(), HealthStatus::Degraded);
+    /// ```
+    #[must_use]
+    pub fn status(&self) -> HealthStatus {
+        let bad = self.not_healthy();
+        if bad == 0 {
+            HealthStatus::Healthy
+        } else if bad == self.total() {
+            HealthStatus::Unhealthy
+        } else {
+            HealthStatus::Degraded
+        }
     }
 }
 

@@ -10,11 +10,8 @@ use core::time::Duration;
 use crate::counters::Counters;
 use crate::sync::{AtomicCounter, Ordering};
 
-/// Upper bounds of the buckets, in seconds (`le` labels). Spans a cache hit (1 ms) to an LLM
-/// completion (60 s); a call above the last bound lands only in `+Inf`.
-pub const BUCKETS: [f64; 15] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-];
+/// Upper bounds of the buckets, in seconds: the core's vocabulary.
+pub use crate::metrics::DURATION_BUCKETS as BUCKETS;
 
 /// The bounds in microseconds, so that observing compares integers.
 const BOUNDS_US: [u64; 15] = [

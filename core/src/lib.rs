@@ -34,7 +34,10 @@ mod breaker;
 mod config;
 mod counters;
 mod error;
+mod health;
+pub mod metrics;
 mod permit;
+mod protocol;
 mod snapshot;
 mod state;
 mod sync;
@@ -52,8 +55,6 @@ mod call;
 pub mod clock;
 #[cfg(feature = "heapless")]
 pub mod fixed_registry;
-#[cfg(any(feature = "registry", feature = "heapless"))]
-mod health;
 #[cfg(feature = "std")]
 pub mod histogram;
 mod presets;
@@ -73,17 +74,18 @@ mod tests;
 
 pub use breaker::{Breaker, MAX_SLOTS, WORD_LAYOUT};
 pub use config::{Config, WindowKind, limits};
-pub use error::{ConfigError, Rejected};
+pub use error::{ConfigError, PermitSettled, RejectReason, Rejected};
+pub use health::{Health, HealthStatus};
+
 pub use permit::{Admitted, Outcome, Permit};
+pub use protocol::{Begun, Call, End, Finished};
 pub use snapshot::Snapshot;
 pub use state::State;
 pub use time::{Clock, Millis};
 pub use transition::{Cause, Transition};
 
 #[cfg(feature = "std")]
-pub use call::{CallError, PermitGuard, errors_are_failures};
-#[cfg(any(feature = "registry", feature = "heapless"))]
-pub use health::Health;
+pub use call::{CallError, CallSite, Calls, PermitGuard, errors_are_failures};
 #[cfg(feature = "std")]
 pub use service::ServiceBreaker;
 #[cfg(feature = "alloc")]

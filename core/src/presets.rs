@@ -11,7 +11,83 @@
 use crate::config::Config;
 use crate::time::Millis;
 
+/// The defaults: a count window of the last 100 outcomes, tripping at a 50 % failure rate
+/// once 100 outcomes are in it; open 60 s; one probe, one success closes; lost probes
+/// reclaimed after 60 s. The same table in every language (docs/defaults.md); a front door's
+/// `{}` config is this one.
+///
+/// ```
+/// use cbreaker::{Config, Millis, WindowKind};
+/// let c = Config::default();
+/// assert_eq!((c.window, c.minimum_calls, c.open_duration), (WindowKind::Count { size: 100 }, 100, Millis(60_000)));
+/// ```
+impl Default for Config {
+    fn default() -> Config {
+        Config::DEFAULT
+    }
+}
+
 impl Config {
+    /// [`Config::default()`] as a constant.
+    pub const DEFAULT: Config = Config::count(100);
+
+    /// The preset names [`Config::preset`] knows, in the order the docs list them.
+    pub const PRESETS: [&'static str; 7] = [
+        "agents_platform",
+        "pybreaker",
+        "http_api",
+        "llm_service",
+        "database",
+        "notifications",
+        "cache",
+    ];
+
+    /// A preset by name (one of [`Config::PRESETS`]): how every front door looks presets up.
+    ///
+    /// ```
+    /// use cbreaker::Config;
+    /// assert_eq!(Config::preset("pybreaker"), Some(Config::pybreaker()));
+    /// assert_eq!(Config::preset("nope"), None);
+    /// ```
+    #[must_use]
+    pub fn preset(name: &str) -> Option<Config> {
+        Some(match name {
+            "agents_platform" => Config::agents_platform(),
+            "pybreaker" => Config::pybreaker(),
+            "http_api" => Config::for_http_api(),
+            "llm_service" => Config::for_llm_service(),
+            "database" => Config::for_database(),
+            "notifications" => Config::for_notifications(),
+            "cache" => Config::for_cache(),
+            _ => return None,
+        })
+    }
+
+    /// The agents platform's breaker (its `CIRCUIT_BREAKER_*` defaults): 5 consecutive
+    /// failures trip it, open 60 s (`RECOVERY_TIMEOUT`), 3 probes at once
+    /// (`HALF_OPEN_CALLS`), 2 successes close (`SUCCESS_THRESHOLD`).
+    #[must_use]
+    pub const fn agents_platform() -> Config {
+        Config {
+            open_duration: Millis(60_000),
+            half_open_max_calls: 3,
+            success_threshold: 2,
+            ..Config::consecutive(5)
+        }
+    }
+
+    /// PyBreaker's defaults: 5 consecutive failures (`fail_max`), open 60 s
+    /// (`reset_timeout`), 1 probe, 1 success closes (`success_threshold`).
+    #[must_use]
+    pub const fn pybreaker() -> Config {
+        Config {
+            open_duration: Millis(60_000),
+            half_open_max_calls: 1,
+            success_threshold: 1,
+            ..Config::consecutive(5)
+        }
+    }
+
     /// A third-party HTTP API: moderate traffic that comes in bursts, latency in the tens to
     /// hundreds of milliseconds, outages that last seconds to minutes.
     ///

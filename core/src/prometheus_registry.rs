@@ -33,54 +33,16 @@ use prometheus_crate::proto::{
 
 use crate::clock;
 use crate::histogram::BUCKETS;
+use crate::metrics::{self, FAMILIES, Family};
 use crate::registry::Registry;
-use crate::state::State;
 
-/// Name, type, help and variable labels of each family, in exposition order.
-const FAMILIES: [(&str, MetricType, &str, &[&str]); 7] = [
-    (
-        "cbreaker_state",
-        MetricType::GAUGE,
-        "The breaker's state: 1 for the current one, 0 for the others.",
-        &["breaker", "state"],
-    ),
-    (
-        "cbreaker_calls_total",
-        MetricType::COUNTER,
-        "Calls that ran, by the outcome recorded.",
-        &["breaker", "outcome"],
-    ),
-    (
-        "cbreaker_rejected_total",
-        MetricType::COUNTER,
-        "Calls the breaker refused.",
-        &["breaker"],
-    ),
-    (
-        "cbreaker_slow_calls_total",
-        MetricType::COUNTER,
-        "Calls at or above slow_call_duration.",
-        &["breaker"],
-    ),
-    (
-        "cbreaker_transitions_total",
-        MetricType::COUNTER,
-        "State transitions, by the state entered.",
-        &["breaker", "to"],
-    ),
-    (
-        "cbreaker_failure_rate_percent",
-        MetricType::GAUGE,
-        "Failures in the window, in percent of the window's calls.",
-        &["breaker"],
-    ),
-    (
-        "cbreaker_call_duration_seconds",
-        MetricType::HISTOGRAM,
-        "Duration of the calls run through the breaker (success or failure).",
-        &["breaker"],
-    ),
-];
+fn proto_type(f: &Family) -> MetricType {
+    match f.kind {
+        metrics::MetricType::Gauge => MetricType::GAUGE,
+        metrics::MetricType::Counter => MetricType::COUNTER,
+        metrics::MetricType::Histogram => MetricType::HISTOGRAM,
+    }
+}
 
 /// A `prometheus::core::Collector` over a [`Registry`].
 #[derive(Debug)]
@@ -98,11 +60,11 @@ impl<const SLOTS: usize> RegistryCollector<SLOTS> {
     pub fn new(registry: Arc<Registry<SLOTS>>) -> Self {
         let descs = FAMILIES
             .iter()
-            .map(|(name, _, help, labels)| {
+            .map(|f| {
                 Desc::new(
-                    name.to_string(),
-                    help.to_string(),
-                    labels.iter().map(|l| l.to_string()).collect(),
+                    f.name.to_string(),
+                    f.help.to_string(),
+                    f.labels.iter().map(|l| l.to_string()).collect(),
                     HashMap::new(),
                 )
                 .expect("fixed, valid metric names")
@@ -140,10 +102,10 @@ fn gauge(pairs: &[(&str, &str)], v: f64) -> Metric {
     m
 }
 
-fn counter(pairs: &[(&str, &str)], v: u64) -> Metric {
+fn counter(pairs: &[(&str, &str)], v: f64) -> Metric {
     let mut m = labels(pairs);
     let mut c = Counter::default();
-    c.set_value(v as f64);
+    c.set_value(v);
     m.set_counter(c);
     m
 }
@@ -159,61 +121,60 @@ impl<const SLOTS: usize> Collector for RegistryCollector<SLOTS> {
             .registry
             .entries()
             .into_iter()
-            .map(|(name, b)| (name, b.snapshot(now), b.histogram().snapshot()))
-            .collect();
-        let mut metrics: [Vec<Metric>; 7] = Default::default();
-        for (name, s, h) in &rows {
-            let name: &str = name;
-            for state in State::ALL {
-                let v = f64::from(u8::from(s.state == state));
-                metrics[0].push(gauge(&[("breaker", name), ("state", state.name())], v));
-            }
-            for (outcome, v) in [
-                ("success", s.successes),
-                ("failure", s.failures),
-                ("ignored", s.ignored),
-            ] {
-                metrics[1].push(counter(&[("breaker", name), ("outcome", outcome)], v));
-            }
-            metrics[2].push(counter(&[("breaker", name)], s.rejected));
-            metrics[3].push(counter(&[("breaker", name)], s.slow));
-            for state in State::ALL {
-                let v = u64::from(s.transitions_into(state));
-                metrics[4].push(counter(&[("breaker", name), ("to", state.name())], v));
-            }
-            metrics[5].push(gauge(&[("breaker", name)], s.failure_rate));
-            let mut hist = Histogram::default();
-            hist.set_sample_count(h.count);
-            hist.set_sample_sum(h.sum_seconds);
-            // `+Inf` is implied by the sample count.
-            hist.set_bucket(
-                BUCKETS
-                    .iter()
-                    .zip(&h.cumulative)
-                    .map(|(le, n)| {
-                        let mut b = Bucket::default();
-                        b.set_upper_bound(*le);
-                        b.set_cumulative_count(*n);
-                        b
-                    })
-                    .collect(),
-            );
-            let mut m = labels(&[("breaker", name)]);
-            m.set_histogram(hist);
-            metrics[6].push(m);
-        }
-        FAMILIES
-            .iter()
-            .zip(metrics)
-            .filter(|(_, m)| !m.is_empty())
-            .map(|((name, kind, help, _), m)| {
-                let mut f = MetricFamily::default();
-                f.set_name(String::from(*name));
-                f.set_help(String::from(*help));
-                f.set_field_type(*kind);
-                f.set_metric(m);
-                f
+            .map(|(name, b)| {
+                let h = b.keeps_histogram().then(|| b.histogram().snapshot());
+                (name, b.snapshot(now), h)
             })
-            .collect()
+            .collect();
+        let mut out = Vec::with_capacity(FAMILIES.len());
+        for family in &FAMILIES {
+            let mut family_metrics = Vec::new();
+            for (name, s, h) in &rows {
+                let name: &str = name;
+                if family.kind == metrics::MetricType::Histogram {
+                    let Some(h) = h else { continue };
+                    let mut hist = Histogram::default();
+                    hist.set_sample_count(h.count);
+                    hist.set_sample_sum(h.sum_seconds);
+                    // `+Inf` is implied by the sample count.
+                    hist.set_bucket(
+                        BUCKETS
+                            .iter()
+                            .zip(&h.cumulative)
+                            .map(|(le, n)| {
+                                let mut b = Bucket::default();
+                                b.set_upper_bound(*le);
+                                b.set_cumulative_count(*n);
+                                b
+                            })
+                            .collect(),
+                    );
+                    let mut m = labels(&[("breaker", name)]);
+                    m.set_histogram(hist);
+                    family_metrics.push(m);
+                    continue;
+                }
+                metrics::samples(family, s, |second, v| {
+                    let pairs: &[(&str, &str)] = match family.labels.get(1) {
+                        Some(label) => &[("breaker", name), (label, second)],
+                        None => &[("breaker", name)],
+                    };
+                    family_metrics.push(match family.kind {
+                        metrics::MetricType::Counter => counter(pairs, v),
+                        _ => gauge(pairs, v),
+                    });
+                });
+            }
+            if family_metrics.is_empty() {
+                continue;
+            }
+            let mut f = MetricFamily::default();
+            f.set_name(String::from(family.name));
+            f.set_help(String::from(family.help));
+            f.set_field_type(proto_type(family));
+            f.set_metric(family_metrics);
+            out.push(f);
+        }
+        out
     }
 }

@@ -1,14 +1,12 @@
 //! `std`: a breaker with the call-duration histogram the Prometheus exposition reports.
 
-use core::future::Future;
 use core::ops::Deref;
 
 use crate::breaker::Breaker;
-use crate::call::{CallError, PermitGuard, errors_are_failures, run, run_async, slow_rule};
+use crate::call::{CallSite, Calls};
 use crate::config::Config;
-use crate::error::{ConfigError, Rejected};
+use crate::error::ConfigError;
 use crate::histogram::Histogram;
-use crate::permit::Outcome;
 
 /// A [`Breaker`] plus a call-duration [`Histogram`], kept by the call helpers. This is what
 /// the registry, the Prometheus exposition and the Tower layer hold. It derefs to the
@@ -19,7 +17,7 @@ use crate::permit::Outcome;
 /// the histogram empty) unless the slow-call rule needs durations.
 ///
 /// ```
-/// use cbreaker::{Config, ServiceBreaker};
+/// use cbreaker::{Calls, Config, ServiceBreaker};
 /// let api: ServiceBreaker = ServiceBreaker::new(Config::for_http_api()).unwrap();
 /// assert_eq!(api.call(|| Ok::<_, ()>(7)), Ok(7));
 /// assert_eq!(api.histogram().snapshot().count, 1);
@@ -28,10 +26,8 @@ use crate::permit::Outcome;
 pub struct ServiceBreaker<const SLOTS: usize = 32> {
     breaker: Breaker<SLOTS>,
     histogram: Histogram,
-    /// Whether calls feed the histogram.
+    /// Whether calls feed the histogram (a duration sink: the core then times every call).
     keeps_histogram: bool,
-    /// Whether calls are timed: for the histogram or for the slow-call rule.
-    timed: bool,
 }
 
 impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
@@ -54,20 +50,17 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
     }
 
     fn build(config: Config, keeps_histogram: bool) -> Result<Self, ConfigError> {
-        let breaker = Breaker::new(config)?;
-        let timed = keeps_histogram || slow_rule(&breaker);
         Ok(ServiceBreaker {
-            breaker,
+            breaker: Breaker::new(config)?,
             histogram: Histogram::new(),
             keeps_histogram,
-            timed,
         })
     }
 
-    /// The histogram calls feed, if they feed one.
-    #[inline]
-    pub(crate) fn timing(&self) -> (Option<&Histogram>, bool) {
-        (self.keeps_histogram.then_some(&self.histogram), self.timed)
+    /// Whether calls feed the histogram (not an [`untimed`](Self::untimed) breaker).
+    #[must_use]
+    pub fn keeps_histogram(&self) -> bool {
+        self.keeps_histogram
     }
 
     /// The breaker.
@@ -81,83 +74,16 @@ impl<const SLOTS: usize> ServiceBreaker<SLOTS> {
     pub fn histogram(&self) -> &Histogram {
         &self.histogram
     }
+}
 
-    /// As [`Breaker::guard`], and the duration goes into the histogram.
-    ///
-    /// # Errors
-    /// [`Rejected`] while the breaker refuses calls.
+/// The call helpers of [`Calls`], feeding the histogram.
+impl<const SLOTS: usize> Calls<SLOTS> for ServiceBreaker<SLOTS> {
     #[inline]
-    pub fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
-        let (histogram, timed) = self.timing();
-        PermitGuard::acquire(&self.breaker, histogram, timed).map(|(g, _)| g)
-    }
-
-    /// As [`Breaker::call`], and the duration goes into the histogram.
-    ///
-    /// # Errors
-    /// As [`Breaker::call`].
-    #[inline]
-    pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
-        let (histogram, timed) = self.timing();
-        run(&self.breaker, histogram, timed, errors_are_failures, f)
-    }
-
-    /// As [`Breaker::call_classified`].
-    ///
-    /// # Errors
-    /// As [`Breaker::call`].
-    #[inline]
-    pub fn call_classified<T, E>(
-        &self,
-        classify: impl FnOnce(&Result<T, E>) -> Outcome,
-        f: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, CallError<E>> {
-        let (histogram, timed) = self.timing();
-        run(&self.breaker, histogram, timed, classify, f)
-    }
-
-    /// As [`Breaker::call_with_fallback`].
-    #[inline]
-    pub fn call_with_fallback<T, E>(
-        &self,
-        f: impl FnOnce() -> Result<T, E>,
-        fallback: impl FnOnce(CallError<E>) -> T,
-    ) -> T {
-        self.call(f).unwrap_or_else(fallback)
-    }
-
-    /// As [`Breaker::call_async`].
-    ///
-    /// # Errors
-    /// As [`Breaker::call_async`].
-    pub async fn call_async<T, E>(
-        &self,
-        fut: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, CallError<E>> {
-        let (histogram, timed) = self.timing();
-        run_async(&self.breaker, histogram, timed, errors_are_failures, fut).await
-    }
-
-    /// As [`Breaker::call_async_classified`].
-    ///
-    /// # Errors
-    /// As [`Breaker::call_async`].
-    pub async fn call_async_classified<T, E>(
-        &self,
-        classify: impl FnOnce(&Result<T, E>) -> Outcome,
-        fut: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, CallError<E>> {
-        let (histogram, timed) = self.timing();
-        run_async(&self.breaker, histogram, timed, classify, fut).await
-    }
-
-    /// As [`Breaker::call_async_with_fallback`].
-    pub async fn call_async_with_fallback<T, E>(
-        &self,
-        fut: impl Future<Output = Result<T, E>>,
-        fallback: impl FnOnce(CallError<E>) -> T,
-    ) -> T {
-        self.call_async(fut).await.unwrap_or_else(fallback)
+    fn site(&self) -> CallSite<'_, SLOTS> {
+        CallSite {
+            breaker: &self.breaker,
+            histogram: self.keeps_histogram.then_some(&self.histogram),
+        }
     }
 }
 

@@ -58,7 +58,8 @@ use tower_service::Service;
 use crate::call::CallError;
 use crate::clock;
 use crate::error::Rejected;
-use crate::permit::{Outcome, Permit};
+use crate::permit::Outcome;
+use crate::protocol::{Call, End};
 use crate::service::ServiceBreaker;
 use crate::time::Millis;
 
@@ -248,12 +249,12 @@ where
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
         let breaker = self.breaker.get();
-        match breaker.try_acquire(clock::now) {
-            Ok(admitted) => ResponseFuture {
+        match breaker.begin(clock::now, breaker.keeps_histogram()) {
+            Ok(begun) => ResponseFuture {
                 settle: Some(Settle {
                     breaker: self.breaker.settler(),
-                    permit: Some(admitted.permit),
-                    start: breaker.timing().1.then(Instant::now),
+                    start: begun.call.is_timed().then(Instant::now),
+                    call: begun.call,
                     classify: self.classify.clone(),
                 }),
                 inner: Some(self.inner.call(req)),
@@ -268,26 +269,26 @@ where
     }
 }
 
-/// What a response future needs to settle its permit, whatever the breaker's `SLOTS`.
+/// What a response future needs to settle its call, whatever the breaker's `SLOTS`.
 trait Settles: Send + Sync {
-    fn record(&self, permit: Permit, outcome: Outcome, took: Option<Duration>);
-    fn release(&self, permit: Permit);
+    fn finish(&self, call: &mut Call, end: End, took: Option<Duration>);
 }
 
 impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
     #[inline]
-    fn record(&self, permit: Permit, outcome: Outcome, took: Option<Duration>) {
-        let duration = took.map(|took| {
-            if let (Some(h), false) = (self.timing().0, outcome == Outcome::Ignored) {
-                h.observe(took);
+    fn finish(&self, call: &mut Call, end: End, took: Option<Duration>) {
+        // Each `Settle` finishes its call once (`finish` consumes it, `drop` checks).
+        let done = match took {
+            Some(took) => {
+                self.breaker()
+                    .finish_measured(call, end, clock::now, Millis(clock::millis(took)))
             }
-            Millis(clock::millis(took))
-        });
-        let _ = self.breaker().record(permit, outcome, duration, clock::now);
-    }
-
-    fn release(&self, permit: Permit) {
-        self.breaker().release(permit, clock::now);
+            None => self.breaker().finish(call, end, clock::now),
+        };
+        let Ok(done) = done else { return };
+        if let (true, Some(_), Some(took)) = (self.keeps_histogram(), done.observed(), took) {
+            self.histogram().observe(took);
+        }
     }
 }
 
@@ -310,8 +311,8 @@ impl core::ops::Deref for Settler {
 
 struct Settle<C> {
     breaker: Settler,
-    permit: Option<Permit>,
-    /// When the call started, if it is timed.
+    call: Call,
+    /// When a timed call started, for the histogram's finer-grained duration.
     start: Option<Instant>,
     classify: C,
 }
@@ -322,19 +323,17 @@ impl<C> Settle<C> {
     where
         C: Classify<T, E>,
     {
-        if let Some(permit) = self.permit.take() {
-            let took = self.start.map(|start| start.elapsed());
-            self.breaker
-                .record(permit, self.classify.classify(result), took);
-        }
+        let took = self.start.map(|start| start.elapsed());
+        let end = End::from(self.classify.classify(result));
+        self.breaker.finish(&mut self.call, end, took);
     }
 }
 
 impl<C> Drop for Settle<C> {
     fn drop(&mut self) {
         // Dropped before the response came: a cancelled request.
-        if let Some(permit) = self.permit.take() {
-            self.breaker.release(permit);
+        if !self.call.is_settled() {
+            self.breaker.finish(&mut self.call, End::Cancelled, None);
         }
     }
 }
@@ -342,7 +341,7 @@ impl<C> Drop for Settle<C> {
 impl<C> core::fmt::Debug for Settle<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Settle")
-            .field("permit", &self.permit)
+            .field("call", &self.call)
             .finish_non_exhaustive()
     }
 }

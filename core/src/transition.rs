@@ -38,11 +38,15 @@ pub enum Cause {
     MetricsOnly = 9,
     /// `reset`.
     Reset = 10,
+    /// `trip`: Open by hand, with the deadline an automatic trip would get.
+    Trip = 11,
+    /// `half_open`: HalfOpen by hand, probes admitted as after a deadline.
+    HalfOpen = 12,
 }
 
 impl Cause {
     /// Every cause, in discriminant order (for bindings' tables; `ALL[c as usize] == c`).
-    pub const ALL: [Cause; 11] = [
+    pub const ALL: [Cause; 13] = [
         Cause::FailureRate,
         Cause::SlowCallRate,
         Cause::ConsecutiveFailures,
@@ -54,6 +58,8 @@ impl Cause {
         Cause::ForceClosed,
         Cause::MetricsOnly,
         Cause::Reset,
+        Cause::Trip,
+        Cause::HalfOpen,
     ];
 
     /// The snake_case name used in logs and bindings.
@@ -71,6 +77,8 @@ impl Cause {
             Cause::ForceClosed => "force_closed",
             Cause::MetricsOnly => "metrics_only",
             Cause::Reset => "reset",
+            Cause::Trip => "trip",
+            Cause::HalfOpen => "half_open",
         }
     }
 }

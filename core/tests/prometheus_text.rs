@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
 use cbreaker::{Config, Millis, Outcome, State, clock};
 
@@ -88,14 +89,17 @@ fn exposition_reports_state_calls_rejections_slow_transitions_and_durations() {
         get("cbreaker_calls_total{breaker=\"db\",outcome=\"ignored\"}"),
         1.0
     );
-    assert_eq!(get("cbreaker_rejected_total{breaker=\"api\"}"), 2.0);
+    assert_eq!(
+        get("cbreaker_calls_total{breaker=\"api\",outcome=\"rejected\"}"),
+        2.0
+    );
     assert_eq!(get("cbreaker_slow_calls_total{breaker=\"api\"}"), 1.0);
     assert_eq!(
-        get("cbreaker_transitions_total{breaker=\"api\",to=\"open\"}"),
+        get("cbreaker_transitions_total{breaker=\"api\",state=\"open\"}"),
         1.0
     );
     assert_eq!(
-        get("cbreaker_transitions_total{breaker=\"api\",to=\"closed\"}"),
+        get("cbreaker_transitions_total{breaker=\"api\",state=\"closed\"}"),
         0.0
     );
     assert_eq!(
@@ -141,11 +145,11 @@ fn exposition_reports_state_calls_rejections_slow_transitions_and_durations() {
     let m = parse(&reg.prometheus_text(Millis(t)));
     assert_eq!(m["cbreaker_state{breaker=\"api\",state=\"closed\"}"], 1.0);
     assert_eq!(
-        m["cbreaker_transitions_total{breaker=\"api\",to=\"half_open\"}"],
+        m["cbreaker_transitions_total{breaker=\"api\",state=\"half_open\"}"],
         1.0
     );
     assert_eq!(
-        m["cbreaker_transitions_total{breaker=\"api\",to=\"closed\"}"],
+        m["cbreaker_transitions_total{breaker=\"api\",state=\"closed\"}"],
         1.0
     );
 }
@@ -156,16 +160,20 @@ fn label_values_are_escaped() {
     let _ = reg.get_or_create("a\"b\\c\nd");
     let text = cbreaker::prometheus::text(&reg, Millis(0));
     assert!(
-        text.contains("cbreaker_rejected_total{breaker=\"a\\\"b\\\\c\\nd\"} 0\n"),
+        text.contains("cbreaker_calls_total{breaker=\"a\\\"b\\\\c\\nd\",outcome=\"rejected\"} 0\n"),
         "{text}"
     );
-    assert_eq!(parse(&text).len(), 6 + 3 + 1 + 1 + 6 + 1 + 18);
+    // state 6, calls 4, slow 1, transitions 6, failure and slow rates, retry-after, histogram 18.
+    assert_eq!(parse(&text).len(), 6 + 4 + 1 + 6 + 1 + 1 + 1 + 18);
 }
 
 #[test]
 fn an_empty_registry_still_declares_every_family() {
     let reg: Registry = Registry::new(Config::count(10)).unwrap();
     let text = reg.prometheus_text(Millis(0));
-    assert_eq!(text.matches("# TYPE ").count(), 7);
+    assert_eq!(
+        text.matches("# TYPE ").count(),
+        cbreaker::metrics::FAMILIES.len()
+    );
     assert!(parse(&text).is_empty());
 }

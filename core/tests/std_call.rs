@@ -6,7 +6,10 @@ use std::task::{Context, Poll, Waker};
 use std::thread::sleep;
 use std::time::Duration;
 
-use cbreaker::{Breaker, CallError, Config, Millis, Outcome, ServiceBreaker, State, clock};
+use cbreaker::Calls as _;
+use cbreaker::{
+    Breaker, CallError, Config, Millis, Outcome, RejectReason, ServiceBreaker, State, clock,
+};
 
 fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(Waker::noop()))
@@ -64,6 +67,7 @@ fn call_counts_errors_as_failures_trips_and_then_rejects_without_running() {
     match err {
         CallError::Rejected {
             retry_after: Some(after),
+            reason: RejectReason::Open,
         } => assert!(after.0 > 59_000 && after.0 <= 60_000, "{after}"),
         other => panic!("{other:?}"),
     }
@@ -78,7 +82,10 @@ fn forced_open_rejects_with_no_retry_after() {
     let _ = b.force_open(clock::now);
     assert_eq!(
         b.call(|| Ok::<_, ()>(())),
-        Err(CallError::Rejected { retry_after: None })
+        Err(CallError::Rejected {
+            retry_after: None,
+            reason: RejectReason::ForcedOpen
+        })
     );
 }
 

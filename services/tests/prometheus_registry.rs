@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use cbreaker::Calls as _;
 use cbreaker::prometheus_registry::RegistryCollector;
 use cbreaker::registry::Registry;
 use cbreaker::{Config, Millis};

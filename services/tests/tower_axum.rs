@@ -18,6 +18,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
 use cbreaker::tower::CircuitBreakerLayer;
 use cbreaker::{CallError, Config, Millis, Outcome, ServiceBreaker, State, clock};

@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread::sleep;
 use std::time::Duration;
 
+use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
 use cbreaker::tower::CircuitBreakerLayer;
 use cbreaker::{Breaker, Config, Millis, ServiceBreaker};

@@ -554,7 +554,9 @@ fn cause_table_follows_discriminants() {
         | Cause::ForceOpen
         | Cause::ForceClosed
         | Cause::MetricsOnly
-        | Cause::Reset => c as usize,
+        | Cause::Reset
+        | Cause::Trip
+        | Cause::HalfOpen => c as usize,
     };
     for (i, c) in Cause::ALL.iter().enumerate() {
         assert_eq!(index(*c), i);

@@ -148,11 +148,11 @@ pub fn check_sequence_within(
                         }
                         held.push((a.permit, p));
                     }
-                    (Err(r), Err(m)) => {
-                        if r.retry_after.map(|x| x.0) != m {
+                    (Err(r), Err((m, reason))) => {
+                        if r.retry_after.map(|x| x.0) != m || r.reason != reason {
                             return Err(at(format!(
-                                "retry_after: core {:?}, model {m:?}",
-                                r.retry_after
+                                "rejection: core {:?} {:?}, model {m:?} {reason:?}",
+                                r.retry_after, r.reason
                             )));
                         }
                     }
@@ -201,6 +201,8 @@ pub fn check_sequence_within(
                     ManualOp::ForceClosed => core.force_closed(t),
                     ManualOp::MetricsOnly => core.metrics_only(t),
                     ManualOp::Reset => core.reset(t),
+                    ManualOp::Trip => core.trip(t),
+                    ManualOp::HalfOpen => core.half_open(t),
                 };
                 let m = model.manual(*op, now);
                 if c != m {
@@ -337,7 +339,11 @@ pub fn decode(data: &[u8]) -> (Config, u64, Vec<TimedOp>) {
             },
             26 => SeqOp::State,
             27 => SeqOp::Snapshot,
-            28 => SeqOp::Manual(ManualOp::ForceOpen),
+            28 => SeqOp::Manual(match c % 3 {
+                0 => ManualOp::ForceOpen,
+                1 => ManualOp::Trip,
+                _ => ManualOp::HalfOpen,
+            }),
             29 => SeqOp::Manual(ManualOp::ForceClosed),
             30 => SeqOp::Manual(ManualOp::MetricsOnly),
             _ => SeqOp::Manual(ManualOp::Reset),

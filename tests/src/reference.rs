@@ -8,12 +8,17 @@
 
 use std::collections::VecDeque;
 
-use cbreaker::{Cause, Config, Millis, Snapshot, State, Transition, WindowKind};
+use cbreaker::{
+    Cause, Config, HealthStatus, Millis, RejectReason, Snapshot, State, Transition, WindowKind,
+};
 use serde_json::{Map, Value};
 
-use crate::core_subject::{core_config, snapshot_map, transition_name};
-use crate::runner::{AcquireResult, Subject};
-use crate::vector::{ManualOp, OutcomeKind, VectorConfig};
+use crate::core_subject::{config_map, core_config, snapshot_map, transition_name};
+use crate::runner::{AcquireResult, Finished, Subject};
+use crate::vector::{EndKind, ManualOp, OutcomeKind, VectorConfig};
+
+/// The retry advice of a half-open rejection with every slot out, at most (ms).
+pub const HALF_OPEN_FULL_RETRY_AFTER: u64 = 1_000;
 
 /// Generations are counted modulo this.
 pub const GENERATIONS: u32 = 4096;
@@ -470,16 +475,16 @@ impl Model {
     /// `try_acquire(now)`.
     ///
     /// # Errors
-    /// The retry-after of a refusal (`None` when forced open).
+    /// The retry advice of a refusal (`None` when forced open) and its reason.
     pub fn try_acquire(
         &mut self,
         now: u64,
-    ) -> Result<(RefPermit, Option<Transition>), Option<u64>> {
+    ) -> Result<(RefPermit, Option<Transition>), (Option<u64>, RejectReason)> {
         match self.state {
             State::Closed | State::Disabled | State::MetricsOnly => Ok((self.permit(), None)),
             State::ForcedOpen => {
                 self.rejected += 1;
-                Err(None)
+                Err((None, RejectReason::ForcedOpen))
             }
             State::Open => {
                 if now >= self.deadline {
@@ -489,7 +494,10 @@ impl Model {
                     Ok((self.permit(), Some(t)))
                 } else {
                     self.rejected += 1;
-                    Err(Some((self.deadline - now).min(self.open_for)))
+                    Err((
+                        Some((self.deadline - now).min(self.open_for)),
+                        RejectReason::Open,
+                    ))
                 }
             }
             State::HalfOpen => {
@@ -505,7 +513,11 @@ impl Model {
                 } else {
                     self.rejected += 1;
                     let reclaim_at = self.start + self.cfg.half_open_wait_ms;
-                    Err(Some((reclaim_at - now).min(self.cfg.half_open_wait_ms)))
+                    let left = (reclaim_at - now).min(self.cfg.half_open_wait_ms);
+                    Err((
+                        Some(left.min(HALF_OPEN_FULL_RETRY_AFTER)),
+                        RejectReason::HalfOpenFull,
+                    ))
                 }
             }
         }
@@ -593,6 +605,21 @@ impl Model {
                 self.k = 0;
                 self.enter(State::Closed, Cause::Reset, now)
             }
+            // As an automatic trip: the first of a run from a state that admits calls, one
+            // more consecutive trip otherwise.
+            ManualOp::Trip => {
+                let k = match self.state {
+                    State::Closed | State::Disabled | State::MetricsOnly => 0,
+                    State::Open | State::HalfOpen | State::ForcedOpen => (self.k + 1).min(K_MAX),
+                };
+                self.open(Cause::Trip, k, now)
+            }
+            // Probes admitted as after a deadline; this generation starts now.
+            ManualOp::HalfOpen => {
+                let t = self.enter(State::HalfOpen, Cause::HalfOpen, now);
+                self.start = now;
+                t
+            }
         }
     }
 
@@ -610,7 +637,11 @@ impl Model {
             State::Open if now < self.deadline => Some((self.deadline - now).min(self.open_for)),
             State::HalfOpen if self.probes >= self.cfg.half_open_max => {
                 let reclaim_at = self.start + self.cfg.half_open_wait_ms;
-                (now < reclaim_at).then(|| (reclaim_at - now).min(self.cfg.half_open_wait_ms))
+                (now < reclaim_at).then(|| {
+                    (reclaim_at - now)
+                        .min(self.cfg.half_open_wait_ms)
+                        .min(HALF_OPEN_FULL_RETRY_AFTER)
+                })
             }
             _ => None,
         }
@@ -649,25 +680,115 @@ impl Model {
 }
 
 fn names(t: Option<Transition>) -> Vec<String> {
-    t.map(|t| transition_name(t.from, t.to))
-        .into_iter()
-        .collect()
+    t.map(|t| transition_name(&t)).into_iter().collect()
 }
 
-impl Subject for Model {
+/// A call of the model's call protocol: its permit, when timing started, whether settled.
+#[derive(Clone, Copy, Debug)]
+pub struct RefCall {
+    permit: RefPermit,
+    started: Option<u64>,
+    settled: bool,
+}
+
+/// The reference model with the calls its `begin` gave (the [`Subject`] the runner drives).
+#[derive(Clone, Debug)]
+pub struct ModelSubject {
+    /// The model.
+    pub model: Model,
+    /// The config it was built from.
+    pub config: Config,
+    calls: Vec<RefCall>,
+}
+
+impl Subject for ModelSubject {
     fn new(config: &VectorConfig) -> Result<Self, String> {
         let config = core_config(config)?;
-        Model::new(&config).map_err(str::to_string)
+        Ok(ModelSubject {
+            model: Model::new(&config).map_err(str::to_string)?,
+            config,
+            calls: Vec::new(),
+        })
     }
 
     fn acquire(&mut self, now: u64) -> AcquireResult {
-        match self.try_acquire(now) {
+        match self.model.try_acquire(now) {
             Ok((p, t)) => AcquireResult::Permitted {
                 permit: p.to_bits(),
                 transitions: names(t),
+                timed: false,
             },
-            Err(retry_after_ms) => AcquireResult::Rejected { retry_after_ms },
+            Err((retry_after_ms, reason)) => AcquireResult::Rejected {
+                retry_after_ms,
+                reason: reason.name().to_string(),
+            },
         }
+    }
+
+    fn begin(&mut self, now: u64, sink: bool) -> AcquireResult {
+        // The timing rule, written from DESIGN.md: the slow-call rule on, or a sink.
+        let timed = sink || self.config.slow_call_rate_threshold > 0;
+        match self.acquire(now) {
+            AcquireResult::Permitted {
+                permit,
+                transitions,
+                ..
+            } => {
+                self.calls.push(RefCall {
+                    permit: RefPermit::from_bits(permit),
+                    started: timed.then_some(now),
+                    settled: false,
+                });
+                AcquireResult::Permitted {
+                    permit: (self.calls.len() - 1) as u32,
+                    transitions,
+                    timed,
+                }
+            }
+            rejected => rejected,
+        }
+    }
+
+    fn finish(&mut self, call: u32, end: EndKind, now: u64) -> Result<Finished, String> {
+        let c = &mut self.calls[call as usize];
+        if c.settled {
+            return Err("permit_settled".into());
+        }
+        c.settled = true;
+        let duration = c.started.map(|s| now.saturating_sub(s));
+        let outcome = match end {
+            EndKind::Success => OutcomeKind::Success,
+            EndKind::Failure | EndKind::Timeout => OutcomeKind::Failure,
+            EndKind::Ignored | EndKind::Cancelled => OutcomeKind::Ignored,
+        };
+        let permit = c.permit;
+        let t = self.model.record(permit, outcome, duration, now);
+        Ok(Finished {
+            duration_ms: duration,
+            transitions: names(t),
+        })
+    }
+
+    fn health(&mut self, now: u64) -> String {
+        let bad = matches!(
+            self.model.state(now),
+            State::Open | State::HalfOpen | State::ForcedOpen
+        );
+        let h = if bad {
+            HealthStatus::Unhealthy
+        } else {
+            HealthStatus::Healthy
+        };
+        h.name().to_string()
+    }
+
+    fn config(&mut self) -> Map<String, Value> {
+        let mut c = self.config;
+        // A zero cap stands for the limit, and reads back as it.
+        if c.open_duration_max.0 == 0 {
+            c.open_duration_max = Millis(MAX_DURATION);
+        }
+        config_map(&c)
     }
 
     fn record(
@@ -677,29 +798,26 @@ impl Subject for Model {
         duration_ms: Option<u64>,
         now: u64,
     ) -> Vec<String> {
-        names(Model::record(
-            self,
-            RefPermit::from_bits(permit),
-            outcome,
-            duration_ms,
-            now,
-        ))
+        names(
+            self.model
+                .record(RefPermit::from_bits(permit), outcome, duration_ms, now),
+        )
     }
 
     fn drop_permit(&mut self, permit: u32, now: u64) -> Vec<String> {
-        self.release(RefPermit::from_bits(permit), now);
+        self.model.release(RefPermit::from_bits(permit), now);
         Vec::new()
     }
 
     fn state(&mut self, now: u64) -> String {
-        Model::state(self, now).name().to_string()
+        self.model.state(now).name().to_string()
     }
 
     fn snapshot(&mut self, now: u64) -> Map<String, Value> {
-        snapshot_map(&Model::snapshot(self, now))
+        snapshot_map(&self.model.snapshot(now))
     }
 
     fn manual(&mut self, op: ManualOp, now: u64) -> Vec<String> {
-        names(Some(Model::manual(self, op, now)))
+        names(Some(self.model.manual(op, now)))
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::vector::{Decision, ManualOp, Op, OutcomeKind, Vector, VectorConfig};
+use crate::vector::{Decision, EndKind, ManualOp, Op, OutcomeKind, Vector, VectorConfig};
 
 /// What `acquire` returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,16 +14,30 @@ pub enum AcquireResult {
     /// Admitted: an opaque permit handle and the transitions the acquire caused
     /// (`"open->half_open"` at most).
     Permitted {
-        /// Handed back to [`Subject::record`] / [`Subject::drop_permit`].
+        /// Handed back to [`Subject::record`] / [`Subject::drop_permit`] (from `acquire`) or
+        /// [`Subject::finish`] (from `begin`).
         permit: u32,
-        /// `"from->to"` strings.
+        /// `"from->to:cause"` strings.
         transitions: Vec<String>,
+        /// From `begin`: whether the call is timed (`acquire` reports `false`).
+        timed: bool,
     },
-    /// Refused, with the time until a call may be admitted (`None` when forced open).
+    /// Refused, with the retry advice (`None` when forced open) and the reason.
     Rejected {
         /// In ms.
         retry_after_ms: Option<u64>,
+        /// `"open"`, `"half_open_full"` or `"forced_open"`.
+        reason: String,
     },
+}
+
+/// What a successful `finish` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finished {
+    /// The duration reported (`None` for an untimed call).
+    pub duration_ms: Option<u64>,
+    /// `"from->to:cause"` strings.
+    pub transitions: Vec<String>,
 }
 
 /// A breaker implementation under test: the Rust core, the reference model, the C ABI, ...
@@ -58,6 +72,19 @@ pub trait Subject: Sized {
     fn snapshot(&mut self, now: u64) -> Map<String, Value>;
     /// A manual control; the transitions it caused.
     fn manual(&mut self, op: ManualOp, now: u64) -> Vec<String>;
+    /// The call protocol's `begin(now, sink)`; a permitted call's handle goes to `finish`.
+    fn begin(&mut self, now: u64, sink: bool) -> AcquireResult;
+    /// The call protocol's `finish(call, end, now)`.
+    ///
+    /// # Errors
+    /// The error's code (`"permit_settled"`) when the call was settled already.
+    fn finish(&mut self, call: u32, end: EndKind, now: u64) -> Result<Finished, String>;
+    /// The health rule for this breaker at `now`: `"healthy"`, `"degraded"` or
+    /// `"unhealthy"`.
+    fn health(&mut self, now: u64) -> String;
+    /// The config as built, with the keys of [`CONFIG_KEYS`](crate::CONFIG_KEYS) but
+    /// `preset` (`window` as the vector object, durations in ms).
+    fn config(&mut self) -> Map<String, Value>;
 }
 
 /// One way a vector did not hold.
@@ -112,6 +139,8 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
         (Ok(s), None) => s,
     };
     let mut permits: HashMap<String, u32> = HashMap::new();
+    // Calls from `begin`: the subject's handle and the `at` of the begin.
+    let mut calls: HashMap<String, (u32, u64)> = HashMap::new();
     for (i, step) in vector.steps.iter().enumerate() {
         let now = step.at;
         let here = |msg: String| fail(Some(i), format!("{} at {now}: {msg}", step.op.name()));
@@ -120,51 +149,96 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
                 name,
                 expect,
                 retry_after_ms,
-            } => match (subject.acquire(now), expect) {
-                (
-                    AcquireResult::Permitted {
-                        permit,
-                        transitions,
-                    },
-                    Decision::Permitted,
-                ) => {
-                    if let Some(name) = name {
-                        permits.insert(name.clone(), permit);
-                    }
-                    transitions
+                reason,
+            } => {
+                let got = subject.acquire(now);
+                let (handle, _, transitions) =
+                    check_decision(got, *expect, retry_after_ms.as_ref(), reason.as_deref())
+                        .map_err(&here)?;
+                if let (Some(name), Some(p)) = (name, handle) {
+                    permits.insert(name.clone(), p);
                 }
-                (
-                    AcquireResult::Rejected {
-                        retry_after_ms: got,
-                    },
-                    Decision::Rejected,
-                ) => {
-                    if let Some(want) = retry_after_ms {
-                        if *want != got {
-                            return Err(here(format!(
-                                "expected retry_after_ms {}, got {}",
-                                show(*want),
-                                show(got)
-                            )));
+                transitions
+            }
+            Op::Begin {
+                name,
+                expect,
+                retry_after_ms,
+                reason,
+                sink,
+                expect_timed,
+            } => {
+                let got = subject.begin(now, *sink);
+                let (handle, timed, transitions) =
+                    check_decision(got, *expect, retry_after_ms.as_ref(), reason.as_deref())
+                        .map_err(&here)?;
+                if let (Some(want), Some(got)) = (expect_timed, timed) {
+                    if *want != got {
+                        return Err(here(format!("expected timed {want}, got {got}")));
+                    }
+                }
+                if let (Some(name), Some(c)) = (name, handle) {
+                    calls.insert(name.clone(), (c, now));
+                }
+                transitions
+            }
+            Op::Finish {
+                call,
+                end,
+                expect_duration_ms,
+                expect_error,
+            } => {
+                let Some(&(c, _)) = calls.get(call) else {
+                    return Err(here(format!("no call named {call:?}")));
+                };
+                match (subject.finish(c, *end, now), expect_error) {
+                    (Ok(done), None) => {
+                        if let Some(want) = expect_duration_ms {
+                            if *want != done.duration_ms {
+                                return Err(here(format!(
+                                    "expected duration_ms {}, got {}",
+                                    show(*want),
+                                    show(done.duration_ms)
+                                )));
+                            }
                         }
+                        done.transitions
                     }
-                    Vec::new()
+                    (Ok(_), Some(code)) => {
+                        return Err(here(format!("expected error {code}, got a finish")));
+                    }
+                    (Err(got), None) => return Err(here(format!("unexpected error {got}"))),
+                    (Err(got), Some(code)) if got == *code => Vec::new(),
+                    (Err(got), Some(code)) => {
+                        return Err(here(format!("expected error {code}, got {got}")));
+                    }
                 }
-                (AcquireResult::Permitted { .. }, Decision::Rejected) => {
-                    return Err(here("expected rejected, got permitted".into()));
+            }
+            Op::Health { expect_health } => {
+                let got = subject.health(now);
+                if got != *expect_health {
+                    return Err(here(format!("expected health {expect_health}, got {got}")));
                 }
-                (
-                    AcquireResult::Rejected {
-                        retry_after_ms: got,
-                    },
-                    Decision::Permitted,
-                ) => {
+                Vec::new()
+            }
+            Op::Config { expect } => {
+                let got = subject.config();
+                let mut wrong = Vec::new();
+                for (key, want) in expect {
+                    let actual = got.get(key).unwrap_or(&Value::Null);
+                    if !same_config(key, want, actual) {
+                        wrong.push(format!("{key}: expected {want}, got {actual}"));
+                    }
+                }
+                if !wrong.is_empty() {
                     return Err(here(format!(
-                        "expected permitted, got rejected (retry_after_ms {})",
-                        show(got)
+                        "{} (full config: {})",
+                        wrong.join("; "),
+                        Value::Object(got)
                     )));
                 }
-            },
+                Vec::new()
+            }
             Op::Record {
                 permit,
                 outcome,
@@ -191,6 +265,7 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
                     if let AcquireResult::Permitted {
                         permit,
                         transitions,
+                        ..
                     } = subject.acquire(now)
                     {
                         all.extend(transitions);
@@ -227,7 +302,7 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
             Op::Manual(m) => subject.manual(*m, now),
         };
         if let Some(want) = &step.expect_transitions {
-            if *want != transitions {
+            if !same_transitions(want, &transitions) {
                 return Err(here(format!(
                     "expected transitions {want:?}, got {transitions:?}"
                 )));
@@ -235,6 +310,84 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Checks a decision against `expect` (and the rejection's advice and reason when given);
+/// returns the permit or call handle, whether it is timed, and the transitions.
+fn check_decision(
+    got: AcquireResult,
+    expect: Decision,
+    retry_after_ms: Option<&Option<u64>>,
+    reason: Option<&str>,
+) -> Result<(Option<u32>, Option<bool>, Vec<String>), String> {
+    match (got, expect) {
+        (
+            AcquireResult::Permitted {
+                permit,
+                transitions,
+                timed,
+            },
+            Decision::Permitted,
+        ) => Ok((Some(permit), Some(timed), transitions)),
+        (
+            AcquireResult::Rejected {
+                retry_after_ms: got,
+                reason: got_reason,
+            },
+            Decision::Rejected,
+        ) => {
+            if let Some(want) = retry_after_ms {
+                if *want != got {
+                    return Err(format!(
+                        "expected retry_after_ms {}, got {}",
+                        show(*want),
+                        show(got)
+                    ));
+                }
+            }
+            if let Some(want) = reason {
+                if want != got_reason {
+                    return Err(format!("expected reason {want}, got {got_reason}"));
+                }
+            }
+            Ok((None, None, Vec::new()))
+        }
+        (AcquireResult::Permitted { .. }, Decision::Rejected) => {
+            Err("expected rejected, got permitted".into())
+        }
+        (
+            AcquireResult::Rejected {
+                retry_after_ms: got,
+                reason,
+            },
+            Decision::Permitted,
+        ) => Err(format!(
+            "expected permitted, got rejected ({reason}, retry_after_ms {})",
+            show(got)
+        )),
+    }
+}
+
+/// Whether the transitions match: an expected `"from->to"` matches `"from->to:cause"`.
+fn same_transitions(want: &[String], got: &[String]) -> bool {
+    want.len() == got.len()
+        && want.iter().zip(got).all(|(w, g)| {
+            if w.contains(':') {
+                w == g
+            } else {
+                g.split(':').next() == Some(w.as_str())
+            }
+        })
+}
+
+fn same_config(key: &str, want: &Value, got: &Value) -> bool {
+    if key == "open_duration_multiplier" {
+        return match (want.as_f64(), got.as_f64()) {
+            (Some(a), Some(b)) => (a - b).abs() <= RATE_TOLERANCE,
+            _ => false,
+        };
+    }
+    same(key, want, got)
 }
 
 fn show(v: Option<u64>) -> String {

@@ -26,8 +26,10 @@ pub struct Vector {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VectorConfig {
-    /// The window; the one required key.
-    pub window: VectorWindow,
+    /// A core preset (`Config::PRESETS`) the other keys override; absent = `Config::default()`.
+    pub preset: Option<String>,
+    /// The window; absent = the base config's (a count window of 100 by default).
+    pub window: Option<VectorWindow>,
     /// Percent, 0 = off. Default 50.
     pub failure_rate_threshold: Option<u64>,
     /// Percent, 0 = off. Default 0.
@@ -108,6 +110,46 @@ impl OutcomeKind {
     }
 }
 
+/// How a call through the call protocol ended (`finish`'s `end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndKind {
+    /// `"success"`
+    Success,
+    /// `"failure"`
+    Failure,
+    /// `"ignored"`
+    Ignored,
+    /// `"timeout"`: the helper's timeout fired (a failure).
+    Timeout,
+    /// `"cancelled"`: the caller gave up (ignored).
+    Cancelled,
+}
+
+impl EndKind {
+    /// The name used in vectors.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            EndKind::Success => "success",
+            EndKind::Failure => "failure",
+            EndKind::Ignored => "ignored",
+            EndKind::Timeout => "timeout",
+            EndKind::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "success" => Ok(EndKind::Success),
+            "failure" => Ok(EndKind::Failure),
+            "ignored" => Ok(EndKind::Ignored),
+            "timeout" => Ok(EndKind::Timeout),
+            "cancelled" => Ok(EndKind::Cancelled),
+            other => Err(format!("unknown end {other:?}")),
+        }
+    }
+}
+
 /// A manual control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ManualOp {
@@ -119,6 +161,10 @@ pub enum ManualOp {
     MetricsOnly,
     /// `reset`
     Reset,
+    /// `trip` (Open with a deadline)
+    Trip,
+    /// `half_open`
+    HalfOpen,
 }
 
 impl ManualOp {
@@ -130,6 +176,8 @@ impl ManualOp {
             ManualOp::ForceClosed => "force_closed",
             ManualOp::MetricsOnly => "metrics_only",
             ManualOp::Reset => "reset",
+            ManualOp::Trip => "trip",
+            ManualOp::HalfOpen => "half_open",
         }
     }
 }
@@ -154,6 +202,44 @@ pub enum Op {
         expect: Decision,
         /// `retry_after_ms`: absent = not checked (`None`), `null` = `Some(None)`.
         retry_after_ms: Option<Option<u64>>,
+        /// `reason` of a rejection: absent = not checked.
+        reason: Option<String>,
+    },
+    /// The call protocol's `begin`.
+    Begin {
+        /// `as`: the name `finish` uses for the call.
+        name: Option<String>,
+        /// `expect`.
+        expect: Decision,
+        /// As for `acquire`.
+        retry_after_ms: Option<Option<u64>>,
+        /// As for `acquire`.
+        reason: Option<String>,
+        /// `sink`: a duration sink is attached (default false).
+        sink: bool,
+        /// `expect_timed`: absent = not checked.
+        expect_timed: Option<bool>,
+    },
+    /// The call protocol's `finish` of a named call.
+    Finish {
+        /// The `as` name of an earlier `begin`.
+        call: String,
+        /// How the call ended.
+        end: EndKind,
+        /// `expect_duration_ms`: absent = not checked, `null` = `Some(None)`.
+        expect_duration_ms: Option<Option<u64>>,
+        /// `expect_error`: the finish must fail with this code.
+        expect_error: Option<String>,
+    },
+    /// Check the health rule for this breaker.
+    Health {
+        /// `expect_health`.
+        expect_health: String,
+    },
+    /// Check the config the breaker was built with.
+    Config {
+        /// `expect`: key → expected value.
+        expect: Map<String, Value>,
     },
     /// `record` a named permit.
     Record {
@@ -198,6 +284,10 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::Acquire { .. } => "acquire",
+            Op::Begin { .. } => "begin",
+            Op::Finish { .. } => "finish",
+            Op::Health { .. } => "health",
+            Op::Config { .. } => "config",
             Op::Record { .. } => "record",
             Op::Drop { .. } => "drop",
             Op::Call { .. } => "call",
@@ -235,6 +325,48 @@ pub const SNAPSHOT_KEYS: [&str; 14] = [
     "consecutive_failures",
     "state",
     "retry_after_ms",
+];
+
+/// The keys a `config` step may check.
+pub const CONFIG_KEYS: [&str; 15] = [
+    "window",
+    "failure_rate_threshold",
+    "slow_call_rate_threshold",
+    "slow_call_duration_ms",
+    "consecutive_failures",
+    "minimum_calls",
+    "open_duration_ms",
+    "open_duration_max_ms",
+    "open_duration_multiplier",
+    "jitter_percent",
+    "jitter_seed",
+    "half_open_max_calls",
+    "success_threshold",
+    "half_open_max_wait_ms",
+    "preset",
+];
+
+/// The rejection reasons.
+pub const REASONS: [&str; 3] = ["open", "half_open_full", "forced_open"];
+
+/// The health statuses.
+pub const HEALTH_NAMES: [&str; 3] = ["healthy", "degraded", "unhealthy"];
+
+/// The transition causes (`Cause::name()`).
+pub const CAUSE_NAMES: [&str; 13] = [
+    "failure_rate",
+    "slow_call_rate",
+    "consecutive_failures",
+    "open_elapsed",
+    "probe_failed",
+    "probe_slow",
+    "probes_succeeded",
+    "force_open",
+    "force_closed",
+    "metrics_only",
+    "reset",
+    "trip",
+    "half_open",
 ];
 
 /// The state names.
@@ -285,6 +417,22 @@ struct RawStep {
     expect_state: Option<String>,
     #[serde(default)]
     expect_transitions: Option<Vec<String>>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    sink: Option<bool>,
+    #[serde(default)]
+    expect_timed: Option<bool>,
+    #[serde(default)]
+    call: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    expect_duration_ms: Option<Option<u64>>,
+    #[serde(default)]
+    expect_error: Option<String>,
+    #[serde(default)]
+    expect_health: Option<String>,
     /// For people; the runner never reads it.
     #[serde(default)]
     #[allow(dead_code, reason = "kept so that deny_unknown_fields accepts it")]
@@ -360,6 +508,14 @@ fn parse_step(s: RawStep) -> Result<Step, String> {
         times,
         expect_state,
         expect_transitions,
+        reason,
+        sink,
+        expect_timed,
+        call,
+        end,
+        expect_duration_ms,
+        expect_error,
+        expect_health,
         comment: _,
     } = s;
     // Every key an op does not use must be absent: a typo must not silently check nothing.
@@ -374,6 +530,14 @@ fn parse_step(s: RawStep) -> Result<Step, String> {
             ("duration_ms", duration_ms.is_some()),
             ("times", times.is_some()),
             ("expect_state", expect_state.is_some()),
+            ("reason", reason.is_some()),
+            ("sink", sink.is_some()),
+            ("expect_timed", expect_timed.is_some()),
+            ("call", call.is_some()),
+            ("end", end.is_some()),
+            ("expect_duration_ms", expect_duration_ms.is_some()),
+            ("expect_error", expect_error.is_some()),
+            ("expect_health", expect_health.is_some()),
         ];
         for (key, set) in given {
             if set && !used.contains(&key) {
@@ -385,21 +549,95 @@ fn parse_step(s: RawStep) -> Result<Step, String> {
         OutcomeKind::parse(o.as_deref().ok_or("missing `outcome`")?)
     };
     let parsed = match op.as_str() {
-        "acquire" => {
-            allow(&["as", "expect", "retry_after_ms"]);
+        "acquire" | "begin" => {
+            let begin = op == "begin";
+            if begin {
+                allow(&[
+                    "as",
+                    "expect",
+                    "retry_after_ms",
+                    "reason",
+                    "sink",
+                    "expect_timed",
+                ]);
+            } else {
+                allow(&["as", "expect", "retry_after_ms", "reason"]);
+            }
             let expect = match expect.as_ref().and_then(Value::as_str) {
                 Some("permitted") => Decision::Permitted,
                 Some("rejected") => Decision::Rejected,
-                _ => return Err("acquire needs `expect`: \"permitted\" or \"rejected\"".into()),
+                _ => {
+                    return Err(format!(
+                        "{op} needs `expect`: \"permitted\" or \"rejected\""
+                    ));
+                }
             };
-            if expect == Decision::Permitted && retry_after_ms.is_some() {
-                return Err("`retry_after_ms` goes with `expect: rejected`".into());
+            if expect == Decision::Permitted && (retry_after_ms.is_some() || reason.is_some()) {
+                return Err("`retry_after_ms` and `reason` go with `expect: rejected`".into());
             }
-            Op::Acquire {
-                name: as_.clone(),
-                expect,
-                retry_after_ms,
+            if expect == Decision::Rejected && expect_timed.is_some() {
+                return Err("`expect_timed` goes with `expect: permitted`".into());
             }
+            if let Some(r) = &reason {
+                if !REASONS.contains(&r.as_str()) {
+                    return Err(format!("unknown reason {r:?}"));
+                }
+            }
+            if begin {
+                Op::Begin {
+                    name: as_.clone(),
+                    expect,
+                    retry_after_ms,
+                    reason: reason.clone(),
+                    sink: sink.unwrap_or(false),
+                    expect_timed,
+                }
+            } else {
+                Op::Acquire {
+                    name: as_.clone(),
+                    expect,
+                    retry_after_ms,
+                    reason: reason.clone(),
+                }
+            }
+        }
+        "finish" => {
+            allow(&["call", "end", "expect_duration_ms", "expect_error"]);
+            if let Some(e) = &expect_error {
+                if e != "permit_settled" {
+                    return Err(format!("unknown error {e:?}"));
+                }
+            }
+            Op::Finish {
+                call: call.clone().ok_or("finish needs `call`")?,
+                end: EndKind::parse(end.as_deref().ok_or("finish needs `end`")?)?,
+                expect_duration_ms,
+                expect_error: expect_error.clone(),
+            }
+        }
+        "health" => {
+            allow(&["expect_health"]);
+            let h = expect_health
+                .clone()
+                .ok_or("health needs `expect_health`")?;
+            if !HEALTH_NAMES.contains(&h.as_str()) {
+                return Err(format!("unknown health {h:?}"));
+            }
+            Op::Health { expect_health: h }
+        }
+        "config" => {
+            allow(&["expect"]);
+            let expect = match &expect {
+                Some(Value::Object(map)) => map.clone(),
+                _ => return Err("config needs `expect`: an object".into()),
+            };
+            if let Some(bad) = expect
+                .keys()
+                .find(|k| *k == "preset" || !CONFIG_KEYS.contains(&k.as_str()))
+            {
+                return Err(format!("unknown config key {bad:?}"));
+            }
+            Op::Config { expect }
         }
         "record" => {
             allow(&["permit", "outcome", "duration_ms"]);
@@ -446,6 +684,8 @@ fn parse_step(s: RawStep) -> Result<Step, String> {
         "force_closed" => manual(&mut allow, ManualOp::ForceClosed),
         "metrics_only" => manual(&mut allow, ManualOp::MetricsOnly),
         "reset" => manual(&mut allow, ManualOp::Reset),
+        "trip" => manual(&mut allow, ManualOp::Trip),
+        "half_open" => manual(&mut allow, ManualOp::HalfOpen),
         other => return Err(format!("unknown op {other:?}")),
     };
     if !unused.is_empty() {
@@ -453,11 +693,17 @@ fn parse_step(s: RawStep) -> Result<Step, String> {
     }
     if let Some(list) = &expect_transitions {
         for t in list {
-            let ok = t
+            let (states, cause) = t
+                .split_once(':')
+                .map_or((t.as_str(), None), |(a, c)| (a, Some(c)));
+            let ok = states
                 .split_once("->")
-                .is_some_and(|(a, b)| STATE_NAMES.contains(&a) && STATE_NAMES.contains(&b));
+                .is_some_and(|(a, b)| STATE_NAMES.contains(&a) && STATE_NAMES.contains(&b))
+                && cause.is_none_or(|c| CAUSE_NAMES.contains(&c));
             if !ok {
-                return Err(format!("bad transition {t:?} (want \"from->to\")"));
+                return Err(format!(
+                    "bad transition {t:?} (want \"from->to\" or \"from->to:cause\")"
+                ));
             }
         }
     }

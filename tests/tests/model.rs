@@ -88,6 +88,8 @@ fn manual() -> impl Strategy<Value = ManualOp> {
         Just(ManualOp::ForceClosed),
         Just(ManualOp::MetricsOnly),
         Just(ManualOp::Reset),
+        Just(ManualOp::Trip),
+        Just(ManualOp::HalfOpen),
     ]
 }
 

@@ -5,7 +5,7 @@
 //! in `vectors_core`, and each has its own ignored test below that runs it, so
 //! `cargo test -p cbreaker-conformance --test vectors -- --ignored` shows the bugs.
 
-use cbreaker_conformance::reference::Model;
+use cbreaker_conformance::reference::ModelSubject;
 use cbreaker_conformance::{
     CoreSubject, Failure, Subject, Vector, load_vectors, run_all, run_vector,
 };
@@ -54,7 +54,7 @@ fn vectors_core() {
 
 #[test]
 fn vectors_reference_model() {
-    check::<Model>("reference model", &vectors());
+    check::<ModelSubject>("reference model", &vectors());
 }
 
 /// For an ignored test per `CORE_BUGS` entry:
@@ -91,7 +91,10 @@ fn a_wrong_expectation_fails_at_its_step() {
         "steps": [ { "at": 0, "op": "call", "outcome": "failure", "times": 4, "expect_transitions": ["closed->open"] },
                    { "at": 1, "op": "acquire", "expect": "rejected", "retry_after_ms": 59998 } ] }"#;
     let v = Vector::from_json(text).expect("parses");
-    for f in [run_vector::<CoreSubject>(&v), run_vector::<Model>(&v)] {
+    for f in [
+        run_vector::<CoreSubject>(&v),
+        run_vector::<ModelSubject>(&v),
+    ] {
         let f = f.expect_err("retry_after_ms is 59999, not 59998");
         assert_eq!(f.step, Some(1), "{f}");
         assert!(

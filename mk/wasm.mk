@@ -1,6 +1,6 @@
 # The WASM front door: the npm package `cbreaker` (bindings-wasm/). See docs/wasm.md.
 #
-#   make setup-wasm      rustup target, wasm-bindgen CLI (pinned to Cargo.lock), npm install
+#   make setup-wasm      rustup target, wasm-bindgen CLI (pinned to Cargo.lock), npm ci
 #   make build-wasm      bindings-wasm/dist/: cargo -> wasm-bindgen (nodejs, web) -> wasm-opt -Oz
 #   make test-wasm       node --test: API unit tests, npm pack + scratch install, workerd edge test
 #   make conformance-js  every conformance vector through the JS API
@@ -20,9 +20,11 @@ BENCH_TARGETS += bench-js
 setup-wasm:
 	@. .ci/lib.sh && rust_targets wasm32-unknown-unknown \
 	  && cargo_tool wasm-bindgen-cli "$(WASM_BINDGEN_VERSION)" wasm-bindgen
-	@# `npm install`, not `npm ci`: the registry lacks workerd's other-platform packages, so the
-	@# lockfile cannot list them and `npm ci` calls it out of sync. install keeps the locked versions.
-	cd $(WASM_DIR) && npm install --no-audit --no-fund --loglevel=error
+	@# `npm ci`: installs exactly the lockfile (every platform's workerd package is listed, so a
+	@# fresh machine of any platform installs from it) and never rewrites it. Skipped when
+	@# node_modules already matches the lockfile.
+	cd $(WASM_DIR) && { [ node_modules/.package-lock.json -nt package-lock.json ] \
+	  || npm ci --no-audit --no-fund --loglevel=error; }
 
 build-wasm:
 	cd $(WASM_DIR) && node scripts/build.mjs

@@ -16,7 +16,6 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cbreaker::Calls as _;
 use cbreaker::{Breaker, Millis, Outcome};
 use cbreaker_benches::{
     NOW_SHIFT, SLOTS_CONSECUTIVE, SLOTS_COUNT_16, SLOTS_COUNT_128, SLOTS_COUNT_1024, SLOTS_TIME_10,

@@ -5,7 +5,7 @@
 //! names, labels and help text that Python and JS emit. Label `breaker` = the registry name.
 //!
 //! ```
-//! use cbreaker::{Config, registry::Registry};
+//! use cbreaker::{Calls, Config, registry::Registry};
 //! let registry: Registry = Registry::new(Config::for_http_api()).unwrap();
 //! let _ = registry.get_or_create("payments").call(|| Err::<(), _>("timeout"));
 //! let text = cbreaker::prometheus::text(&registry, cbreaker::clock::now);

@@ -5,13 +5,13 @@
 //! ```
 //! # use prometheus_crate as prometheus; // in your code: the `prometheus` crate
 //! use std::sync::Arc;
-//! use cbreaker::{Config, prometheus_registry::RegistryCollector, registry::Registry};
+//! use cbreaker::{Calls, Config, prometheus_registry::RegistryCollector, registry::Registry};
 //!
 //! let breakers: Arc<Registry> = Arc::new(Registry::new(Config::for_http_api()).unwrap());
 //! let prom = prometheus::Registry::new(); // or prometheus::default_registry()
 //! prom.register(RegistryCollector::boxed(breakers.clone())).unwrap();
 //! let _ = breakers.get_or_create("payments").call(|| Ok::<_, ()>(()));
-//! assert_eq!(prom.gather().len(), 7);
+//! assert_eq!(prom.gather().len(), cbreaker::metrics::FAMILIES.len());
 //! ```
 //!
 //! Each scrape reads every breaker once, at the std clock's `now`. Works with the

@@ -95,7 +95,6 @@ pub struct Call {
 
 impl Call {
     /// The permit it holds.
-    #[must_use]
     pub const fn permit(&self) -> Permit {
         self.permit
     }

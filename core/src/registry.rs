@@ -6,7 +6,7 @@
 //! once (at startup, or per request) and keep the `Arc`. Breakers themselves stay lock-free.
 //!
 //! ```
-//! use cbreaker::{Config, State, clock, registry::Registry};
+//! use cbreaker::{Calls, Config, State, clock, registry::Registry};
 //!
 //! let registry: Registry = Registry::new(Config::for_http_api()).unwrap();
 //! let payments = registry.get_or_create("payments");

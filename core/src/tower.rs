@@ -37,7 +37,7 @@
 //! let first = std::pin::pin!(svc.call(503)).as_mut().poll(&mut cx); // a failure: trips
 //! assert!(matches!(first, std::task::Poll::Ready(Ok(503))));
 //! let second = std::pin::pin!(svc.call(200)).as_mut().poll(&mut cx);
-//! let std::task::Poll::Ready(Err(CallError::Rejected { retry_after })) = second
+//! let std::task::Poll::Ready(Err(CallError::Rejected { retry_after, .. })) = second
 //! else { panic!("not rejected") };
 //! assert!(retry_after.is_some());
 //! ```

@@ -39,17 +39,24 @@ fn classify(result: &Result<Response, Infallible>) -> Outcome {
     }
 }
 
-/// A refused request: `503` with `Retry-After` in whole seconds (rounded up).
+/// A refused request: `503` with the core's reason in the body and its retry advice as
+/// `Retry-After` in whole seconds (rounded up); no `Retry-After` while forced open (no
+/// deadline).
 async fn rejected(err: CallError<Infallible>) -> Response {
     // The inner service is infallible, so a rejection is the only error there is.
-    let CallError::Rejected { retry_after } = err;
-    let secs = retry_after.map_or(60, |d| d.0.div_ceil(1_000).max(1));
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, secs.to_string())],
-        "circuit open\n",
-    )
-        .into_response()
+    let CallError::Rejected {
+        retry_after,
+        reason,
+    } = err;
+    let body = format!("circuit {}\n", reason.name());
+    match retry_after {
+        Some(d) => {
+            let secs = d.0.div_ceil(1_000).max(1);
+            let retry = [(header::RETRY_AFTER, secs.to_string())];
+            (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response()
+        }
+        None => (StatusCode::SERVICE_UNAVAILABLE, body).into_response(),
+    }
 }
 
 fn app(registry: Arc<Registry>, failing: Arc<AtomicBool>) -> Router {

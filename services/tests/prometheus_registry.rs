@@ -52,7 +52,7 @@ fn collector_matches_the_text_exposition() {
     let _ = db.call(|| Ok::<_, ()>(()));
 
     let families = prom.gather();
-    assert_eq!(families.len(), 7);
+    assert_eq!(families.len(), cbreaker::metrics::FAMILIES.len());
     let mut buf = Vec::new();
     TextEncoder::new().encode(&families, &mut buf).unwrap();
     let theirs = samples(&String::from_utf8(buf).unwrap());
@@ -69,7 +69,10 @@ fn collector_matches_the_text_exposition() {
         }
     }
     assert_eq!(ours["cbreaker_state{breaker=\"api\",state=\"open\"}"], 1.0);
-    assert_eq!(ours["cbreaker_rejected_total{breaker=\"api\"}"], 1.0);
+    assert_eq!(
+        ours["cbreaker_calls_total{breaker=\"api\",outcome=\"rejected\"}"],
+        1.0
+    );
 
     // A second collector with the same families is refused by the registry.
     assert!(

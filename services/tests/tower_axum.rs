@@ -18,7 +18,6 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
 use cbreaker::tower::CircuitBreakerLayer;
 use cbreaker::{CallError, Config, Millis, Outcome, ServiceBreaker, State, clock};
@@ -41,7 +40,7 @@ fn classify(result: &Result<Response, Infallible>) -> Outcome {
 }
 
 async fn rejected(err: CallError<Infallible>) -> Response {
-    let CallError::Rejected { retry_after } = err;
+    let CallError::Rejected { retry_after, .. } = err;
     let secs = retry_after.map_or(60, |d| d.0.div_ceil(1_000).max(1));
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -171,11 +170,14 @@ async fn trip_reject_probe_recover_and_metrics_over_http() {
     assert_eq!(get("cbreaker_calls_total", ",outcome=\"success\""), 4.0);
     assert_eq!(get("cbreaker_calls_total", ",outcome=\"failure\""), 4.0);
     assert_eq!(get("cbreaker_calls_total", ",outcome=\"ignored\""), 0.0);
-    assert_eq!(get("cbreaker_rejected_total", ""), 4.0);
+    assert_eq!(get("cbreaker_calls_total", ",outcome=\"rejected\""), 4.0);
     assert_eq!(get("cbreaker_slow_calls_total", ""), 1.0);
-    assert_eq!(get("cbreaker_transitions_total", ",to=\"open\""), 2.0);
-    assert_eq!(get("cbreaker_transitions_total", ",to=\"half_open\""), 2.0);
-    assert_eq!(get("cbreaker_transitions_total", ",to=\"closed\""), 1.0);
+    assert_eq!(get("cbreaker_transitions_total", ",state=\"open\""), 2.0);
+    assert_eq!(
+        get("cbreaker_transitions_total", ",state=\"half_open\""),
+        2.0
+    );
+    assert_eq!(get("cbreaker_transitions_total", ",state=\"closed\""), 1.0);
     assert_eq!(get("cbreaker_call_duration_seconds_count", ""), 8.0);
     assert_eq!(
         get("cbreaker_call_duration_seconds_bucket", ",le=\"0.25\""),
@@ -245,7 +247,8 @@ fn clones_share_one_breaker_and_stay_small() {
     assert!(matches!(
         poll(pin!(a.call(()))),
         Poll::Ready(Err(CallError::Rejected {
-            retry_after: Some(_)
+            retry_after: Some(_),
+            ..
         }))
     ));
     // The inner service (zero-sized here), a tagged Arc-or-&'static, a zero-sized classifier.

@@ -312,6 +312,10 @@ pub fn run_vector<S: Subject>(vector: &Vector) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A checked decision: the permit or call handle (if admitted), whether the call is timed
+/// (if admitted), and the transitions.
+type Checked = (Option<u32>, Option<bool>, Vec<String>);
+
 /// Checks a decision against `expect` (and the rejection's advice and reason when given);
 /// returns the permit or call handle, whether it is timed, and the transitions.
 fn check_decision(
@@ -319,7 +323,7 @@ fn check_decision(
     expect: Decision,
     retry_after_ms: Option<&Option<u64>>,
     reason: Option<&str>,
-) -> Result<(Option<u32>, Option<bool>, Vec<String>), String> {
+) -> Result<Checked, String> {
     match (got, expect) {
         (
             AcquireResult::Permitted {

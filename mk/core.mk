@@ -18,7 +18,7 @@ lint-rust:
 # Unit tests, doc tests, the limits test; the stress test in debug (its assertions catch a
 # count window underflow as it happens) and in release (millions of operations).
 test-core:
-	cargo test -p cbreaker --lib --test limits --test stress
+	cargo test -p cbreaker --lib --test limits --test stress --test docs_tables
 	cargo test -p cbreaker --doc
 	cargo test -p cbreaker --release --test stress
 	cargo run -q --release -p cbreaker --example demo >/dev/null

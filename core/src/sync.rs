@@ -18,23 +18,36 @@ pub(crate) use portable_atomic::AtomicU32 as AtomicCounter;
 #[cfg(all(not(all(test, loom)), target_has_atomic = "64"))]
 pub(crate) use portable_atomic::AtomicU64 as AtomicCounter;
 
-#[cfg(all(test, loom))]
+// The count window's claim cursor: 64-bit where the target has 64-bit atomics, so the one
+// CAS that claims a position also counts the success (see `window/count.rs`); 32-bit on
+// ARMv7-M and RV32. Loom checks the 64-bit layout, and the 32-bit one firmware runs under
+// `--cfg cbreaker_head32` (`make test-loom` runs both).
+#[cfg(all(test, loom, not(cbreaker_head32)))]
 pub(crate) use loom::sync::atomic::AtomicU64 as AtomicHead;
+#[cfg(all(test, loom, cbreaker_head32))]
+pub(crate) use loom::sync::atomic::AtomicU32 as AtomicHead;
 #[cfg(all(not(all(test, loom)), not(target_has_atomic = "64")))]
 pub(crate) use portable_atomic::AtomicU32 as AtomicHead;
-/// The count window's claim cursor: 64-bit where the target has 64-bit atomics, so the one
-/// CAS that claims a position also counts the success (see `window/count.rs`).
 #[cfg(all(not(all(test, loom)), target_has_atomic = "64"))]
 pub(crate) use portable_atomic::AtomicU64 as AtomicHead;
 
-/// Whether [`AtomicHead`] has room for the success count.
-pub(crate) const HEAD_COUNTS_SUCCESSES: bool = cfg!(any(target_has_atomic = "64", all(test, loom)));
+/// Whether [`AtomicHead`] is 64-bit, with room for the success count.
+pub(crate) const HEAD_COUNTS_SUCCESSES: bool = cfg!(any(
+    all(not(all(test, loom)), target_has_atomic = "64"),
+    all(test, loom, not(cbreaker_head32))
+));
 
 /// [`AtomicHead`]'s value type, widened to `u64` and back (the top half is dropped on
-/// 32-bit targets, where it is never used).
-#[cfg(any(target_has_atomic = "64", all(test, loom)))]
+/// 32-bit heads, where it is never used).
+#[cfg(any(
+    all(not(all(test, loom)), target_has_atomic = "64"),
+    all(test, loom, not(cbreaker_head32))
+))]
 pub(crate) type HeadRepr = u64;
-#[cfg(not(any(target_has_atomic = "64", all(test, loom))))]
+#[cfg(not(any(
+    all(not(all(test, loom)), target_has_atomic = "64"),
+    all(test, loom, not(cbreaker_head32))
+)))]
 pub(crate) type HeadRepr = u32;
 
 #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]

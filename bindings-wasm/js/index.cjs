@@ -1,6 +1,19 @@
 'use strict';
-// Node, CommonJS: the wasm-bindgen `nodejs` build reads the .wasm next to it (no network).
-const { bind } = require('./layer.cjs');
-const api = bind(require('./node/cbreaker.js'));
+// Node, CommonJS: the wasm-bindgen `nodejs` build reads the .wasm next to it (no network). The
+// ES module entries (index.mjs, and `cbreaker/web` under Node) re-export this one instance, so
+// every entry has the same classes (instanceof works across them).
+const layer = require('./layer.cjs');
+const api = layer.bind(require('./node/cbreaker.js'));
+api.load(); // the module is instantiated synchronously here: the preset names are there at once
 
-module.exports = { CircuitBreaker: api.CircuitBreaker, CircuitOpenError: api.CircuitOpenError, Permit: api.Permit };
+module.exports = {
+  CircuitBreaker: api.CircuitBreaker,
+  Permit: api.Permit,
+  CircuitOpenError: layer.CircuitOpenError,
+  PermitSettledError: layer.PermitSettledError,
+  PRESETS: api.PRESETS,
+  prometheusText: api.prometheusText,
+  // The web entry's initialisation, as no-ops: under Node the module is ready at import.
+  initSync() {},
+  init() { return Promise.resolve(); },
+};

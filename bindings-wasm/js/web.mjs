@@ -1,19 +1,26 @@
 // Edge workers and browsers: the wasm-bindgen `web` build. Initialise once before the first
 // breaker: `initSync({ module })` with a compiled WebAssembly.Module (workerd:
 // `import wasm from 'cbreaker/cbreaker.wasm'`) or bytes, or `await init(...)`.
+// (Under Node, `cbreaker/web` resolves to the Node build instead: see web-node.mjs.)
 import wbgInit, * as raw from './web/cbreaker.js';
 import { bind } from './layer.mjs';
 
 const api = bind(raw);
 
-export const { CircuitBreaker, CircuitOpenError, Permit } = api;
+export { CircuitOpenError, PermitSettledError } from './layer.mjs';
+export const { CircuitBreaker, Permit, PRESETS, prometheusText } = api;
 
 /** Initialises the module synchronously from a `WebAssembly.Module` or bytes. */
 export function initSync(input) {
-  return raw.initSync(input);
+  const out = raw.initSync(input);
+  api.load();
+  return out;
 }
 
 /** Initialises the module asynchronously (a Module, bytes, a Response or a URL). */
-export default function init(input) {
-  return wbgInit(input);
+export async function init(input) {
+  const out = await wbgInit(input);
+  api.load();
+  return out;
 }
+export default init;

@@ -47,13 +47,19 @@ const code = readFileSync(glue, 'utf8');
 if (!code.includes(from)) throw new Error(`wasm-bindgen's node glue changed: no ${from}`);
 writeFileSync(glue, code.replace(from, "require('path').join(__dirname, '..', 'web', 'cbreaker_bg.wasm')"));
 
-// The JS layer: ESM as written, plus a CommonJS copy.
+// The JS layer: ESM as written, plus a CommonJS copy exporting the same names.
 const layer = readFileSync(join(pkg, 'js', 'layer.mjs'), 'utf8');
 writeFileSync(join(dist, 'layer.mjs'), layer);
+const names = [...layer.matchAll(/^export (?:class|function) (\w+)/gm)].map((m) => m[1]);
 const cjs = layer.replace(/^export (class|function) (\w+)/gm, '$1 $2');
 if (/^export /m.test(cjs)) throw new Error('layer.mjs: only `export class|function` is supported');
-writeFileSync(join(dist, 'layer.cjs'), `'use strict';\n${cjs}\nmodule.exports = { bind, CircuitOpenError };\n`);
-for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'index.d.ts', 'web.d.ts']) cpSync(join(pkg, 'js', f), join(dist, f));
+writeFileSync(join(dist, 'layer.cjs'), `'use strict';\n${cjs}\nmodule.exports = { ${names.join(', ')} };\n`);
+for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'web-node.mjs', 'index.d.ts', 'web.d.ts', 'wasm.d.ts']) {
+  cpSync(join(pkg, 'js', f), join(dist, f));
+}
+// The same declarations for the `require` condition: a .d.cts is read as CommonJS, so the types
+// of `require('cbreaker')` are not ESM types masquerading as CommonJS (attw).
+cpSync(join(pkg, 'js', 'index.d.ts'), join(dist, 'index.d.cts'));
 
 const size = statSync(join(dist, 'web', 'cbreaker_bg.wasm')).size;
 console.log(`cbreaker: dist/ built; .wasm after wasm-opt -Oz: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);

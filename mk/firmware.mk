@@ -70,6 +70,10 @@ test-firmware: firmware-build
 	@firmware/scripts/size.sh thumbv7em-none-eabihf
 	@firmware/scripts/size.sh thumbv6m-none-eabi critical-section
 
+# Every combination of what the core links (docs/firmware.md, "Choosing what links").
 firmware-size:
 	@firmware/scripts/size.sh thumbv7em-none-eabihf
+	@for f in count-window,time-window count-window,fast-paths count-window time-window,fast-paths time-window ""; do \
+	  firmware/scripts/size.sh thumbv7em-none-eabihf "$$f" only; done
 	@firmware/scripts/size.sh thumbv6m-none-eabi critical-section
+	@firmware/scripts/size.sh thumbv6m-none-eabi critical-section,count-window only

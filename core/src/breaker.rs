@@ -3,7 +3,7 @@
 
 use crate::anchor::Anchor;
 use crate::config::limits::HALF_OPEN_FULL_RETRY_AFTER;
-use crate::config::{Compiled, Config, Kind};
+use crate::config::{Compiled, Config, FAST_PATHS, Kind};
 use crate::counters::Counters;
 use crate::error::{ConfigError, RejectReason, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
@@ -337,13 +337,14 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         // The common case, straight-line: a plain success in a closed count or time window
         // whose run of failures is zero. Anything else (or a stale permit) takes the general
         // path, which is also where this one goes if it finds nothing to do.
-        if outcome == Outcome::Success
+        if FAST_PATHS
+            && outcome == Outcome::Success
             && duration.is_none()
             && p.phase() == State::Closed
             && self.load().permit_bits() == p.0
         {
             let live = || self.epoch_now();
-            match self.cfg.kind {
+            match self.cfg.kind() {
                 Kind::Count => {
                     if let Some(check) = self.window.count_success_fast(&self.cfg, p.epoch(), &live)
                     {

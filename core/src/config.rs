@@ -179,6 +179,10 @@ impl Config {
         let max_dur = limits::MAX_DURATION.0;
         let (kind, size, bucket_ms) = match self.window {
             WindowKind::Count { size } => {
+                // A build without the count window has room for none.
+                if !COUNT_WINDOW {
+                    return Err(ConfigError::WindowSize);
+                }
                 let cap = min_u32(
                     if slots > u32::MAX as usize / 4 {
                         u32::MAX
@@ -193,6 +197,10 @@ impl Config {
                 (Kind::Count, size, 0)
             }
             WindowKind::Time { duration, buckets } => {
+                // A build without the time window has room for none.
+                if !TIME_WINDOW {
+                    return Err(ConfigError::WindowBuckets);
+                }
                 let cap = min_u32(
                     if slots / 4 > u32::MAX as usize {
                         u32::MAX
@@ -261,7 +269,7 @@ impl Config {
             _ => self.minimum_calls,
         };
         Ok(Compiled {
-            kind,
+            kind_bits: kind as u8,
             size,
             bucket_ms,
             failure_rate: self.failure_rate_threshold,
@@ -287,12 +295,21 @@ const fn min_u32(a: u32, b: u32) -> u32 {
     if a < b { a } else { b }
 }
 
+/// Whether this build links the count window (cargo feature `count-window`, on by default).
+pub(crate) const COUNT_WINDOW: bool = cfg!(feature = "count-window");
+/// Whether this build links the time window (cargo feature `time-window`, on by default).
+pub(crate) const TIME_WINDOW: bool = cfg!(feature = "time-window");
+/// Whether `record` takes the inline success fast paths (cargo feature `fast-paths`, on by
+/// default): a success of one RMW, for about 4 KB of flash.
+pub(crate) const FAST_PATHS: bool = cfg!(feature = "fast-paths");
+
 /// The window kind without its parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Kind {
-    Count,
-    Time,
-    Consecutive,
+    Count = 0,
+    Time = 1,
+    Consecutive = 2,
 }
 
 /// A validated config in the form the hot paths use.
@@ -317,20 +334,33 @@ pub(crate) struct Compiled {
     pub(crate) half_open_max: u32,
     pub(crate) success_threshold: u32,
     pub(crate) half_open_wait_ms: u32,
-    pub(crate) kind: Kind,
+    /// A [`Kind`] as its discriminant: a plain byte, so any memory content decodes (see
+    /// [`Compiled::kind`]).
+    pub(crate) kind_bits: u8,
     pub(crate) failure_rate: u8,
     pub(crate) slow_rate: u8,
     pub(crate) jitter_percent: u8,
 }
 
 impl Compiled {
+    /// The window kind. A kind this build does not link, or a byte no kind has (memory
+    /// written by something else), reads as `Consecutive`: no window is ever indexed.
+    #[inline]
+    pub(crate) const fn kind(&self) -> Kind {
+        match self.kind_bits {
+            0 if COUNT_WINDOW => Kind::Count,
+            1 if TIME_WINDOW => Kind::Time,
+            _ => Kind::Consecutive,
+        }
+    }
+
     pub(crate) const fn jitter_seed(&self) -> u64 {
         (self.jitter_seed[1] as u64) << 32 | self.jitter_seed[0] as u64
     }
 
     /// The config this was compiled from, in its public form.
     pub(crate) fn public(&self) -> Config {
-        let window = match self.kind {
+        let window = match self.kind() {
             Kind::Count => WindowKind::Count { size: self.size },
             Kind::Time => WindowKind::Time {
                 duration: Millis(u64::from(self.bucket_ms) * u64::from(self.size)),

@@ -123,7 +123,7 @@ pub(crate) struct Stats {
 /// Whether the closed window should trip, and why. Rate rules need `minimum_calls` outcomes
 /// in the window; the consecutive rule does not.
 pub(crate) fn trip_cause(cfg: &Compiled, s: Stats) -> Option<Cause> {
-    if cfg.kind != Kind::Consecutive && s.calls > 0 && s.calls >= cfg.minimum_calls {
+    if cfg.kind() != Kind::Consecutive && s.calls > 0 && s.calls >= cfg.minimum_calls {
         let calls = u64::from(s.calls);
         if cfg.failure_rate > 0
             && u64::from(s.failures) * 100 >= u64::from(cfg.failure_rate) * calls
@@ -141,29 +141,54 @@ pub(crate) fn trip_cause(cfg: &Compiled, s: Stats) -> Option<Cause> {
 }
 
 /// The open duration of a trip: `min(base × multiplier^k, max)`, then ± jitter, clamped to
-/// `1..=max`. Integer arithmetic (multiplier in permille), so every target agrees.
+/// `1..=max`. Integer arithmetic (multiplier in permille), so every target agrees; every
+/// division is a 32-bit one (see [`permille_of`], [`mod_small`]), so a 32-bit core links no
+/// 64-bit division routine for it.
 pub(crate) fn open_duration(cfg: &Compiled, k: u32, generation: u32) -> u64 {
-    let max = u64::from(cfg.open_max_ms);
-    let mut d = u64::from(cfg.open_ms).min(max);
+    let max = cfg.open_max_ms;
+    let mut d = cfg.open_ms.min(max);
     if cfg.multiplier_permille > 1000 {
         for _ in 0..k.min(K_MAX) {
-            d = d * u64::from(cfg.multiplier_permille) / 1000;
-            if d >= max {
+            // `d ≤ max ≤ u32::MAX` here: the loop stops at `max`.
+            let next = permille_of(d, cfg.multiplier_permille);
+            if next >= u64::from(max) {
                 d = max;
                 break;
             }
+            d = next as u32;
         }
     }
+    let mut d = u64::from(d);
     if cfg.jitter_percent > 0 {
-        let span = u64::from(cfg.jitter_percent) * 10; // permille either side
-        let r = splitmix64(cfg.jitter_seed() ^ (u64::from(generation) << 32 | u64::from(k)))
-            % (2 * span + 1);
-        let delta = d * r / 1000;
-        let minus = d * span / 1000;
+        let span = u32::from(cfg.jitter_percent) * 10; // permille either side
+        let r = mod_small(
+            splitmix64(cfg.jitter_seed() ^ (u64::from(generation) << 32 | u64::from(k))),
+            2 * span + 1,
+        );
+        let delta = permille_of(d as u32, r);
+        let minus = permille_of(d as u32, span);
         // d + d·(r − span)/1000, computed without signed arithmetic.
         d = (d + delta).saturating_sub(minus);
     }
-    d.clamp(1, max)
+    d.clamp(1, u64::from(max.max(1)))
+}
+
+/// `floor(d × p / 1000)`, exactly, with 32-bit divisions only: `p = 1000a + b` and
+/// `d = 1000h + l` give `d·p/1000 = d·a + h·b + floor(l·b / 1000)`.
+pub(crate) const fn permille_of(d: u32, p: u32) -> u64 {
+    let (a, b) = (p / 1000, p % 1000);
+    let (h, l) = (d / 1000, d % 1000);
+    d as u64 * a as u64 + h as u64 * b as u64 + (l * b / 1000) as u64
+}
+
+/// `x mod m` for `1 ≤ m < 2^16`, exactly, with 32-bit divisions only:
+/// `x = hi·2^32 + lo` gives `((hi mod m)(2^32 mod m) + lo mod m) mod m`, every term < 2^32.
+pub(crate) const fn mod_small(x: u64, m: u32) -> u32 {
+    let m = if m == 0 { 1 } else { m };
+    let hi = ((x >> 32) as u32) % m;
+    let lo = (x as u32) % m;
+    let two32 = ((u32::MAX % m) + 1) % m;
+    (hi * two32 % m + lo) % m
 }
 
 /// The retry-after a rejection reports: the time left, never more than `cap` (a `now` that

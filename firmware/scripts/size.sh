@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# size.sh TARGET FEATURES: .text/.data/.bss of the demo, and the breaker's share.
+# size.sh TARGET FEATURES [only]: .text/.data/.bss of the demo, and the breaker's share.
+# With `only`, FEATURES replace the default ones (count-window, time-window, fast-paths): a
+# firmware-sized build that links only what it names.
 #
 # The share is a delta between two builds of `footprint` (src/bin/footprint.rs), a guarded
 # call in a loop: with the breaker (new + try_acquire + record) and with `--features baseline`
@@ -9,11 +11,16 @@
 # Berkeley `text` = every loaded read-only section (.vector_table + .text + .rodata).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=$1 features=${2:-}
+target=$1 features=${2:-} only=${3:-}
 size=${LLVM_SIZE:-llvm-size}
 fflag=${features:+--features $features}
-cargo build -q --release --target "$target" $fflag
-cargo build -q --release --target "$target" --bin footprint --target-dir target/baseline \
+nodef=${only:+--no-default-features}
+# The default build shares firmware-build's target dir; each other combination has its own.
+dir=target
+[ -z "$only" ] || dir=target/size-${features//,/-}
+base=target/baseline
+cargo build -q --release --target "$target" $nodef $fflag --target-dir "$dir"
+cargo build -q --release --target "$target" --bin footprint --target-dir "$base" \
   --features "baseline${features:+,$features}"
 
 row() { # label elf -> "text data bss"
@@ -23,10 +30,10 @@ row() { # label elf -> "text data bss"
   echo "$t $d $b" >"$3"
 }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-echo "[size] $target${features:+ (--features $features)}, opt-level s, LTO (llvm-size -B)"
+echo "[size] $target${features:+ (--features $features)}${only:+, no default features}, opt-level s, LTO (llvm-size -B)"
 printf '  %-34s %7s %6s %6s\n' binary text data bss
-row "cbreaker-firmware (the demo)" "target/$target/release/cbreaker-firmware" "$tmp/demo"
-row "footprint (guarded loop)" "target/$target/release/footprint" "$tmp/with"
-row "footprint --features baseline" "target/baseline/$target/release/footprint" "$tmp/without"
+row "cbreaker-firmware (the demo)" "$dir/$target/release/cbreaker-firmware" "$tmp/demo"
+row "footprint (guarded loop)" "$dir/$target/release/footprint" "$tmp/with"
+row "footprint --features baseline" "$base/$target/release/footprint" "$tmp/without"
 read -r wt wd wb <"$tmp/with"; read -r bt bd bb <"$tmp/without"
 printf '  %-34s %7s %6s %6s\n' "breaker's share (delta)" $((wt - bt)) $((wd - bd)) $((wb - bb))

@@ -6,10 +6,10 @@
 //! half-open probes that succeed → closed. It prints a short timeline over semihosting and
 //! exits with 0 when every check passed, 1 otherwise (QEMU passes the code through).
 //!
-//! `Breaker::new` is not a `const fn` (it validates the config and fills the window with
-//! `core::array::from_fn`), so the breaker cannot be initialised in a `static`. It lives in
-//! `main`'s frame instead: `main` never returns, so `&breaker` is valid for the program's
-//! whole life, and the code below only ever uses it through `&` (it is `Sync`).
+//! The breaker lives in `main`'s frame: `main` never returns, so `&breaker` is valid for the
+//! program's whole life, and the code below only ever uses it through `&` (it is `Sync`).
+//! `Breaker::new` is a `const fn`, so a breaker can also live in a `static` (a bad config is
+//! then a compile error); this demo builds it at run time to check the config error path.
 
 #![no_std]
 #![no_main]

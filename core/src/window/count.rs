@@ -165,11 +165,15 @@ impl Head {
         self.with(epoch, self.gen_() + 1, self.lap() + 2, 0, 0)
     }
     /// Positions from `(lap, pos)` to this head, in the wrapping space of [`LAP_MOD`] laps.
+    /// In `u32`: `LAP_MOD × n ≤ 2^24`, so every term fits, and a 32-bit core divides in
+    /// hardware.
     const fn distance_from(self, lap: u32, pos: u32, n: u32) -> u64 {
-        let span = LAP_MOD as u64 * n as u64;
-        let here = self.lap() as u64 * n as u64 + self.pos() as u64;
-        let there = lap as u64 * n as u64 + pos as u64;
-        (here + span - there) % span
+        // `max(1)`: a size of 0 is only in memory written by something else.
+        let n = if n == 0 { 1 } else { n };
+        let span = LAP_MOD * n;
+        let here = self.lap() * n + self.pos();
+        let there = lap * n + pos;
+        ((here + span - there) % span) as u64
     }
 }
 
@@ -255,9 +259,17 @@ fn adjust(word: &AtomicU32, gen_: u32, marks: u32, add: bool) -> bool {
     }
 }
 
+/// The word and bit shift of position `pos`. Total over any `pos`: a position past the
+/// storage (only memory written by something else holds one) wraps into it, and storage of
+/// no words has no cell.
 #[inline]
-fn cell(slots: &[AtomicU32], pos: u32) -> (&AtomicU32, u32) {
-    (&slots[(pos / 4) as usize], (pos % 4) * 8)
+fn cell(slots: &[AtomicU32], pos: u32) -> Option<(&AtomicU32, u32)> {
+    let i = (pos / 4) as usize;
+    let word = match slots.get(i) {
+        Some(word) => word,
+        None => slots.get(i.checked_rem(slots.len())?)?,
+    };
+    Some((word, (pos % 4) * 8))
 }
 
 const fn pack_cell(lap: u32, marks: u32, pending: bool) -> u32 {
@@ -293,7 +305,7 @@ const fn classify(cell: u32, lap: u32, span: u32) -> Found {
 /// Replaces the cell at `pos` by `f(old cell)`; `f` returns `None` to leave it alone.
 /// Returns the cell value the successful CAS replaced (`None` if `f` declined).
 fn update_cell(slots: &[AtomicU32], pos: u32, f: impl Fn(u32) -> Option<u32>) -> Option<u32> {
-    let (word, shift) = cell(slots, pos);
+    let (word, shift) = cell(slots, pos)?;
     let mut cur = word.load(Ordering::Acquire);
     loop {
         let old = (cur >> shift) & 0xFF;
@@ -399,8 +411,9 @@ pub(crate) fn success<const S: usize>(
     live_epoch: &impl Fn() -> u32,
 ) -> Option<bool> {
     let claimed = claim(w, cfg.size, epoch, true, live_epoch)?;
-    let (word, shift) = cell(&w.slots, claimed.pos());
-    if (word.load(Ordering::Acquire) >> shift) & MARKS != 0 {
+    let marked = cell(&w.slots, claimed.pos())
+        .is_some_and(|(word, shift)| (word.load(Ordering::Acquire) >> shift) & MARKS != 0);
+    if marked {
         // A marked cell here: leaving, or left behind by a clear. Rare.
         after_claim(
             w,
@@ -446,7 +459,7 @@ fn after_claim<const S: usize>(
     // however long this thread is held up (across fewer than `GEN_MOD / 2` clears).
     let (lap, pos, span, g) = (claimed.lap(), claimed.pos(), claimed.span(), claimed.gen_());
     let mine = marks.bits();
-    let (word, shift) = cell(&w.slots, pos);
+    let (word, shift) = cell(&w.slots, pos)?;
     let take_out = |old: u32| {
         if old & MARKS != 0 && classify(old, lap, span) == Found::Counted {
             adjust(&w.counts, g, old & MARKS, false);

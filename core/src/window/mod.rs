@@ -124,7 +124,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
         let Some(consecutive) = run::record(&self.run, epoch, marks.failure, live_epoch) else {
             return (false, None);
         };
-        let (counted, stats) = match cfg.kind {
+        let (counted, stats) = match cfg.kind() {
             Kind::Count => {
                 // Figures come back for a success only when it filled the window up to
                 // `minimum_calls`: no other success can make a rate rule hold.
@@ -191,7 +191,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
 
     /// Successes the window counted itself (see [`Window::record`]).
     pub(crate) fn successes(&self, cfg: &Compiled) -> u64 {
-        match cfg.kind {
+        match cfg.kind() {
             Kind::Count => count::successes(self),
             Kind::Time => time::successes(self, cfg),
             Kind::Consecutive => 0,
@@ -203,7 +203,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     /// writes for 8 clears can never come back to life when the 3-bit epoch wraps.
     pub(crate) fn clear(&self, cfg: &Compiled, epoch: u32) {
         run::clear(&self.run, epoch);
-        match cfg.kind {
+        match cfg.kind() {
             Kind::Count => count::clear(self, cfg.size, epoch),
             Kind::Time => time::clear(self, cfg, epoch),
             Kind::Consecutive => {}
@@ -213,7 +213,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     /// The window figures at `now`, for snapshots.
     pub(crate) fn stats(&self, cfg: &Compiled, epoch: u32, now: u64) -> Stats {
         let consecutive = run::read(&self.run, epoch);
-        let stats = match cfg.kind {
+        let stats = match cfg.kind() {
             Kind::Count => count::stats(self, cfg.size, epoch),
             Kind::Time => time::stats(&self.slots, cfg, epoch, now),
             Kind::Consecutive => Stats::default(),

@@ -38,11 +38,26 @@ fn sink(v: u32) {
 
 #[entry]
 fn main() -> ! {
+    // The window this build links: a count window, else a time window, else none.
+    #[cfg(all(not(feature = "baseline"), feature = "count-window"))]
+    let window = cbreaker::Config::count(8);
+    #[cfg(all(
+        not(feature = "baseline"),
+        not(feature = "count-window"),
+        feature = "time-window"
+    ))]
+    let window = cbreaker::Config::time(cbreaker::Millis(800), 1);
+    #[cfg(all(
+        not(feature = "baseline"),
+        not(feature = "count-window"),
+        not(feature = "time-window")
+    ))]
+    let window = cbreaker::Config::consecutive(4);
     #[cfg(not(feature = "baseline"))]
     let breaker = match cbreaker::Breaker::<4>::new(cbreaker::Config {
         minimum_calls: 4,
         open_duration: cbreaker::Millis(500),
-        ..cbreaker::Config::count(8)
+        ..window
     }) {
         Ok(b) => b,
         Err(_) => process::exit(2),

@@ -1,5 +1,5 @@
-# Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-registry`
-# and `tower` features, and the `services/` crate (the axum example, the real-server test on
+# Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-collector`
+# and `tower` features, and the `integration/` crate (the axum example, the real-server test on
 # 127.0.0.1, the zero-allocation check). See docs/rust.md.
 
 SETUP_TARGETS += setup-rust-services
@@ -7,8 +7,8 @@ LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
-RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-registry tower
-RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-registry,tower
+RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
@@ -17,7 +17,7 @@ setup-rust-services:
 
 lint-rust-services:
 	cargo clippy -q -p cbreaker --all-features --all-targets -- -D warnings
-	cargo clippy -q -p cbreaker-services --all-targets -- -D warnings
+	cargo clippy -q -p cbreaker-integration --all-targets -- -D warnings
 	RUSTDOCFLAGS=-Dwarnings cargo doc -q -p cbreaker --features $(RUST_SERVICE_ALL) --no-deps
 
 # Each feature builds alone; the default build stays no_std (thumbv7m, no allocator), and so
@@ -29,8 +29,8 @@ test-rust-services:
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
-	cargo test -p cbreaker-services
-	cargo run -q -p cbreaker-services --example axum -- --smoke
+	cargo test -p cbreaker-integration
+	cargo run -q -p cbreaker-integration --example axum -- --smoke
 
 # `call` with the std clock vs recloser and failsafe, the registry lookup, the Tower layer vs
 # tower-resilience-circuitbreaker 0.14, in one run (about a minute), then the ratio table.

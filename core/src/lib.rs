@@ -29,48 +29,43 @@
 #[cfg(test)]
 extern crate std;
 
-mod anchor;
-mod breaker;
-mod config;
-mod counters;
+// The verified state machine: `no_std`, no allocation, atomics only (docs/state-machine.md,
+// docs/memory-ordering.md). Its modules are re-exported here so every `crate::x` path stays
+// short.
+mod machine;
+pub(crate) use machine::{
+    anchor, breaker, config, counters, permit, snapshot, state, sync, time, transition, window,
+};
+
+// The contract around it, also `no_std`: errors, the call protocol, defaults and presets, the
+// health rule and the metric vocabulary (docs/defaults.md, docs/metrics.md).
 mod error;
 mod health;
 pub mod metrics;
-mod permit;
+mod presets;
 mod protocol;
-mod snapshot;
-mod state;
-mod sync;
-mod time;
-mod transition;
-mod window;
 
+// Storage sized at run time (`alloc`), and the firmware registry (`heapless`).
+#[cfg(feature = "heapless")]
+pub mod fixed_registry;
 #[cfg(feature = "alloc")]
 mod sized;
 
-// Rust services (docs/rust.md): each behind its own feature; presets are always there.
+// Rust services (docs/rust.md), behind `std` and the features above it.
 #[cfg(feature = "std")]
-mod call;
-#[cfg(feature = "std")]
-pub mod clock;
-#[cfg(feature = "heapless")]
-pub mod fixed_registry;
-#[cfg(feature = "std")]
-pub mod histogram;
-mod presets;
+mod services;
 #[cfg(feature = "prometheus")]
-pub mod prometheus;
-#[cfg(feature = "prometheus-registry")]
-pub mod prometheus_registry;
+pub use services::prometheus;
+#[cfg(feature = "prometheus-collector")]
+pub use services::prometheus_collector;
 #[cfg(feature = "registry")]
-pub mod registry;
-#[cfg(feature = "std")]
-mod service;
+pub use services::registry;
 #[cfg(feature = "tower")]
-pub mod tower;
-
-#[cfg(test)]
-mod tests;
+pub use services::tower;
+#[cfg(feature = "std")]
+pub(crate) use services::{call, service};
+#[cfg(feature = "std")]
+pub use services::{histogram, monotonic};
 
 pub use breaker::{Breaker, MAX_SLOTS, WORD_LAYOUT};
 pub use config::{Config, WindowKind, limits};

@@ -30,19 +30,33 @@ fn defaults_table() -> String {
     type Field = (&'static str, fn(&Config) -> String);
     let fields: [Field; 14] = [
         ("window", window),
-        ("failure_rate_threshold", |c| c.failure_rate_threshold.to_string()),
-        ("slow_call_rate_threshold", |c| c.slow_call_rate_threshold.to_string()),
-        ("slow_call_duration_ms", |c| c.slow_call_duration.0.to_string()),
-        ("consecutive_failures", |c| c.consecutive_failures.to_string()),
+        ("failure_rate_threshold", |c| {
+            c.failure_rate_threshold.to_string()
+        }),
+        ("slow_call_rate_threshold", |c| {
+            c.slow_call_rate_threshold.to_string()
+        }),
+        ("slow_call_duration_ms", |c| {
+            c.slow_call_duration.0.to_string()
+        }),
+        ("consecutive_failures", |c| {
+            c.consecutive_failures.to_string()
+        }),
         ("minimum_calls", |c| c.minimum_calls.to_string()),
         ("open_duration_ms", |c| c.open_duration.0.to_string()),
-        ("open_duration_max_ms", |c| c.open_duration_max.0.to_string()),
-        ("open_duration_multiplier", |c| c.open_duration_multiplier.to_string()),
+        ("open_duration_max_ms", |c| {
+            c.open_duration_max.0.to_string()
+        }),
+        ("open_duration_multiplier", |c| {
+            c.open_duration_multiplier.to_string()
+        }),
         ("jitter_percent", |c| c.jitter_percent.to_string()),
         ("jitter_seed", |c| c.jitter_seed.to_string()),
         ("half_open_max_calls", |c| c.half_open_max_calls.to_string()),
         ("success_threshold", |c| c.success_threshold.to_string()),
-        ("half_open_max_wait_ms", |c| c.half_open_max_wait.0.to_string()),
+        ("half_open_max_wait_ms", |c| {
+            c.half_open_max_wait.0.to_string()
+        }),
     ];
     let mut out = String::from("| field |");
     for (name, _) in &columns {
@@ -70,7 +84,11 @@ fn metrics_table() -> String {
             f.name,
             f.kind.name(),
             if f.unit.is_empty() { "—" } else { f.unit },
-            f.labels.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", "),
+            f.labels
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             f.help
         );
     }
@@ -78,9 +96,18 @@ fn metrics_table() -> String {
 }
 
 fn values_table() -> String {
-    let list = |v: Vec<&str>| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    let list = |v: Vec<&str>| {
+        v.iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut out = String::from("| label | values |\n|---|---|\n");
-    let _ = writeln!(out, "| `state` | {} |", list(State::ALL.iter().map(|s| s.name()).collect()));
+    let _ = writeln!(
+        out,
+        "| `state` | {} |",
+        list(State::ALL.iter().map(|s| s.name()).collect())
+    );
     let _ = writeln!(out, "| `outcome` | {} |", list(metrics::OUTCOMES.to_vec()));
     let _ = writeln!(
         out,
@@ -92,7 +119,10 @@ fn values_table() -> String {
         "| health | {} |",
         list(HealthStatus::ALL.iter().map(|h| h.name()).collect())
     );
-    let buckets: Vec<String> = metrics::DURATION_BUCKETS.iter().map(ToString::to_string).collect();
+    let buckets: Vec<String> = metrics::DURATION_BUCKETS
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let _ = writeln!(out, "| `le` (seconds) | {} |", buckets.join(", "));
     out
 }
@@ -101,9 +131,18 @@ fn values_table() -> String {
 fn check(file: &str, name: &str, table: &str) {
     let path = docs(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (begin, end) = (format!("<!-- BEGIN {name} -->\n"), format!("<!-- END {name} -->"));
-    let a = text.find(&begin).unwrap_or_else(|| panic!("{file}: no {begin:?}")) + begin.len();
-    let b = text[a..].find(&end).unwrap_or_else(|| panic!("{file}: no {end:?}")) + a;
+    let (begin, end) = (
+        format!("<!-- BEGIN {name} -->\n"),
+        format!("<!-- END {name} -->"),
+    );
+    let a = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("{file}: no {begin:?}"))
+        + begin.len();
+    let b = text[a..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("{file}: no {end:?}"))
+        + a;
     if std::env::var_os("CBREAKER_WRITE_DOCS").is_some() {
         let new = format!("{}{table}{}", &text[..a], &text[b..]);
         std::fs::write(&path, new).expect("write docs");

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
-use cbreaker::{Config, Millis, Outcome, State, clock};
+use cbreaker::{Config, Millis, Outcome, State, monotonic};
 
 /// `name{labels} value` lines, keyed by `name{labels}`; also checks the text's shape.
 fn parse(text: &str) -> HashMap<String, f64> {
@@ -59,7 +59,7 @@ fn exposition_reports_state_calls_rejections_slow_transitions_and_durations() {
     assert!(api.call(|| Ok::<_, ()>(())).unwrap_err().is_rejected());
     drop(db.guard().unwrap());
 
-    let text = reg.prometheus_text(clock::now);
+    let text = reg.prometheus_text(monotonic::now);
     let m = parse(&text);
     let get = |k: &str| {
         *m.get(k)
@@ -139,7 +139,7 @@ fn exposition_reports_state_calls_rejections_slow_transitions_and_durations() {
     }
 
     // After a recovery the gauge and the transition counters follow.
-    let t = clock::now().0 + 120_000;
+    let t = monotonic::now().0 + 120_000;
     let p = api.try_acquire(Millis(t)).unwrap().permit;
     let _ = api.record(p, Outcome::Success, None, Millis(t));
     let m = parse(&reg.prometheus_text(Millis(t)));

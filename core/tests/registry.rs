@@ -5,7 +5,7 @@ use std::thread;
 
 use cbreaker::fixed_registry::{FixedRegistry, FixedRegistryError};
 use cbreaker::registry::Registry;
-use cbreaker::{Cause, Config, ConfigError, Millis, Outcome, State, clock};
+use cbreaker::{Cause, Config, ConfigError, Millis, Outcome, State, monotonic};
 
 fn trip(b: &cbreaker::Breaker, now: Millis) {
     while b.state(now) == State::Closed {
@@ -57,7 +57,7 @@ fn register_remove_stats_reset_all_and_health() {
     );
     assert!(reg.get("bad").is_none());
 
-    let now = clock::now();
+    let now = monotonic::now();
     trip(llm.breaker(), now);
     let h = reg.health(now);
     assert_eq!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cbreaker::Calls as _;
 use cbreaker::{
-    Breaker, CallError, Config, Millis, Outcome, RejectReason, ServiceBreaker, State, clock,
+    Breaker, CallError, Config, Millis, Outcome, RejectReason, ServiceBreaker, State, monotonic,
 };
 
 fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
@@ -35,15 +35,15 @@ fn breaker(n: u32, open_ms: u64) -> Breaker {
 
 #[test]
 fn clock_is_monotonic_and_advances_in_milliseconds() {
-    let a = clock::now();
+    let a = monotonic::now();
     let mut last = a;
     for _ in 0..10_000 {
-        let t = clock::now();
+        let t = monotonic::now();
         assert!(t >= last, "{last} -> {t}");
         last = t;
     }
     sleep(Duration::from_millis(50));
-    let b = clock::now();
+    let b = monotonic::now();
     // Coarse: one kernel tick (at most 10 ms) of resolution at each end.
     assert!(b.0 >= a.0 + 30, "{a} -> {b}");
     assert!(b.0 < a.0 + 5_000, "{a} -> {b}");
@@ -55,7 +55,7 @@ fn call_counts_errors_as_failures_trips_and_then_rejects_without_running() {
     assert_eq!(b.call(|| Ok::<_, &str>(1)), Ok(1));
     assert_eq!(b.call(|| Err::<u8, _>("e1")), Err(CallError::Inner("e1")));
     assert_eq!(b.call(|| Err::<u8, _>("e2")), Err(CallError::Inner("e2")));
-    assert_eq!(b.state(clock::now), State::Open);
+    assert_eq!(b.state(monotonic::now), State::Open);
     let mut ran = false;
     let err = b
         .call(|| {
@@ -71,7 +71,7 @@ fn call_counts_errors_as_failures_trips_and_then_rejects_without_running() {
         } => assert!(after.0 > 59_000 && after.0 <= 60_000, "{after}"),
         other => panic!("{other:?}"),
     }
-    let s = b.snapshot(clock::now);
+    let s = b.snapshot(monotonic::now);
     assert_eq!((s.successes, s.failures, s.rejected), (1, 2, 1));
     assert!(err.to_string().starts_with("circuit open: retry after"));
 }
@@ -79,7 +79,7 @@ fn call_counts_errors_as_failures_trips_and_then_rejects_without_running() {
 #[test]
 fn forced_open_rejects_with_no_retry_after() {
     let b = breaker(1, 1_000);
-    let _ = b.force_open(clock::now);
+    let _ = b.force_open(monotonic::now);
     assert_eq!(
         b.call(|| Ok::<_, ()>(())),
         Err(CallError::Rejected {
@@ -104,11 +104,11 @@ fn classifier_decides_what_counts() {
             Err(CallError::Inner(e))
         );
     }
-    assert_eq!(b.state(clock::now), State::Closed);
-    let s = b.snapshot(clock::now);
+    assert_eq!(b.state(monotonic::now), State::Closed);
+    let s = b.snapshot(monotonic::now);
     assert_eq!((s.successes, s.failures, s.ignored), (2, 0, 1));
     let _ = b.call_classified(classify, || Err("timeout"));
-    assert_eq!(b.state(clock::now), State::Open);
+    assert_eq!(b.state(monotonic::now), State::Open);
 }
 
 #[test]
@@ -161,21 +161,21 @@ fn dropped_future_records_ignored_and_frees_the_half_open_slot() {
         // The only probe slot is taken on the first poll; then the call is cancelled.
         let mut fut = pin!(b.call_async(std::future::pending::<Result<(), ()>>()));
         assert!(poll_once(fut.as_mut()).is_pending());
-        assert_eq!(b.state(clock::now), State::HalfOpen);
+        assert_eq!(b.state(monotonic::now), State::HalfOpen);
         assert!(b.call(|| Ok::<_, ()>(())).unwrap_err().is_rejected());
     }
-    let s = b.snapshot(clock::now);
+    let s = b.snapshot(monotonic::now);
     assert_eq!(s.ignored, 1);
     // The slot is free again: the next probe is admitted and closes the circuit.
     assert_eq!(b.call(|| Ok::<_, ()>(7)), Ok(7));
-    assert_eq!(b.state(clock::now), State::Closed);
+    assert_eq!(b.state(monotonic::now), State::Closed);
 }
 
 #[test]
 fn a_future_never_polled_takes_nothing() {
     let b = breaker(1, 60_000);
     drop(b.call_async(async { Ok::<_, ()>(()) }));
-    let s = b.snapshot(clock::now);
+    let s = b.snapshot(monotonic::now);
     assert_eq!((s.calls, s.ignored), (0, 0));
 }
 
@@ -195,7 +195,7 @@ fn guard_records_the_duration_and_a_dropped_guard_is_ignored() {
     assert_eq!(g.record(Outcome::Success), None);
     drop(b.guard().unwrap());
     b.guard().unwrap().release();
-    let s = b.snapshot(clock::now);
+    let s = b.snapshot(monotonic::now);
     assert_eq!((s.successes, s.slow, s.ignored, s.calls), (2, 1, 2, 4));
 }
 
@@ -206,9 +206,9 @@ fn panicking_call_releases_its_permit() {
         let _ = b.call(|| -> Result<(), ()> { panic!("boom") });
     }));
     assert!(r.is_err());
-    let s = b.snapshot(clock::now);
+    let s = b.snapshot(monotonic::now);
     assert_eq!((s.ignored, s.failures), (1, 0));
-    assert_eq!(b.state(clock::now), State::Closed);
+    assert_eq!(b.state(monotonic::now), State::Closed);
 }
 
 #[test]
@@ -220,7 +220,7 @@ fn service_breaker_keeps_a_histogram_of_recorded_calls_only() {
         Err::<(), _>(())
     }));
     assert!(sb.call(|| Ok::<_, ()>(1)).unwrap_err().is_rejected());
-    let _ = sb.reset(clock::now);
+    let _ = sb.reset(monotonic::now);
     drop(sb.guard().unwrap());
     let h = sb.histogram().snapshot();
     assert_eq!(h.count, 2, "rejected and cancelled calls are not timed");
@@ -241,7 +241,7 @@ fn calls_are_timed_only_when_something_uses_the_duration() {
     })
     .unwrap();
     let _ = off.call(|| slow(10));
-    assert_eq!(off.snapshot(clock::now).slow, 0);
+    assert_eq!(off.snapshot(monotonic::now).slow, 0);
     // On: the call is timed and counted slow.
     let on: Breaker = Breaker::new(Config {
         slow_call_duration: Millis(5),
@@ -252,8 +252,8 @@ fn calls_are_timed_only_when_something_uses_the_duration() {
     .unwrap();
     let _ = on.call(|| slow(10));
     let _ = on.call(|| slow(10));
-    assert_eq!(on.snapshot(clock::now).slow, 2);
-    assert_eq!(on.state(clock::now), State::Open);
+    assert_eq!(on.snapshot(monotonic::now).slow, 2);
+    assert_eq!(on.state(monotonic::now), State::Open);
     // A ServiceBreaker times for its histogram; an untimed one does not.
     let timed: ServiceBreaker = ServiceBreaker::new(Config::count(10)).unwrap();
     let untimed: ServiceBreaker = ServiceBreaker::untimed(Config::count(10)).unwrap();

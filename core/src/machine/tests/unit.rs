@@ -666,9 +666,17 @@ fn thirty_two_bit_divisions_match_the_64_bit_arithmetic() {
     let edges = [0u32, 1, 999, 1000, 1001, 65_535, u32::MAX - 1, u32::MAX];
     for _ in 0..200_000 {
         let r = next();
-        let d = if r & 7 == 0 { edges[(r >> 3) as usize % edges.len()] } else { r as u32 };
+        let d = if r & 7 == 0 {
+            edges[(r >> 3) as usize % edges.len()]
+        } else {
+            r as u32
+        };
         let p = (next() % 1_000_001) as u32;
-        assert_eq!(permille_of(d, p), u64::from(d) * u64::from(p) / 1000, "{d} × {p}");
+        assert_eq!(
+            permille_of(d, p),
+            u64::from(d) * u64::from(p) / 1000,
+            "{d} × {p}"
+        );
         let m = (next() % 2001) as u32 + 1;
         let v = next();
         assert_eq!(u64::from(mod_small(v, m)), v % u64::from(m), "{v} mod {m}");

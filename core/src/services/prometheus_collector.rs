@@ -1,11 +1,11 @@
-//! `prometheus-registry`: the same families as [`prometheus::text`](crate::prometheus::text),
+//! `prometheus-collector`: the same families as [`prometheus::text`](crate::prometheus::text),
 //! as a `Collector` for the `prometheus` crate (0.14), so a service that already serves a
 //! `prometheus::Registry` gets the breakers in it:
 //!
 //! ```
 //! # use prometheus_crate as prometheus; // in your code: the `prometheus` crate
 //! use std::sync::Arc;
-//! use cbreaker::{Calls, Config, prometheus_registry::RegistryCollector, registry::Registry};
+//! use cbreaker::{Calls, Config, prometheus_collector::RegistryCollector, registry::Registry};
 //!
 //! let breakers: Arc<Registry> = Arc::new(Registry::new(Config::for_http_api()).unwrap());
 //! let prom = prometheus::Registry::new(); // or prometheus::default_registry()
@@ -31,9 +31,9 @@ use prometheus_crate::proto::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType,
 };
 
-use crate::clock;
 use crate::histogram::BUCKETS;
 use crate::metrics::{self, FAMILIES, Family};
+use crate::monotonic;
 use crate::registry::Registry;
 
 fn proto_type(f: &Family) -> MetricType {
@@ -116,7 +116,7 @@ impl<const SLOTS: usize> Collector for RegistryCollector<SLOTS> {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let now = clock::now();
+        let now = monotonic::now();
         let rows: Vec<_> = self
             .registry
             .entries()

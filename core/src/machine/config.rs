@@ -300,7 +300,7 @@ pub(crate) const COUNT_WINDOW: bool = cfg!(feature = "count-window");
 /// Whether this build links the time window (cargo feature `time-window`, on by default).
 pub(crate) const TIME_WINDOW: bool = cfg!(feature = "time-window");
 /// Whether `record` takes the inline success fast paths (cargo feature `fast-paths`, on by
-/// default): a success of one RMW, for about 4 KB of flash.
+/// default): a success of one RMW, for more flash (docs/firmware.md).
 pub(crate) const FAST_PATHS: bool = cfg!(feature = "fast-paths");
 
 /// The window kind without its parameters.

@@ -8,11 +8,11 @@
 //! monotonic: the core tolerates time going backwards, but there pass your own monotonic
 //! `now` for exact deadlines (docs/rust.md).
 //!
-//! **Resolution: one kernel tick**, 1 to 10 ms (`CONFIG_HZ`; 4 ms on the CI machine). That is
+//! **Resolution: one kernel tick**, 1 to 10 ms (`CONFIG_HZ`). That is
 //! what decisions need: an open deadline or a retry-after that is a few milliseconds late is
-//! harmless next to durations of seconds. What it buys: a read costs about a fifth of
-//! `Instant::now()` (5.9 ns against 30.2 ns on the CI machine; `clock/*` rows of
-//! `benches/benches/services.rs`), and the call helpers read it only when a decision needs
+//! harmless next to durations of seconds. What it buys: a read costs a fraction of
+//! `Instant::now()` (the `clock/*` rows of `benches/benches/services.rs`; figures in
+//! docs/benchmarks.md), and the call helpers read it only when a decision needs
 //! the time (a rejection, a half-open probe, a trip): a closed success does not read it.
 //!
 //! Call *durations* are measured separately, with [`std::time::Instant`] (nanosecond
@@ -21,8 +21,8 @@
 //! histogram.
 //!
 //! ```
-//! let a = cbreaker::clock::now();
-//! let b = cbreaker::clock::now();
+//! let a = cbreaker::monotonic::now();
+//! let b = cbreaker::monotonic::now();
 //! assert!(b >= a);
 //! ```
 
@@ -37,10 +37,10 @@ use crate::time::Millis;
 /// time.
 ///
 /// ```
-/// use cbreaker::{Breaker, Config, clock};
+/// use cbreaker::{Breaker, Config, monotonic};
 /// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
-/// let admitted = breaker.try_acquire(clock::now).unwrap(); // closed: the clock is not read
-/// # let _ = breaker.record(admitted.permit, cbreaker::Outcome::Success, None, clock::now);
+/// let admitted = breaker.try_acquire(monotonic::now).unwrap(); // closed: the clock is not read
+/// # let _ = breaker.record(admitted.permit, cbreaker::Outcome::Success, None, monotonic::now);
 /// ```
 #[inline]
 #[must_use]

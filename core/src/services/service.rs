@@ -12,8 +12,8 @@ use crate::histogram::Histogram;
 /// the registry, the Prometheus exposition and the Tower layer hold. It derefs to the
 /// breaker for everything else (`state`, `snapshot`, `force_open`, ...).
 ///
-/// Timing a call costs two reads of `std::time::Instant` (about 50 ns on the CI
-/// machine, more than the rest of a call); [`ServiceBreaker::untimed`] skips them (and keeps
+/// Timing a call costs two reads of `std::time::Instant` (more than the rest of a call; see
+/// docs/benchmarks.md); [`ServiceBreaker::untimed`] skips them (and keeps
 /// the histogram empty) unless the slow-call rule needs durations.
 ///
 /// ```

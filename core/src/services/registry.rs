@@ -6,14 +6,14 @@
 //! once (at startup, or per request) and keep the `Arc`. Breakers themselves stay lock-free.
 //!
 //! ```
-//! use cbreaker::{Calls, Config, State, clock, registry::Registry};
+//! use cbreaker::{Calls, Config, State, monotonic, registry::Registry};
 //!
 //! let registry: Registry = Registry::new(Config::for_http_api()).unwrap();
 //! let payments = registry.get_or_create("payments");
 //! registry.register("llm", Config::for_llm_service()).unwrap();
 //! assert_eq!(payments.call(|| Ok::<_, ()>("paid")), Ok("paid"));
 //! assert_eq!(registry.names(), ["llm", "payments"]);
-//! assert_eq!(registry.health(clock::now()).count(State::Closed), 2);
+//! assert_eq!(registry.health(monotonic::now()).count(State::Closed), 2);
 //! ```
 
 extern crate alloc;

@@ -5,7 +5,7 @@
 //! switch its failures, so you can watch the breaker trip and recover:
 //!
 //! ```sh
-//! cargo run -p cbreaker-services --example axum        # listens on 127.0.0.1:3000
+//! cargo run -p cbreaker-integration --example axum        # listens on 127.0.0.1:3000
 //! curl -i localhost:3000/quote; curl localhost:3000/fail/on
 //! for i in 1 2 3 4 5 6; do curl -si localhost:3000/quote | head -1; done   # 500 ×5, then 503
 //! curl localhost:3000/fail/off; sleep 5; curl -i localhost:3000/quote      # probe: 200
@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cbreaker::registry::Registry;
 use cbreaker::tower::CircuitBreakerLayer;
-use cbreaker::{CallError, Config, Millis, Outcome, clock};
+use cbreaker::{CallError, Config, Millis, Outcome, monotonic};
 use tower::ServiceBuilder;
 
 /// 5xx responses are failures; everything else (4xx included: the caller's mistake) is a
@@ -82,7 +82,7 @@ fn app(registry: Arc<Registry>, failing: Arc<AtomicBool>) -> Router {
     let metrics = {
         let registry = registry.clone();
         move || {
-            let text = registry.prometheus_text(clock::now);
+            let text = registry.prometheus_text(monotonic::now);
             async move {
                 (
                     [(header::CONTENT_TYPE, cbreaker::prometheus::CONTENT_TYPE)],
@@ -92,7 +92,7 @@ fn app(registry: Arc<Registry>, failing: Arc<AtomicBool>) -> Router {
         }
     };
     let health = move || {
-        let h = registry.health(clock::now);
+        let h = registry.health(monotonic::now);
         let status = if h.is_healthy() {
             StatusCode::OK
         } else {
@@ -141,7 +141,7 @@ async fn main() {
         return;
     }
     tokio::spawn(async move { server.await.expect("server") });
-    let get = |path: &'static str| cbreaker_services::get(addr, path);
+    let get = |path: &'static str| cbreaker_integration::get(addr, path);
     let mut statuses = vec![get("/quote").await.status];
     get("/fail/on").await;
     for _ in 0..6 {

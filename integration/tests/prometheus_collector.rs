@@ -1,11 +1,11 @@
-//! `prometheus-registry`: the collector in a `prometheus::Registry` (the crate's default,
+//! `prometheus-collector`: the collector in a `prometheus::Registry` (the crate's default,
 //! protobuf model) gives the same samples as `cbreaker::prometheus::text`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cbreaker::Calls as _;
-use cbreaker::prometheus_registry::RegistryCollector;
+use cbreaker::prometheus_collector::RegistryCollector;
 use cbreaker::registry::Registry;
 use cbreaker::{Config, Millis};
 use prometheus::{Encoder, TextEncoder};
@@ -56,7 +56,7 @@ fn collector_matches_the_text_exposition() {
     let mut buf = Vec::new();
     TextEncoder::new().encode(&families, &mut buf).unwrap();
     let theirs = samples(&String::from_utf8(buf).unwrap());
-    let ours = samples(&breakers.prometheus_text(cbreaker::clock::now));
+    let ours = samples(&breakers.prometheus_text(cbreaker::monotonic::now));
     assert_eq!(theirs.len(), ours.len());
     for (k, v) in &ours {
         let t = theirs

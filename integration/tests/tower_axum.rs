@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cbreaker::registry::Registry;
 use cbreaker::tower::CircuitBreakerLayer;
-use cbreaker::{CallError, Config, Millis, Outcome, ServiceBreaker, State, clock};
-use cbreaker_services::get as http_get;
+use cbreaker::{CallError, Config, Millis, Outcome, ServiceBreaker, State, monotonic};
+use cbreaker_integration::get as http_get;
 use tokio::time::sleep;
 use tower::{Layer, Service, ServiceBuilder, service_fn};
 
@@ -67,7 +67,7 @@ async fn serve(registry: Arc<Registry>, dep: Arc<Dependency>) -> SocketAddr {
     let metrics = {
         let registry = registry.clone();
         move || {
-            let text = registry.prometheus_text(clock::now);
+            let text = registry.prometheus_text(monotonic::now);
             async move {
                 (
                     [(header::CONTENT_TYPE, cbreaker::prometheus::CONTENT_TYPE)],
@@ -184,7 +184,7 @@ async fn trip_reject_probe_recover_and_metrics_over_http() {
         7.0
     );
     assert!(get("cbreaker_call_duration_seconds_sum", "") >= 0.3);
-    assert_eq!(registry.health(clock::now).count(State::Closed), 1);
+    assert_eq!(registry.health(monotonic::now).count(State::Closed), 1);
 }
 
 fn poll<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
@@ -219,16 +219,16 @@ fn a_dropped_response_future_records_ignored_and_frees_the_probe_slot() {
     {
         let mut probe = pin!(svc.call(false));
         assert!(poll(probe.as_mut()).is_pending());
-        assert_eq!(breaker.state(clock::now), State::HalfOpen);
+        assert_eq!(breaker.state(monotonic::now), State::HalfOpen);
         assert!(matches!(
             poll(pin!(svc.call(false))),
             Poll::Ready(Err(CallError::Rejected { .. }))
         ));
     } // the pending probe is dropped here: cancelled
-    assert_eq!(breaker.snapshot(clock::now).ignored, 1);
+    assert_eq!(breaker.snapshot(monotonic::now).ignored, 1);
     hang.store(false, Ordering::SeqCst);
     assert!(matches!(poll(pin!(svc.call(false))), Poll::Ready(Ok("up"))));
-    assert_eq!(breaker.state(clock::now), State::Closed);
+    assert_eq!(breaker.state(monotonic::now), State::Closed);
     // Only the failure and the successful probe were timed.
     assert_eq!(breaker.histogram().snapshot().count, 2);
 }
@@ -243,7 +243,7 @@ fn clones_share_one_breaker_and_stay_small() {
     let mut b = svc.clone();
     assert!(poll(pin!(a.call(()))).is_ready());
     assert!(poll(pin!(b.call(()))).is_ready());
-    assert_eq!(breaker.state(clock::now), State::Open);
+    assert_eq!(breaker.state(monotonic::now), State::Open);
     assert!(matches!(
         poll(pin!(a.call(()))),
         Poll::Ready(Err(CallError::Rejected {
@@ -277,7 +277,7 @@ fn a_static_breaker_serves_the_same_way() {
         poll(pin!(svc.call(true))),
         Poll::Ready(Err(CallError::Rejected { .. }))
     ));
-    let s = breaker.snapshot(clock::now);
+    let s = breaker.snapshot(monotonic::now);
     assert_eq!((s.successes, s.failures, s.rejected), (1, 1, 1));
     assert!(std::ptr::eq(layer.breaker(), breaker));
     assert_eq!(breaker.histogram().snapshot().count, 0, "untimed");

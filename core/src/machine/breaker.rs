@@ -57,7 +57,7 @@ pub const WORD_LAYOUT: u32 = 5;
 // failures) sit a cache line away from the words one call writes on a hot path: the lifetime
 // counters before them, the count window's `head` after the window's cells. So two threads
 // on one breaker do not pass the read words' cache lines back and forth (see `layout` below;
-// 2-thread count-window calls ~12 % faster).
+// the two-thread figures are in docs/benchmarks.md).
 #[repr(C)]
 pub struct Breaker<const SLOTS: usize = 32> {
     counters: Counters,

@@ -10,10 +10,10 @@ use core::future::Future;
 use std::time::Instant;
 
 use crate::breaker::Breaker;
-use crate::clock;
 use crate::error::RejectReason;
 use crate::error::Rejected;
 use crate::histogram::Histogram;
+use crate::monotonic;
 use crate::permit::{Outcome, Permit};
 use crate::protocol::{Call, End};
 use crate::time::Millis;
@@ -120,7 +120,7 @@ pub struct PermitGuard<'a, const SLOTS: usize> {
     breaker: &'a Breaker<SLOTS>,
     histogram: Option<&'a Histogram>,
     call: Call,
-    /// When a timed call started: durations are measured with `Instant` (see `clock`).
+    /// When a timed call started: durations are measured with `Instant` (see `monotonic`).
     start: Option<Instant>,
 }
 
@@ -132,7 +132,7 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
         breaker: &'a Breaker<SLOTS>,
         histogram: Option<&'a Histogram>,
     ) -> Result<(Self, Option<Transition>), Rejected> {
-        let begun = breaker.begin(clock::now, histogram.is_some())?;
+        let begun = breaker.begin(monotonic::now, histogram.is_some())?;
         Ok((
             PermitGuard {
                 breaker,
@@ -177,10 +177,10 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
             Some(took) => self.breaker.finish_measured(
                 &mut self.call,
                 end,
-                clock::now,
-                Millis(clock::millis(took)),
+                monotonic::now,
+                Millis(monotonic::millis(took)),
             ),
-            None => self.breaker.finish(&mut self.call, end, clock::now),
+            None => self.breaker.finish(&mut self.call, end, monotonic::now),
         }
         .ok()?;
         if let (Some(h), Some(_), Some(took)) = (self.histogram, done.observed(), took) {
@@ -239,7 +239,7 @@ pub trait Calls<const SLOTS: usize> {
     /// let breaker: Breaker = Breaker::new(Config::consecutive(1)).unwrap();
     /// let guard = breaker.guard().unwrap();
     /// drop(guard); // cancelled: counted as ignored, nothing trips
-    /// assert_eq!(breaker.snapshot(cbreaker::clock::now).ignored, 1);
+    /// assert_eq!(breaker.snapshot(cbreaker::monotonic::now).ignored, 1);
     /// let guard = breaker.guard().unwrap();
     /// assert!(guard.record(Outcome::Failure).is_some()); // tripped
     /// ```

@@ -136,10 +136,10 @@ fn main() {
         }),
     );
 
-    let s = shared.snapshot(cbreaker::clock::now);
-    let n = named.snapshot(cbreaker::clock::now);
-    let b = breaker.snapshot(cbreaker::clock::now);
-    let f = leaked.snapshot(cbreaker::clock::now);
+    let s = shared.snapshot(cbreaker::monotonic::now);
+    let n = named.snapshot(cbreaker::monotonic::now);
+    let b = breaker.snapshot(cbreaker::monotonic::now);
+    let f = leaked.snapshot(cbreaker::monotonic::now);
     for (what, s) in [("tower", s), ("registry", n), ("breaker", b), ("static", f)] {
         assert!(
             s.rejected > 0 && s.transitions_into(cbreaker::State::Closed) > 0,

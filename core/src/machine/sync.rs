@@ -22,10 +22,10 @@ pub(crate) use portable_atomic::AtomicU64 as AtomicCounter;
 // CAS that claims a position also counts the success (see `window/count.rs`); 32-bit on
 // ARMv7-M and RV32. Loom checks the 64-bit layout, and the 32-bit one firmware runs under
 // `--cfg cbreaker_head32` (`make test-loom` runs both).
-#[cfg(all(test, loom, not(cbreaker_head32)))]
-pub(crate) use loom::sync::atomic::AtomicU64 as AtomicHead;
 #[cfg(all(test, loom, cbreaker_head32))]
 pub(crate) use loom::sync::atomic::AtomicU32 as AtomicHead;
+#[cfg(all(test, loom, not(cbreaker_head32)))]
+pub(crate) use loom::sync::atomic::AtomicU64 as AtomicHead;
 #[cfg(all(not(all(test, loom)), not(target_has_atomic = "64")))]
 pub(crate) use portable_atomic::AtomicU32 as AtomicHead;
 #[cfg(all(not(all(test, loom)), target_has_atomic = "64"))]

@@ -8,7 +8,7 @@
 //! use cbreaker::{Calls, Config, registry::Registry};
 //! let registry: Registry = Registry::new(Config::for_http_api()).unwrap();
 //! let _ = registry.get_or_create("payments").call(|| Err::<(), _>("timeout"));
-//! let text = cbreaker::prometheus::text(&registry, cbreaker::clock::now);
+//! let text = cbreaker::prometheus::text(&registry, cbreaker::monotonic::now);
 //! assert!(text.contains("cbreaker_state{breaker=\"payments\",state=\"closed\"} 1\n"));
 //! assert!(text.contains("cbreaker_calls_total{breaker=\"payments\",outcome=\"failure\"} 1\n"));
 //! ```

@@ -56,8 +56,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::call::CallError;
-use crate::clock;
 use crate::error::Rejected;
+use crate::monotonic;
 use crate::permit::Outcome;
 use crate::protocol::{Call, End};
 use crate::service::ServiceBreaker;
@@ -249,7 +249,7 @@ where
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
         let breaker = self.breaker.get();
-        match breaker.begin(clock::now, breaker.keeps_histogram()) {
+        match breaker.begin(monotonic::now, breaker.keeps_histogram()) {
             Ok(begun) => ResponseFuture {
                 settle: Some(Settle {
                     breaker: self.breaker.settler(),
@@ -279,11 +279,13 @@ impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
     fn finish(&self, call: &mut Call, end: End, took: Option<Duration>) {
         // Each `Settle` finishes its call once (`finish` consumes it, `drop` checks).
         let done = match took {
-            Some(took) => {
-                self.breaker()
-                    .finish_measured(call, end, clock::now, Millis(clock::millis(took)))
-            }
-            None => self.breaker().finish(call, end, clock::now),
+            Some(took) => self.breaker().finish_measured(
+                call,
+                end,
+                monotonic::now,
+                Millis(monotonic::millis(took)),
+            ),
+            None => self.breaker().finish(call, end, monotonic::now),
         };
         let Ok(done) = done else { return };
         if let (true, Some(_), Some(took)) = (self.keeps_histogram(), done.observed(), took) {

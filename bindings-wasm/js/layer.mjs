@@ -215,8 +215,9 @@ export function bind(raw) {
         timeoutMs: timeout(o.timeoutMs, 0, (K, m) => configError(K, 'timeoutMs', m)),
       };
       this.#opts = Object.values(js).some((v) => v !== undefined) ? js : NO_OPTIONS;
+      const fields = FIELDS.map((k) => field(o, k));
       try {
-        this.#raw = new raw.CircuitBreaker(preset, KINDS[w], ...FIELDS.map((k) => field(o, k)), neverTrips);
+        this.#raw = new raw.CircuitBreaker(preset, KINDS[w], ...fields, neverTrips);
       } catch (e) {
         // The core named the option; add the value as the caller gave it.
         if (e?.option !== undefined) {
@@ -442,7 +443,7 @@ export function bind(raw) {
       if (source !== 'error' && this.#listeners?.error.length > 0) {
         this.#emit('error', { type: 'error', error, source });
       } else {
-        console.error(`cbreaker: ${source === 'isFailure' || source === 'exclude' ? `the ${source} option` : `a '${source}' listener`} threw (the breaker went on):`, error);
+        console.error(`cbreaker: ${source === 'isFailure' || source === 'exclude' ? `the ${source} option` : `a listener of '${source}'`} threw (the breaker went on):`, error);
       }
     }
 

@@ -205,9 +205,9 @@ impl JsBreaker {
         {
             return Err(errors::range_error(
                 "failureRateThreshold",
-                "failureRateThreshold 0 turns off the last trip rule (slowCallRateThreshold and \
-                 consecutiveFailures are 0 too), so this breaker could never trip; turn a rule \
-                 on, or pass neverTrips: true (metricsOnly() also measures without tripping)",
+                "failureRateThreshold must be above 0 when slowCallRateThreshold and \
+                 consecutiveFailures are 0 (else the breaker can never trip: turn a rule on, \
+                 or pass neverTrips: true)",
             ));
         }
         Ok(JsBreaker {
@@ -392,17 +392,18 @@ fn window_of(
     } else {
         None
     };
-    let kind = kind.or(match (size, time_field) {
-        (Some(_), Some(field)) => {
+    let kind = match (kind, size, time_field) {
+        (Some(kind), _, _) => Some(kind),
+        (None, Some(_), Some(field)) => {
             return Err(errors::type_error(
                 field,
                 &format!("windowSize sets a count window and {field} a time window: give one"),
             ));
         }
-        (Some(_), None) => Some(KIND_COUNT),
-        (None, Some(_)) => Some(KIND_TIME),
-        (None, None) => None,
-    });
+        (None, Some(_), None) => Some(KIND_COUNT),
+        (None, None, Some(_)) => Some(KIND_TIME),
+        (None, None, None) => None,
+    };
     let conflict = |field: &str, window: &str| {
         errors::type_error(
             field,

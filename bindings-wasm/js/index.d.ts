@@ -1,4 +1,6 @@
-// Types of the npm package `cbreaker` (Node entry; the web entry adds init/initSync).
+// Types of the npm package `cbreaker`: every entry (`cbreaker` as ESM or CommonJS, `cbreaker/web`)
+// has this API. Under Node the module is ready at import (initSync and init do nothing); in
+// workers and browsers call initSync or init once before the first breaker.
 
 /** The states, spelled as in every cbreaker binding and the conformance vectors. */
 export type State = 'closed' | 'open' | 'half_open' | 'forced_open' | 'disabled' | 'metrics_only';
@@ -6,13 +8,24 @@ export type State = 'closed' | 'open' | 'half_open' | 'forced_open' | 'disabled'
 /** Why a transition happened. */
 export type Cause =
   | 'failure_rate' | 'slow_call_rate' | 'consecutive_failures' | 'open_elapsed' | 'probe_failed'
-  | 'probe_slow' | 'probes_succeeded' | 'force_open' | 'force_closed' | 'metrics_only' | 'reset';
+  | 'probe_slow' | 'probes_succeeded' | 'force_open' | 'force_closed' | 'metrics_only' | 'reset'
+  | 'trip' | 'half_open';
 
+/** What the breaker records. */
 export type Outcome = 'success' | 'failure' | 'ignored';
+/** How a call ended: `timeout` records a failure, `cancelled` an ignored outcome. */
+export type End = Outcome | 'timeout' | 'cancelled';
+/** Why a call was refused. */
+export type RejectReason = 'open' | 'half_open_full' | 'forced_open';
+/** The core's health rule: a breaker that refuses calls or admits only probes is unhealthy. */
+export type Health = 'healthy' | 'unhealthy';
+/** The core's presets (`PRESETS`). */
+export type PresetName = 'agents_platform' | 'pybreaker' | 'http_api' | 'llm_service' | 'database' | 'notifications' | 'cache';
 
-/** Options, in camelCase and milliseconds. Defaults are the core's (docs/state-machine.md). */
-export interface CircuitBreakerOptions {
-  /** Inferred when omitted: windowDurationMs/windowBuckets → 'time', windowSize → 'count', consecutiveFailures → 'consecutive'. */
+/** The core's config fields, in camelCase and milliseconds. An absent field is the preset's
+ * value, or `Config::default()`'s (the same defaults in every language: docs/wasm.md). */
+export interface ConfigOptions {
+  /** Implied by windowSize (count) or windowDurationMs / windowBuckets (time); else the preset's or the default's. */
   window?: 'count' | 'time' | 'consecutive';
   /** Count window: the last N outcomes (1..1024). */
   windowSize?: number;
@@ -20,55 +33,84 @@ export interface CircuitBreakerOptions {
   windowDurationMs?: number;
   /** Time window buckets (1..64). */
   windowBuckets?: number;
-  /** Percent, 0 = off. Default 50. */
+  /** Percent, 0 = off. */
   failureRateThreshold?: number;
-  /** Percent, 0 = off (default). */
+  /** Percent, 0 = off. While it is on, the core times every call. */
   slowCallRateThreshold?: number;
-  /** Default 60000. Setting it (or slowCallRateThreshold > 0) makes call() time each call. */
+  /** A call whose duration is at or above this is slow. */
   slowCallDurationMs?: number;
-  /** 0 = off (default); required with a consecutive window. */
+  /** 0 = off; at least 1 with window 'consecutive'. */
   consecutiveFailures?: number;
-  /** Default 100 (capped at a count window's size). */
+  /** Rate rules apply once the window holds this many outcomes (capped at a count window's size). */
   minimumCalls?: number;
-  /** Default 60000. */
   openDurationMs?: number;
-  /** 0 = no cap (default). */
+  /** 0 = no cap. */
   openDurationMaxMs?: number;
-  /** 1.0..1000.0, default 1.0. */
+  /** 1..1000 (three decimals). */
   openDurationMultiplier?: number;
-  /** Default 0. */
   jitterPercent?: number;
+  /** 0 to 2^64 - 1. */
   jitterSeed?: number | bigint;
-  /** 1..31, default 1. */
+  /** 1..31. */
   halfOpenMaxCalls?: number;
-  /** 1..31, default 1. */
+  /** 1..31. */
   successThreshold?: number;
-  /** Default 60000. */
   halfOpenMaxWaitMs?: number;
-  /** The clock, in milliseconds; default `performance.now()`. */
+}
+
+export interface CircuitBreakerOptions extends ConfigOptions {
+  /** Start from one of the core's presets; the other fields override its values. */
+  preset?: PresetName;
+  /** Accept a config with every trip rule off (failure rate, slow rate, consecutive failures). */
+  neverTrips?: boolean;
+  /** The clock, in milliseconds (>= 0, finite); default `performance.now()`. */
   now?: () => number;
-  /** `false` counts a rejection of `call()` as a success (e.g. a 404). Default: every rejection is a failure. */
+  /** `false` counts an error of `call()` as a success (e.g. a 404). */
   isFailure?: (error: unknown) => boolean;
-  /** `true` counts a rejection of `call()` as ignored (neither success nor failure). */
+  /** `true` counts an error of `call()` as ignored (neither success nor failure). */
   exclude?: (error: unknown) => boolean;
-  /** Shown in error messages. */
+  /** Every `call()` times out after this long (1..2^31 - 1 ms): a failure. No default. */
+  timeoutMs?: number;
+  /** What `call()` resolves with instead of rejecting (a rejection or fn's error). */
+  fallback?: (error: unknown) => unknown;
+  /** Shown in error messages, `stats()`, `console.log` and the Prometheus `breaker` label. */
   name?: string;
 }
 
-export interface RecordOptions {
-  /** The call's duration: at or above slowCallDurationMs it is also slow. */
-  durationMs?: number;
+/** The config a breaker runs with: every field filled in. */
+export interface Config extends Required<Omit<ConfigOptions, 'windowSize' | 'windowDurationMs' | 'windowBuckets' | 'jitterSeed'>> {
+  windowSize?: number;
+  windowDurationMs?: number;
+  windowBuckets?: number;
+  /** A number when exact as one, else a bigint. */
+  jitterSeed: number | bigint;
+}
+
+export interface SettleOptions {
+  /** The duration you measured (reported as is), or null to report none (never slow). */
+  durationMs?: number | null;
   /** The time of the outcome; the breaker's clock when omitted. */
   nowMs?: number;
 }
 
-/** Permission to make one call; settle it exactly once (later calls do nothing). */
+/** What settling a permit did, as the core reports it. */
+export interface Finished {
+  outcome: Outcome;
+  /** The call's duration, for a timed call; null otherwise. */
+  durationMs: number | null;
+  transition: Transition | undefined;
+}
+
+/** Permission to make one call: settle it exactly once (a second time throws
+ * PermitSettledError). A permit collected unsettled counts as cancelled (ignored). */
 export declare class Permit {
   private constructor();
-  success(options?: RecordOptions): void;
-  failure(options?: RecordOptions): void;
-  ignore(options?: Pick<RecordOptions, 'nowMs'>): void;
+  success(options?: SettleOptions): Finished;
+  failure(options?: SettleOptions): Finished;
+  ignore(options?: SettleOptions): Finished;
   readonly settled: boolean;
+  /** Whether the core times this call (the slow-call rule is on, or a duration sink). */
+  readonly timed: boolean;
 }
 
 export interface Transition {
@@ -98,69 +140,104 @@ export interface Snapshot {
   /** Percent. */
   slowRate: number;
   consecutiveFailures: number;
-  /** While open: ms until a call may be admitted; null otherwise (and when forced open). */
+  /** What a rejection now would advise; null when a call would be admitted or when forced open. */
   retryAfterMs: number | null;
 }
 
+export interface Stats extends Snapshot {
+  health: Health;
+  name: string | undefined;
+}
+
 export interface StateChangeEvent extends Transition { type: 'statechange' }
-export interface RejectEvent { type: 'reject'; retryAfterMs: number | null; at: number }
+export interface RejectEvent { type: 'reject'; reason: RejectReason; retryAfterMs: number | null; at: number }
+/** `durationMs`: set for a timed call (a success or failure listener makes every call timed). */
 export interface SuccessEvent { type: 'success'; durationMs: number | undefined; at: number }
-export interface FailureEvent { type: 'failure'; durationMs: number | undefined; error: unknown; at: number }
+export interface FailureEvent { type: 'failure'; durationMs: number | undefined; error: unknown; timedOut: boolean; at: number }
+/** A listener or an isFailure / exclude predicate threw (`source`: the event type or the option). */
+export interface ErrorEvent { type: 'error'; error: unknown; source: 'statechange' | 'reject' | 'success' | 'failure' | 'isFailure' | 'exclude' }
 export interface EventMap {
   statechange: StateChangeEvent;
   reject: RejectEvent;
   success: SuccessEvent;
   failure: FailureEvent;
+  error: ErrorEvent;
 }
 export type Listener<E> = ((event: E) => void) | { handleEvent(event: E): void };
 
 export interface CallOptions {
-  /** Rejects with a DOMException named 'TimeoutError' (a failure by default) after this long. */
+  /** Rejects with a DOMException named 'TimeoutError' (a failure) after this long (1..2^31 - 1). */
   timeoutMs?: number;
-  /** Aborting rejects with the signal's reason and counts the call as ignored. */
+  /** Aborting rejects with the signal's reason and counts the call as cancelled (ignored). */
   signal?: AbortSignal;
 }
 
 export declare class CircuitBreaker {
-  /** @throws RangeError with `code: 'ERR_CB_INVALID_CONFIG'` and `option` */
-  constructor(options: CircuitBreakerOptions);
+  /** `new CircuitBreaker()` is the core's Config::default().
+   * @throws RangeError (out of range) or TypeError (wrong type), `code: 'ERR_CB_INVALID_CONFIG'`, `option` */
+  constructor(options?: CircuitBreakerOptions);
   readonly name: string | undefined;
   /** The state a tryAcquire now would see. */
   readonly state: State;
+  readonly health: Health;
+  readonly config: Config;
   stateAt(nowMs: number): State;
   tryAcquire(nowMs?: number): Permit | undefined;
-  record(permit: Permit, outcome: Outcome, options?: RecordOptions): void;
-  /** @throws CircuitOpenError (`code: 'ERR_CIRCUIT_OPEN'`) when the circuit rejects */
+  record(permit: Permit, end: End, options?: SettleOptions): Finished;
+  /** Rejects with CircuitOpenError (`code: 'ERR_CIRCUIT_OPEN'`) when the circuit refuses; never throws. */
   call<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, ...args: A): Promise<Awaited<R>>;
   callWith<R>(options: CallOptions, fn: (context: { signal: AbortSignal }) => R | PromiseLike<R>): Promise<Awaited<R>>;
   wrap<A extends unknown[], R>(fn: (...args: A) => R | PromiseLike<R>): (...args: A) => Promise<Awaited<R>>;
   snapshot(nowMs?: number): Snapshot;
+  stats(nowMs?: number): Stats;
+  /** The Prometheus text exposition of this breaker (labelled with its name). */
+  prometheusText(nowMs?: number): string;
   forceOpen(nowMs?: number): Transition;
   forceClosed(nowMs?: number): Transition;
   metricsOnly(nowMs?: number): Transition;
   reset(nowMs?: number): Transition;
+  trip(nowMs?: number): Transition;
+  halfOpen(nowMs?: number): Transition;
   on<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): this;
   off<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): this;
   addEventListener<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): void;
   removeEventListener<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): void;
-  /** Frees the WebAssembly memory now instead of at garbage collection. */
+  /** Frees the WebAssembly memory now; later use throws (or rejects) with `code: 'ERR_CB_FREED'`. */
   free(): void;
 }
 
-/** `call()` was refused. */
+/** A call was refused. */
 export declare class CircuitOpenError extends Error {
   readonly code: 'ERR_CIRCUIT_OPEN';
-  /** null when forced open. */
+  readonly reason: RejectReason;
+  /** The core's advice; null when forced open. */
   readonly retryAfterMs: number | null;
 }
 
-/** Thrown for an invalid option (also the core's own range checks). */
-export interface ConfigError extends RangeError {
+/** A permit was settled a second time. */
+export declare class PermitSettledError extends Error {
+  readonly code: 'ERR_CB_PERMIT_SETTLED';
+}
+
+/** The core's preset names. */
+export declare const PRESETS: readonly PresetName[];
+
+/** The Prometheus text of several breakers (the core's families; the same bytes as Rust's). */
+export declare function prometheusText(breakers: Record<string, CircuitBreaker> | Map<string, CircuitBreaker> | Iterable<CircuitBreaker>): string;
+
+export type InitInput = WebAssembly.Module | BufferSource;
+/** Initialises the module synchronously (workers, browsers); does nothing under Node. */
+export declare function initSync(input: { module: InitInput }): unknown;
+/** Initialises the module asynchronously (workers, browsers); does nothing under Node. */
+export declare function init(input?: { module_or_path: InitInput | Response | URL | string | Promise<Response> }): Promise<unknown>;
+
+/** Thrown for an invalid option: RangeError out of range, TypeError of the wrong type. */
+export interface ConfigError extends Error {
   code: 'ERR_CB_INVALID_CONFIG';
   option: string;
 }
 
-/** Thrown for a wrong argument type (a bad nowMs, an unknown outcome or event). */
-export interface ArgumentError extends TypeError {
+/** Thrown for a bad argument (a bad nowMs, an unknown outcome, event or option key). */
+export interface ArgumentError extends Error {
   code: 'ERR_CB_INVALID_ARGUMENT';
 }

@@ -54,7 +54,7 @@ const names = [...layer.matchAll(/^export (?:class|function) (\w+)/gm)].map((m) 
 const cjs = layer.replace(/^export (class|function) (\w+)/gm, '$1 $2');
 if (/^export /m.test(cjs)) throw new Error('layer.mjs: only `export class|function` is supported');
 writeFileSync(join(dist, 'layer.cjs'), `'use strict';\n${cjs}\nmodule.exports = { ${names.join(', ')} };\n`);
-for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'web-node.mjs', 'index.d.ts', 'web.d.ts', 'wasm.d.ts']) {
+for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'web-node.mjs', 'index.d.ts', 'web.d.ts', 'wasm.d.ts', 'wasm.d.cts']) {
   cpSync(join(pkg, 'js', f), join(dist, f));
 }
 // The same declarations for the `require` condition: a .d.cts is read as CommonJS, so the types

@@ -1,18 +1,19 @@
-// The edge-worker test: workerd (from npm) serves, on 127.0.0.1 only, a worker that keeps one
-// breaker per isolate in front of a flaky upstream (a Node server here that fails on demand).
-// Drives requests through it and asserts trip, 503 + Retry-After, half-open probe, recovery.
-// workerd is stopped by its PID; every loop is bounded.
+// The edge-worker test: workerd (from npm) serves, on 127.0.0.1 only, the example a user copies
+// (examples/workerd/: worker.mjs and a raw config.capnp) against cbreaker installed from the
+// packed tarball. The worker keeps one breaker per isolate in front of a flaky upstream (a Node
+// server here that fails on demand). Drives requests through it and asserts trip, 503 with the
+// core's Retry-After advice and reason, half-open probe, recovery. workerd is stopped by its PID;
+// every loop is bounded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packAndInstall, pkgDir } from './pack.mjs';
 
-const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const WORKERD = join(pkgDir, 'node_modules', '.bin', 'workerd');
+const EXAMPLE = join(pkgDir, 'examples', 'workerd');
 const OPEN_MS = 1500; // long enough that a loaded machine cannot let it lapse between two requests
 
 let upstream;
@@ -20,7 +21,7 @@ let upstreamHits = 0;
 let upstreamFails = false;
 let workerd;
 let workerdLog = '';
-let dir;
+let installed;
 let base;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,43 +37,18 @@ function freePort() {
   });
 }
 
-const WORKER = `
-import { CircuitBreaker, CircuitOpenError, initSync } from './web.mjs';
-import wasm from './web/cbreaker_bg.wasm';
-
-initSync({ module: wasm });
-let breaker; // one per isolate, made on the first request (no clock reads at module init)
-let isolateRequests = 0;
-
-class UpstreamError extends Error {}
-
-export default {
-  async fetch(request, env) {
-    breaker ??= new CircuitBreaker({ window: 'consecutive', consecutiveFailures: 3, openDurationMs: ${OPEN_MS} });
-    isolateRequests++;
-    const url = new URL(request.url);
-    if (url.pathname === '/stats') {
-      return Response.json({ ...breaker.snapshot(), isolateRequests });
-    }
-    try {
-      const res = await breaker.call(async () => {
-        const r = await env.UPSTREAM.fetch('http://upstream/');
-        if (r.status >= 500) throw new UpstreamError(String(r.status));
-        return r;
-      });
-      return new Response(await res.text(), { headers: { 'x-breaker-state': breaker.state } });
-    } catch (e) {
-      if (e instanceof CircuitOpenError) {
-        const secs = e.retryAfterMs === null ? 60 : Math.max(1, Math.ceil(e.retryAfterMs / 1000));
-        return new Response(JSON.stringify({ code: e.code, retryAfterMs: e.retryAfterMs }), {
-          status: 503, headers: { 'retry-after': String(secs), 'x-breaker-state': breaker.state },
-        });
-      }
-      return new Response('upstream failed', { status: 502, headers: { 'x-breaker-state': breaker.state } });
-    }
-  },
-};
-`;
+/** The example with its ports and open duration changed, and nothing else. */
+function copyExample(dir, port, upstreamPort) {
+  const change = (text, from, to) => {
+    assert.ok(text.includes(from), `the example no longer has ${from}`);
+    return text.replaceAll(from, to);
+  };
+  let config = readFileSync(join(EXAMPLE, 'config.capnp'), 'utf8');
+  config = change(change(config, '127.0.0.1:8080', `127.0.0.1:${port}`), '127.0.0.1:8081', `127.0.0.1:${upstreamPort}`);
+  writeFileSync(join(dir, 'config.capnp'), config);
+  const worker = change(readFileSync(join(EXAMPLE, 'worker.mjs'), 'utf8'), 'openDurationMs: 10_000', `openDurationMs: ${OPEN_MS}`);
+  writeFileSync(join(dir, 'worker.mjs'), worker);
+}
 
 before(async () => {
   assert.ok(existsSync(WORKERD), 'workerd missing: run make setup-wasm');
@@ -85,30 +61,9 @@ before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
 
-  dir = mkdtempSync(join(tmpdir(), 'cbreaker-workerd-'));
-  for (const f of ['web.mjs', 'layer.mjs', 'web']) cpSync(join(pkgDir, 'dist', f), join(dir, f), { recursive: true });
-  writeFileSync(join(dir, 'worker.mjs'), WORKER);
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .edge),
-    (name = "upstream", external = (address = "127.0.0.1:${upstreamPort}", http = ())),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const edge :Workerd.Worker = (
-  modules = [
-    (name = "worker.mjs", esModule = embed "worker.mjs"),
-    (name = "web.mjs", esModule = embed "web.mjs"),
-    (name = "layer.mjs", esModule = embed "layer.mjs"),
-    (name = "web/cbreaker.js", esModule = embed "web/cbreaker.js"),
-    (name = "web/cbreaker_bg.wasm", wasm = embed "web/cbreaker_bg.wasm"),
-  ],
-  bindings = [ (name = "UPSTREAM", service = "upstream") ],
-  compatibilityDate = "2024-09-23",
-);
-`);
-  workerd = spawn(WORKERD, ['serve', join(dir, 'config.capnp')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  installed = packAndInstall('cbreaker-workerd-');
+  copyExample(installed.scratch, port, upstreamPort);
+  workerd = spawn(WORKERD, ['serve', join(installed.scratch, 'config.capnp')], { cwd: installed.scratch, stdio: ['ignore', 'pipe', 'pipe'] });
   workerd.stdout.on('data', (d) => { workerdLog += d; });
   workerd.stderr.on('data', (d) => { workerdLog += d; });
   // Bounded readiness poll: 100 tries x 100 ms.
@@ -131,12 +86,12 @@ after(async () => {
     if (!ok) process.kill(workerd.pid, 'SIGKILL');
   }
   if (upstream) await new Promise((r) => upstream.close(r));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  installed?.cleanup();
 });
 
 const get = async (path = '/') => {
   const r = await fetch(base + path, { signal: AbortSignal.timeout(5000) });
-  return { status: r.status, state: r.headers.get('x-breaker-state'), retryAfter: r.headers.get('retry-after'), body: await r.text() };
+  return { status: r.status, state: r.headers.get('x-breaker-state'), reason: r.headers.get('x-breaker-reason'), retryAfter: r.headers.get('retry-after'), body: await r.text() };
 };
 
 test('workerd listens on 127.0.0.1 only', () => {
@@ -151,7 +106,7 @@ test('workerd listens on 127.0.0.1 only', () => {
 });
 
 test('trip, 503 with Retry-After, half-open probe, recovery', async () => {
-  assert.deepEqual(await get(), { status: 200, state: 'closed', retryAfter: null, body: 'ok' });
+  assert.deepEqual(await get(), { status: 200, state: 'closed', reason: null, retryAfter: null, body: 'ok' });
 
   upstreamFails = true;
   for (let i = 0; i < 3; i++) assert.equal((await get()).status, 502);
@@ -161,6 +116,8 @@ test('trip, 503 with Retry-After, half-open probe, recovery', async () => {
   assert.equal(rejected.state, 'open');
   const body = JSON.parse(rejected.body);
   assert.equal(body.code, 'ERR_CIRCUIT_OPEN');
+  assert.equal(body.reason, 'open');
+  assert.equal(rejected.reason, 'open');
   assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= OPEN_MS, rejected.body);
   assert.equal(rejected.retryAfter, String(Math.ceil(body.retryAfterMs / 1000)));
   assert.equal(upstreamHits, hits, 'an open circuit must not call the upstream');
@@ -189,5 +146,8 @@ test('trip, 503 with Retry-After, half-open probe, recovery', async () => {
   assert.equal(stats.rejected, 2);
   assert.equal(stats.failures, 4);
   assert.equal(stats.successes, 3);
-  assert.ok(stats.isolateRequests >= 11, 'one breaker served every request of the isolate');
+  assert.equal(stats.health, 'healthy');
+  assert.equal(stats.name, 'upstream');
+  const metrics = await get('/metrics');
+  assert.match(metrics.body, /^cbreaker_transitions_total\{breaker="upstream",state="open"\} 2$/m);
 });

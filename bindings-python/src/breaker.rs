@@ -1,49 +1,74 @@
-//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::SizedBreaker` (inline storage
-//! for small windows, boxed for large ones).
+//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::SizedBreaker`. Every call
+//! helper runs the core's call protocol (`begin` → `Call` → `finish`); this file only maps a
+//! Python exception to an `End` and reads the clock.
 //!
 //! Listener hooks: a Python subclass turns on `_set_hooks(mask)` and defines
-//! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`; they are
-//! called after the core operation returns, never inside it. A hook that raises is reported as
-//! unraisable and never breaks the call.
+//! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`, called
+//! after the core operation returns. A hook that raises is reported as unraisable.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-use cbreaker::{Millis, Outcome, Permit, Rejected, Transition};
-use pyo3::exceptions::PyException;
-use pyo3::intern;
+use cbreaker::Transition;
+use cbreaker::{Call, End, Finished, HealthStatus, Millis, Outcome, Permit, Rejected, State};
+use pyo3::exceptions::{PyBaseException, PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::{call::PyCallArgs, intern};
 
 use crate::clock::Clock;
-use crate::config::{Raw, to_dict};
-use crate::errors::{PyCbError, secs};
+use crate::config::{build, to_dict};
+use crate::errors::{PyCbError, binding, secs};
 use crate::permit::PyPermit;
-use crate::types::{PyTransition, snapshot_dict};
+use crate::types::{PyTransition, Settled, snapshot_dict};
 use cbreaker::SizedBreaker as Core;
 
 const HOOK_TRANSITION: u8 = 1;
 const HOOK_REJECT: u8 = 2;
 const HOOK_OUTCOME: u8 = 4;
 
+/// Reaches the breaker inside a `SizedBreaker` for what it does not forward (the call protocol,
+/// `trip`, `half_open`). NB: drop once `core/src/sized.rs` forwards them.
+macro_rules! inner {
+    ($core:expr, $b:ident => $e:expr) => {
+        match $core {
+            Core::Small($b) => $e,
+            Core::Large($b) => $e,
+        }
+    };
+}
+
+/// A begun call as the binding keeps it: the core's `Call`, and for a timed call the clock
+/// reading (ns) it started at, so that its duration is measured on Python's finer clock.
+pub(crate) type Begun = (Call, Option<u64>);
+/// A begun call and the transition `begin` caused (`open->half_open`), if any.
+pub(crate) type Admitted = (Begun, Option<Transition>);
+
 /// A lock-free circuit breaker.
 #[pyclass(module = "cbreaker._native", name = "CircuitBreaker", frozen, subclass)]
 pub(crate) struct PyBreaker {
     pub(crate) core: Core,
     pub(crate) clock: Clock,
-    /// Exception types counted as ignored, and predicates `exc -> bool` doing the same.
-    exclude_types: Py<PyTuple>,
-    exclude_predicates: Vec<Py<PyAny>>,
-    /// Measure call durations: by default when slow-call tripping is on.
-    timed: bool,
+    /// Exception types (`true`) and predicates `exc -> bool` (`false`) counted as ignored.
+    exclude: Vec<(Py<PyAny>, bool)>,
     hooks: AtomicU8,
-    has_exclude: AtomicBool,
 }
 
 impl PyBreaker {
-    fn now_ns(&self, py: Python<'_>) -> PyResult<u64> {
+    fn now_ms(&self, py: Python<'_>) -> PyResult<Millis> {
         let mut err = None;
-        let ns = self.clock.now_ns(py, &mut err);
-        err.map_or(Ok(ns), Err)
+        let now = self.clock.now(py, &mut err);
+        err.map_or(Ok(now), Err)
+    }
+
+    pub(crate) fn snapshot_now(&self, py: Python<'_>) -> PyResult<cbreaker::Snapshot> {
+        Ok(self.core.snapshot(self.now_ms(py)?))
+    }
+
+    /// The state now, reading the clock only if the core needs it.
+    fn state_now(&self, py: Python<'_>) -> PyResult<State> {
+        let mut err = None;
+        let s = self.core.state(|| self.clock.now(py, &mut err));
+        err.map_or(Ok(s), Err)
     }
 
     fn hooks(&self) -> u8 {
@@ -51,379 +76,272 @@ impl PyBreaker {
         self.hooks.load(Ordering::Relaxed)
     }
 
-    fn hook<'py>(
-        slf: &Bound<'py, Self>,
-        name: &Bound<'py, pyo3::types::PyString>,
-        args: impl pyo3::call::PyCallArgs<'py>,
-    ) {
+    fn hook<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyString>, args: impl PyCallArgs<'py>) {
         if let Err(e) = slf.call_method1(name, args) {
             e.write_unraisable(slf.py(), Some(slf.as_any()));
         }
     }
 
     fn emit(slf: &Bound<'_, Self>, tr: Option<Transition>) {
-        if let Some(tr) = tr {
-            if slf.get().hooks() & HOOK_TRANSITION != 0 {
-                Self::hook(
-                    slf,
-                    intern!(slf.py(), "_on_transition"),
-                    (PyTransition(tr),),
-                );
+        if let (Some(t), true) = (tr, slf.get().hooks() & HOOK_TRANSITION != 0) {
+            Self::hook(slf, intern!(slf.py(), "_on_transition"), (PyTransition(t),));
+        }
+    }
+
+    /// The core's `begin(now, sink)`: the clock is read only if the core asks for it.
+    pub(crate) fn begin(slf: &Bound<'_, Self>, sink: bool) -> PyResult<Result<Admitted, Rejected>> {
+        let (this, py) = (slf.get(), slf.py());
+        let (mut err, mut ns) = (None, 0);
+        let now = || {
+            ns = this.clock.now_ns(py, &mut err);
+            Millis(ns / 1_000_000)
+        };
+        let result = inner!(&this.core, b => b.begin(now, sink));
+        match (result, err) {
+            (Ok(mut b), Some(e)) => {
+                let _ = inner!(&this.core, c => c.finish(&mut b.call, End::Cancelled, Millis(0)));
+                Err(e)
             }
-        }
-    }
-
-    fn rejected(slf: &Bound<'_, Self>, r: Rejected) {
-        if slf.get().hooks() & HOOK_REJECT != 0 {
-            Self::hook(
-                slf,
-                intern!(slf.py(), "_on_reject"),
-                (r.retry_after.map(secs),),
-            );
-        }
-    }
-
-    /// Asks the core for a permit, reading the clock only if it asks.
-    fn acquire(slf: &Bound<'_, Self>) -> PyResult<Result<cbreaker::Admitted, Rejected>> {
-        let this = slf.get();
-        let py = slf.py();
-        let mut err = None;
-        let result = this.core.try_acquire(|| this.clock.now(py, &mut err));
-        if let Some(e) = err {
-            if let Ok(a) = result {
-                this.core.release(a.permit, this.clock_last());
+            (Err(_), Some(e)) => Err(e),
+            (Ok(b), None) => {
+                Self::emit(slf, b.transition);
+                let begun = (b.call, b.call.is_timed().then_some(ns));
+                Ok(Ok((begun, b.transition)))
             }
-            return Err(e);
-        }
-        match result {
-            Ok(a) => Self::emit(slf, a.transition),
-            Err(r) => Self::rejected(slf, r),
-        }
-        Ok(result)
-    }
-
-    fn clock_last(&self) -> Millis {
-        // Only used on an error path: the time is never needed to release a permit.
-        Millis(0)
-    }
-
-    fn new_permit(slf: &Bound<'_, Self>, a: cbreaker::Admitted) -> PyResult<PyPermit> {
-        let started_ns = if slf.get().timed {
-            Some(slf.get().now_ns(slf.py())?)
-        } else {
-            None
-        };
-        Ok(PyPermit {
-            breaker: slf.clone().unbind(),
-            permit: a.permit,
-            started_ns,
-            transition: a.transition,
-            reported: AtomicBool::new(false),
-        })
-    }
-
-    /// Records an outcome and runs the hooks. `duration` wins over `started_ns`.
-    pub(crate) fn settle(
-        &self,
-        slf: &Bound<'_, Self>,
-        permit: Permit,
-        outcome: Outcome,
-        duration: Option<Millis>,
-        started_ns: Option<u64>,
-    ) -> PyResult<Option<PyTransition>> {
-        let py = slf.py();
-        let mut err = None;
-        let tr = match (duration, started_ns) {
-            (Some(d), _) => self
-                .core
-                .record(permit, outcome, Some(d), || self.clock.now(py, &mut err)),
-            (None, Some(start)) => {
-                let now = self.clock.now_ns(py, &mut err);
-                let d = Millis(now.saturating_sub(start) / 1_000_000);
-                self.core
-                    .record(permit, outcome, Some(d), Millis(now / 1_000_000))
-            }
-            (None, None) => self
-                .core
-                .record(permit, outcome, None, || self.clock.now(py, &mut err)),
-        };
-        Self::emit(slf, tr);
-        match err {
-            Some(e) => Err(e),
-            None => Ok(tr.map(PyTransition)),
-        }
-    }
-
-    /// Takes a permit (or raises `CircuitBreakerOpenError`) and starts the call's timer.
-    pub(crate) fn begin(slf: &Bound<'_, Self>) -> PyResult<(Permit, Option<u64>)> {
-        let this = slf.get();
-        let admitted = match Self::acquire(slf)? {
-            Ok(a) => a,
-            Err(r) => return Err(PyCbError::Rejected(r).into()),
-        };
-        let started = if this.timed {
-            Some(this.now_ns(slf.py())?)
-        } else {
-            None
-        };
-        Ok((admitted.permit, started))
-    }
-
-    /// Reports how a call ended and runs the outcome hook. Never raises: an error reading an
-    /// injected clock is reported as unraisable, so the call's own result or error stands.
-    pub(crate) fn finish(
-        slf: &Bound<'_, Self>,
-        permit: Permit,
-        started: Option<u64>,
-        result: Result<(), &PyErr>,
-    ) {
-        let this = slf.get();
-        let py = slf.py();
-        let outcome = match result {
-            Ok(()) => Outcome::Success,
-            Err(e) => this.classify(py, e).unwrap_or(Outcome::Failure),
-        };
-        if let Err(e) = this.settle(slf, permit, outcome, None, started) {
-            e.write_unraisable(py, Some(slf.as_any()));
-        }
-        if this.hooks() & HOOK_OUTCOME != 0 && outcome != Outcome::Ignored {
-            let exc = result.err().map(|e| e.value(py).clone());
-            Self::hook(slf, intern!(py, "_on_outcome"), (outcome.name(), exc));
-        }
-    }
-
-    /// `func(*args, **kwargs)` under the breaker, synchronously.
-    pub(crate) fn guarded<'py>(
-        slf: &Bound<'py, Self>,
-        func: &Bound<'py, PyAny>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (permit, started) = Self::begin(slf)?;
-        let result = func.call(args, kwargs);
-        Self::finish(slf, permit, started, result.as_ref().map(|_| ()));
-        result
-    }
-
-    /// How an exception counts: anything that is not an `Exception` (cancellation,
-    /// `KeyboardInterrupt`, `SystemExit`) and every excluded error is ignored.
-    fn classify(&self, py: Python<'_>, e: &PyErr) -> PyResult<Outcome> {
-        let v = e.value(py);
-        if !v.is_instance_of::<PyException>() {
-            return Ok(Outcome::Ignored);
-        }
-        // Relaxed: immutable after construction; the flag only skips work.
-        if self.has_exclude.load(Ordering::Relaxed) {
-            if v.is_instance(self.exclude_types.bind(py))? {
-                return Ok(Outcome::Ignored);
-            }
-            for p in &self.exclude_predicates {
-                if p.bind(py).call1((v,))?.is_truthy()? {
-                    return Ok(Outcome::Ignored);
+            (Err(r), None) => {
+                if this.hooks() & HOOK_REJECT != 0 {
+                    Self::hook(slf, intern!(py, "_on_reject"), (r.retry_after.map(secs),));
                 }
+                Ok(Err(r))
             }
         }
-        Ok(Outcome::Failure)
+    }
+
+    fn begin_or_raise(slf: &Bound<'_, Self>, sink: bool) -> PyResult<Admitted> {
+        Self::begin(slf, sink)?.map_err(|r| PyCbError::Rejected(r).into())
+    }
+
+    /// Settles a begun call with the core's `finish` (a timed call: `finish_measured`, on
+    /// Python's clock) or, given `raw`, with the core's `record` verb and exactly that duration.
+    pub(crate) fn settle(
+        slf: &Bound<'_, Self>,
+        (mut call, started): Begun,
+        end: End,
+        raw: Option<Option<Millis>>,
+    ) -> PyResult<Finished> {
+        let (this, py) = (slf.get(), slf.py());
+        let mut err = None;
+        let done = match (raw, started) {
+            (Some(duration), _) => Ok(Finished {
+                transition: (this.core)
+                    .record(call.permit(), end.outcome(), duration, || this.clock.now(py, &mut err)),
+                outcome: end.outcome(),
+                duration,
+            }),
+            (None, Some(start)) => {
+                let ns = this.clock.now_ns(py, &mut err);
+                let took = Millis(ns.saturating_sub(start) / 1_000_000);
+                inner!(&this.core, b => b.finish_measured(&mut call, end, Millis(ns / 1_000_000), took))
+            }
+            (None, None) => {
+                inner!(&this.core, b => b.finish(&mut call, end, || this.clock.now(py, &mut err)))
+            }
+        }
+        .map_err(PyCbError::Settled)?;
+        Self::emit(slf, done.transition);
+        err.map_or(Ok(done), Err)
+    }
+
+    /// Ends a helper's call: `exc` → `End` (`timed_out`: the helper's own timeout fired), the
+    /// core settles it, then the outcome hook runs. Never raises: an injected clock's error is
+    /// reported as unraisable, so the call's own result or exception stands.
+    pub(crate) fn conclude(
+        slf: &Bound<'_, Self>,
+        begun: Begun,
+        exc: Option<&Bound<'_, PyAny>>,
+        timed_out: bool,
+    ) -> Option<Transition> {
+        let (this, py) = (slf.get(), slf.py());
+        let end = match exc {
+            None => End::Success,
+            Some(_) if timed_out => End::TimedOut,
+            Some(e) => this.end_of(e).unwrap_or(End::Failure),
+        };
+        let tr = Self::settle(slf, begun, end, None)
+            .map_err(|e| e.write_unraisable(py, Some(slf.as_any())))
+            .map_or(None, |f| f.transition);
+        if this.hooks() & HOOK_OUTCOME != 0 && end.outcome() != Outcome::Ignored {
+            Self::hook(slf, intern!(py, "_on_outcome"), (end.outcome().name(), exc));
+        }
+        tr
+    }
+
+    /// How an exception ends a call: anything that is not an `Exception` (cancellation,
+    /// `KeyboardInterrupt`, `SystemExit`) is `Cancelled`, an excluded error `Ignored`.
+    fn end_of(&self, v: &Bound<'_, PyAny>) -> PyResult<End> {
+        if !v.is_instance_of::<PyException>() {
+            return Ok(End::Cancelled);
+        }
+        for (x, is_type) in &self.exclude {
+            let x = x.bind(v.py());
+            if *is_type && v.is_instance(x)? || !*is_type && x.call1((v,))?.is_truthy()? {
+                return Ok(End::Ignored);
+            }
+        }
+        Ok(End::Failure)
     }
 
     fn manual(
         slf: &Bound<'_, Self>,
         op: fn(&Core, Millis) -> Transition,
     ) -> PyResult<PyTransition> {
-        let this = slf.get();
-        let now = this.now_ns(slf.py())?;
-        let tr = op(&this.core, Millis(now / 1_000_000));
+        let tr = op(&slf.get().core, slf.get().now_ms(slf.py())?);
         Self::emit(slf, Some(tr));
         Ok(PyTransition(tr))
     }
 }
 
+/// An `End` by name (`"success"`, `"failure"`, `"ignored"`, `"timeout"`, `"cancelled"`).
+pub(crate) fn end_named(name: &str) -> PyResult<End> {
+    let names = || End::ALL.map(End::name).join(", ");
+    let err = || PyValueError::new_err(format!("outcome must be one of {}, got {name:?}", names()));
+    let found = End::ALL.into_iter().find(|e| e.name() == name);
+    found.ok_or_else(err)
+}
+
 #[pymethods]
 impl PyBreaker {
+    /// Keywords in Python units (seconds, percent); `preset` names the core's base config.
     #[new]
-    #[pyo3(signature = (
-        *, window = None, window_size = None, window_duration = None, window_buckets = None,
-        failure_rate_threshold = None, slow_call_rate_threshold = None, slow_call_duration = None,
-        consecutive_failures = None, minimum_calls = None, open_duration = None,
-        open_duration_max = None, open_duration_multiplier = None, jitter_percent = None,
-        jitter_seed = None, half_open_max_calls = None, success_threshold = None,
-        half_open_max_wait = None, exclude = None, clock = None, measure_durations = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, exclude = None, clock = None, **config))]
     fn new(
-        py: Python<'_>,
-        window: Option<&Bound<'_, PyAny>>,
-        window_size: Option<&Bound<'_, PyAny>>,
-        window_duration: Option<&Bound<'_, PyAny>>,
-        window_buckets: Option<&Bound<'_, PyAny>>,
-        failure_rate_threshold: Option<&Bound<'_, PyAny>>,
-        slow_call_rate_threshold: Option<&Bound<'_, PyAny>>,
-        slow_call_duration: Option<&Bound<'_, PyAny>>,
-        consecutive_failures: Option<&Bound<'_, PyAny>>,
-        minimum_calls: Option<&Bound<'_, PyAny>>,
-        open_duration: Option<&Bound<'_, PyAny>>,
-        open_duration_max: Option<&Bound<'_, PyAny>>,
-        open_duration_multiplier: Option<&Bound<'_, PyAny>>,
-        jitter_percent: Option<&Bound<'_, PyAny>>,
-        jitter_seed: Option<&Bound<'_, PyAny>>,
-        half_open_max_calls: Option<&Bound<'_, PyAny>>,
-        success_threshold: Option<&Bound<'_, PyAny>>,
-        half_open_max_wait: Option<&Bound<'_, PyAny>>,
         exclude: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
-        measure_durations: Option<bool>,
+        config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let raw = Raw {
-            window,
-            window_size,
-            window_duration,
-            window_buckets,
-            failure_rate_threshold,
-            slow_call_rate_threshold,
-            slow_call_duration,
-            consecutive_failures,
-            minimum_calls,
-            open_duration,
-            open_duration_max,
-            open_duration_multiplier,
-            jitter_percent,
-            jitter_seed,
-            half_open_max_calls,
-            success_threshold,
-            half_open_max_wait,
-        };
-        let config = raw.build()?;
-        let core = Core::new(config).map_err(PyCbError::Core)?;
-        let clock = match clock {
-            Some(c) if !c.is_none() => {
-                if !c.is_callable() {
-                    return Err(PyCbError::Binding {
-                        field: "clock",
-                        message: "invalid config: clock must be a callable returning nanoseconds"
-                            .into(),
-                    }
-                    .into());
-                }
-                Some(c.clone().unbind())
-            }
-            _ => None,
-        };
-        let (mut types, mut predicates) = (Vec::new(), Vec::new());
-        if let Some(ex) = exclude.filter(|e| !e.is_none()) {
-            let items: Vec<Bound<'_, PyAny>> = match ex.cast::<PyType>() {
-                Ok(t) => vec![t.clone().into_any()],
-                Err(_) => ex
-                    .try_iter()
-                    .map_err(|_| bad_exclude())?
-                    .collect::<PyResult<_>>()?,
-            };
-            for item in items {
-                if item.cast::<PyType>().is_ok_and(|t| {
-                    t.is_subclass_of::<pyo3::exceptions::PyBaseException>()
-                        .unwrap_or(false)
-                }) {
-                    types.push(item);
-                } else if item.is_callable() {
-                    predicates.push(item.unbind());
-                } else {
-                    return Err(bad_exclude());
-                }
-            }
+        let core = Core::new(build(config)?).map_err(PyCbError::Core)?;
+        if clock.is_some_and(|c| !c.is_callable()) {
+            return Err(binding("clock", "a callable returning nanoseconds"));
         }
-        let has_exclude = !types.is_empty() || !predicates.is_empty();
+        let items: Vec<Bound<'_, PyAny>> = match exclude {
+            None => Vec::new(),
+            Some(ex) if ex.cast::<PyType>().is_ok() => vec![ex.clone()],
+            Some(ex) => ex
+                .try_iter()
+                .map_err(|_| bad_exclude())?
+                .collect::<PyResult<_>>()?,
+        };
+        let exclude = items.into_iter().map(|x| {
+            let is_exc = |t: &Bound<'_, PyType>| t.is_subclass_of::<PyBaseException>();
+            let is_type = x.cast::<PyType>().is_ok_and(|t| is_exc(t).unwrap_or(false));
+            match is_type || x.is_callable() {
+                true => Ok((x.unbind(), is_type)),
+                false => Err(bad_exclude()),
+            }
+        });
         Ok(PyBreaker {
             core,
-            clock: Clock::new(clock),
-            exclude_types: PyTuple::new(py, types)?.unbind(),
-            exclude_predicates: predicates,
-            timed: measure_durations.unwrap_or(config.slow_call_rate_threshold > 0),
+            clock: Clock::new(clock.map(|c| c.clone().unbind())),
+            exclude: exclude.collect::<PyResult<_>>()?,
             hooks: AtomicU8::new(0),
-            has_exclude: AtomicBool::new(has_exclude),
         })
     }
 
-    /// A permit, or `None` when the circuit rejects the call.
-    fn try_acquire(slf: &Bound<'_, Self>) -> PyResult<Option<PyPermit>> {
-        match Self::acquire(slf)? {
-            Ok(a) => Self::new_permit(slf, a).map(Some),
-            Err(_) => Ok(None),
-        }
+    /// A permit, or `None` when the circuit rejects the call. `sink`: the caller feeds the
+    /// call's duration to a sink of its own (a histogram), so the core times the call.
+    #[pyo3(signature = (sink = false))]
+    fn try_acquire(slf: &Bound<'_, Self>, sink: bool) -> PyResult<Option<PyPermit>> {
+        Ok(Self::begin(slf, sink)?.ok().map(|a| PyPermit::new(slf, a)))
     }
 
-    /// A permit, or `CircuitBreakerOpenError` (with `retry_after` in seconds) when rejected.
-    fn acquire_or_raise(slf: &Bound<'_, Self>) -> PyResult<PyPermit> {
-        match Self::acquire(slf)? {
-            Ok(a) => Self::new_permit(slf, a),
-            Err(r) => Err(PyCbError::Rejected(r).into()),
-        }
+    /// A permit, or `CircuitBreakerOpenError` (with `retry_after` and `reason`) when rejected.
+    #[pyo3(signature = (sink = false))]
+    fn acquire_or_raise(slf: &Bound<'_, Self>, sink: bool) -> PyResult<PyPermit> {
+        Ok(PyPermit::new(slf, Self::begin_or_raise(slf, sink)?))
+    }
+
+    /// The core's `record` verb: settles `permit` with `outcome` and exactly `duration`
+    /// (seconds; `None`: no duration is reported).
+    #[pyo3(signature = (permit, outcome, duration = None))]
+    fn record(
+        slf: &Bound<'_, Self>,
+        permit: &Bound<'_, PyPermit>,
+        outcome: &str,
+        duration: Option<f64>,
+    ) -> Settled {
+        let end = end_named(outcome)?;
+        permit.get().report(slf, end, Some(duration))
     }
 
     /// Calls `func(*args, **kwargs)` under the breaker. A raised `Exception` is a failure
     /// unless excluded; anything else (`KeyboardInterrupt`, `SystemExit`, cancellation) is
-    /// ignored and re-raised.
+    /// cancelled (ignored) and re-raised.
     #[pyo3(signature = (func, /, *args, **kwargs))]
-    fn call_sync<'py>(
+    pub(crate) fn call_sync<'py>(
         slf: &Bound<'py, Self>,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::guarded(slf, func, args, kwargs)
+        let (begun, _) = Self::begin_or_raise(slf, false)?;
+        let result = func.call(args, kwargs);
+        let exc = result.as_ref().err().map(|e| e.value(slf.py()).as_any());
+        Self::conclude(slf, begun, exc, false);
+        result
     }
 
-    /// Takes a permit for the asyncio layer: a token to pass to `_end` exactly once (an int, or
-    /// `(int, started_ns)` when durations are measured). Raises `CircuitBreakerOpenError`.
-    fn _begin<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (permit, started) = Self::begin(slf)?;
-        match started {
-            None => Ok(permit.to_bits().into_pyobject(py)?.into_any()),
-            Some(t) => Ok((permit.to_bits(), t).into_pyobject(py)?.into_any()),
-        }
+    /// Begins a call for the asyncio layer: a token for `_end`, `(permit bits, started_ns)`
+    /// (`None` for an untimed call). Raises `CircuitBreakerOpenError`.
+    fn _begin(slf: &Bound<'_, Self>) -> PyResult<(u32, Option<u64>)> {
+        let ((call, started), _) = Self::begin_or_raise(slf, false)?;
+        Ok((call.permit().to_bits(), started))
     }
 
-    /// Reports the outcome of a `_begin` token: success when `exc` is `None`, else as
-    /// `classify_exception` says. Never raises.
-    #[pyo3(signature = (token, exc = None))]
+    /// Ends a `_begin` token or a `Permit` as a helper does: a success when `exc` is `None`,
+    /// a failure when `timed_out` (the helper's own timeout), else as the exception says.
+    #[pyo3(signature = (token, exc = None, timed_out = false))]
     fn _end(
         slf: &Bound<'_, Self>,
         token: &Bound<'_, PyAny>,
         exc: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        let (bits, started) = match token.extract::<u32>() {
-            Ok(bits) => (bits, None),
+        timed_out: bool,
+    ) -> Settled {
+        let begun = match token.cast::<PyPermit>() {
+            Ok(p) => p.get().take(slf)?,
             Err(_) => {
-                let (bits, t) = token.extract::<(u32, u64)>()?;
-                (bits, Some(t))
+                let (bits, t) = token.extract::<(u32, Option<u64>)>()?;
+                let started = t.map(|t| Millis(t / 1_000_000));
+                (Call::from_parts(Permit::from_bits(bits), started, false), t)
             }
         };
-        let err = exc.map(|e| PyErr::from_value(e.clone()));
-        Self::finish(
-            slf,
-            Permit::from_bits(bits),
-            started,
-            err.as_ref().map_or(Ok(()), Err),
-        );
-        Ok(())
+        Ok(Self::conclude(slf, begun, exc, timed_out).map(PyTransition))
     }
 
     /// How an exception would count: `"failure"` or `"ignored"`.
-    fn classify_exception(&self, py: Python<'_>, exc: &Bound<'_, PyAny>) -> PyResult<&'static str> {
-        Ok(self.classify(py, &PyErr::from_value(exc.clone()))?.name())
+    fn classify_exception(&self, exc: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        Ok(self.end_of(exc)?.outcome().name())
+    }
+
+    /// The core's timing rule: whether a call is timed (the slow-call rule is on, or `sink`).
+    #[pyo3(signature = (sink = false))]
+    fn times_calls(&self, sink: bool) -> bool {
+        inner!(&self.core, b => b.times_calls(sink))
     }
 
     /// The state a call now would see. Takes nothing, changes nothing.
     #[getter]
     fn state(&self, py: Python<'_>) -> PyResult<&'static str> {
-        let mut err = None;
-        let s = self.core.state(|| self.clock.now(py, &mut err));
-        err.map_or(Ok(s.name()), Err)
+        Ok(self.state_now(py)?.name())
+    }
+
+    /// The core's health rule for this breaker now: `"healthy"` or `"unhealthy"`.
+    fn health(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(HealthStatus::of(self.state_now(py)?).name())
     }
 
     /// State, window figures and lifetime counters (durations in seconds).
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let now = self.now_ns(py)?;
-        snapshot_dict(py, &self.core.snapshot(Millis(now / 1_000_000)))
+        snapshot_dict(py, &self.snapshot_now(py)?)
     }
 
     /// The validated config, as keyword arguments.
@@ -452,21 +370,27 @@ impl PyBreaker {
         Self::manual(slf, |b, t| b.reset(t))
     }
 
-    /// The clock reading in seconds (the injected clock, if any).
-    fn now(&self, py: Python<'_>) -> PyResult<f64> {
-        Ok(self.now_ns(py)? as f64 / 1e9)
+    /// Open as an automatic trip would be: it moves to half-open by itself after the deadline.
+    fn trip(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
+        Self::manual(slf, |c, t| inner!(c, b => b.trip(t)))
     }
 
-    /// Whether calls are timed (durations reported to the core).
-    #[getter]
-    fn measure_durations(&self) -> bool {
-        self.timed
+    /// Half-open: probes are admitted as after an open deadline.
+    fn half_open(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
+        Self::manual(slf, |c, t| inner!(c, b => b.half_open(t)))
+    }
+
+    /// The clock reading in seconds (the injected clock, if any).
+    fn now(&self, py: Python<'_>) -> PyResult<f64> {
+        let mut err = None;
+        let ns = self.clock.now_ns(py, &mut err);
+        err.map_or(Ok(ns as f64 / 1e9), Err)
     }
 
     /// The injected clock, or `None` for the monotonic clock.
     #[getter]
     fn clock(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.clock.source().map(|c| c.clone_ref(py))
+        self.clock.source.as_ref().map(|c| c.clone_ref(py))
     }
 
     /// The object's size plus the boxed window storage, if any.
@@ -481,9 +405,8 @@ impl PyBreaker {
 }
 
 fn bad_exclude() -> PyErr {
-    PyCbError::Binding {
-        field: "exclude",
-        message: "invalid config: exclude must be an exception type, or an iterable of exception types and predicates".into(),
-    }
-    .into()
+    binding(
+        "exclude",
+        "an exception type, or an iterable of exception types and predicates",
+    )
 }

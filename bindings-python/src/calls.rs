@@ -32,7 +32,7 @@ impl Guarded {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        PyBreaker::guarded(self.breaker.bind(py), self.func.bind(py), args, kwargs)
+        PyBreaker::call_sync(self.breaker.bind(py), self.func.bind(py), args, kwargs)
     }
 
     /// Binds like a function, so a decorated method gets its `self`.

@@ -12,7 +12,7 @@ static ORIGIN: OnceLock<Instant> = OnceLock::new();
 
 /// Where a breaker reads `now`.
 pub(crate) struct Clock {
-    source: Option<Py<PyAny>>,
+    pub(crate) source: Option<Py<PyAny>>,
     /// The last reading, returned when an injected clock fails (the error is raised after the
     /// operation; the core tolerates a repeated `now`).
     last: AtomicU64,
@@ -27,25 +27,21 @@ impl Clock {
         }
     }
 
-    pub(crate) fn source(&self) -> Option<&Py<PyAny>> {
-        self.source.as_ref()
-    }
-
     /// Nanoseconds on this clock.
     pub(crate) fn now_ns(&self, py: Python<'_>, err: &mut Option<PyErr>) -> u64 {
-        match &self.source {
-            None => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
-            Some(f) => match f.call0(py).and_then(|v| v.extract::<u64>(py)) {
-                Ok(ns) => {
-                    // Relaxed: a hint for the error path only; orders nothing.
-                    self.last.store(ns, Ordering::Relaxed);
-                    ns
-                }
-                Err(e) => {
-                    err.get_or_insert(e);
-                    self.last.load(Ordering::Relaxed)
-                }
-            },
+        let Some(f) = &self.source else {
+            return ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64;
+        };
+        match f.call0(py).and_then(|v| v.extract::<u64>(py)) {
+            Ok(ns) => {
+                // Relaxed: a hint for the error path only; orders nothing.
+                self.last.store(ns, Ordering::Relaxed);
+                ns
+            }
+            Err(e) => {
+                err.get_or_insert(e);
+                self.last.load(Ordering::Relaxed)
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 pyo3::import_exception!(cbreaker._errors, ConfigError);
 pyo3::import_exception!(cbreaker._errors, CircuitBreakerOpenError);
 pyo3::import_exception!(cbreaker._errors, PermitError);
+pyo3::import_exception!(cbreaker._errors, PermitSettledError);
 
 /// The one local error type (the orphan rule forbids `From<cbreaker::ConfigError> for PyErr`).
 pub(crate) enum PyCbError {
@@ -18,8 +19,10 @@ pub(crate) enum PyCbError {
     },
     /// The circuit said no.
     Rejected(cbreaker::Rejected),
-    /// A permit reported twice.
-    PermitReported,
+    /// A permit settled twice: the core's `PermitSettled`.
+    Settled(cbreaker::PermitSettled),
+    /// A permit handed to a breaker that did not issue it.
+    ForeignPermit,
 }
 
 /// The Python keyword argument for a core config field (docs/errors.md). Exhaustive: a new
@@ -44,6 +47,12 @@ pub(crate) fn keyword(e: cbreaker::ConfigError) -> &'static str {
     }
 }
 
+/// A `ConfigError` for a value the core never sees: `field` must be `what`.
+pub(crate) fn binding(field: &'static str, what: &str) -> PyErr {
+    let message = format!("invalid config: {field} must be {what}");
+    PyCbError::Binding { field, message }.into()
+}
+
 /// Seconds as Python sees them.
 pub(crate) fn secs(ms: cbreaker::Millis) -> f64 {
     ms.0 as f64 / 1000.0
@@ -54,9 +63,14 @@ impl From<PyCbError> for PyErr {
         match e {
             PyCbError::Core(c) => ConfigError::new_err((c.message(), keyword(c))),
             PyCbError::Binding { field, message } => ConfigError::new_err((message, field)),
-            PyCbError::Rejected(r) => CircuitBreakerOpenError::new_err((r.retry_after.map(secs),)),
-            PyCbError::PermitReported => {
-                PermitError::new_err("permit already reported: report each permit exactly once")
+            PyCbError::Rejected(r) => CircuitBreakerOpenError::new_err((
+                r.retry_after.map(secs),
+                None::<&str>,
+                r.reason.name(),
+            )),
+            PyCbError::Settled(s) => PermitSettledError::new_err(s.to_string()),
+            PyCbError::ForeignPermit => {
+                PermitError::new_err("permit issued by another breaker: settle it with its own")
             }
         }
     }

@@ -1,7 +1,8 @@
 //! `cbreaker._native`: the cbreaker core as a Python extension module.
 //!
-//! The binding translates types, maps errors and chooses a clock; every decision stays in the
-//! core. The asyncio layer, listeners and the platform API live in Python (`python/cbreaker/`).
+//! The binding translates types, maps errors and chooses a clock; every decision, default,
+//! rule and metric name stays in the core. The asyncio layer, listeners and the platform API
+//! live in Python (`python/cbreaker/`).
 
 mod breaker;
 mod calls;
@@ -10,6 +11,7 @@ mod config;
 mod errors;
 mod permit;
 mod types;
+mod vocab;
 
 use pyo3::prelude::*;
 
@@ -25,13 +27,26 @@ mod _native {
     use super::permit::PyPermit;
     #[pymodule_export]
     use super::types::PyTransition;
+    #[pymodule_export]
+    use super::vocab::{group_health, metric_samples, metrics_text};
 
+    use cbreaker::{Config, PermitSettled, metrics};
     use pyo3::prelude::*;
+    use pyo3::types::PyTuple;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("MAX_SLOTS", cbreaker::MAX_SLOTS)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("PRESETS", PyTuple::new(m.py(), Config::PRESETS)?)?;
+        m.add("PERMIT_SETTLED_CODE", PermitSettled::CODE)?;
+        m.add("PERMIT_SETTLED_MESSAGE", PermitSettled::MESSAGE)?;
+        let family = |f: &metrics::Family| (f.name, f.kind.name(), f.help, f.unit, f.labels);
+        m.add(
+            "METRIC_FAMILIES",
+            PyTuple::new(m.py(), metrics::FAMILIES.iter().map(family))?,
+        )?;
+        m.add("METRICS_CONTENT_TYPE", metrics::CONTENT_TYPE)?;
         Ok(())
     }
 }

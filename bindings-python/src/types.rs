@@ -49,16 +49,16 @@ impl PyTransition {
     }
 
     fn __repr__(&self) -> String {
+        let (from, to, cause) = (self.0.from.name(), self.0.to.name(), self.0.cause.name());
+        let (at, g) = (secs(self.0.at), self.0.generation);
         format!(
-            "Transition(from_state={:?}, to_state={:?}, at={}, generation={}, cause={:?})",
-            self.0.from.name(),
-            self.0.to.name(),
-            secs(self.0.at),
-            self.0.generation,
-            self.0.cause.name()
+            "Transition(from_state={from:?}, to_state={to:?}, at={at}, generation={g}, cause={cause:?})"
         )
     }
 }
+
+/// What settling a permit returns: the transition it caused, if any.
+pub(crate) type Settled = PyResult<Option<PyTransition>>;
 
 /// A snapshot as a dict (durations in seconds).
 pub(crate) fn snapshot_dict<'py>(py: Python<'py>, s: &Snapshot) -> PyResult<Bound<'py, PyDict>> {

@@ -109,10 +109,50 @@ def test_names_and_constants() -> None:
     assert (cb.fail_max, cb.reset_timeout, cb.success_threshold, cb.current_state) == (5, 60, 1, "closed")
     assert isinstance(cb.breaker, cbreaker.CircuitBreaker)
     assert issubclass(compat.CircuitBreakerError, cbreaker.CircuitBreakerOpenError)
-    with pytest.raises(NotImplementedError):
-        cb.half_open()
+    cb.half_open()  # the core's half_open (issue 13: it used to raise NotImplementedError)
+    assert cb.current_state == compat.STATE_HALF_OPEN
     with pytest.raises(NotImplementedError):
         compat.CircuitBreaker(state_storage=object())  # type: ignore[arg-type]
+
+
+def manual_script(mod: ModuleType) -> list[Any]:
+    """open(), half_open() and close() by hand, then what calls see."""
+    log: list[Any] = []
+    cb = mod.CircuitBreaker(fail_max=2, reset_timeout=RESET, listeners=[make_recorder(mod, log)])
+
+    def attempt(fn: Any) -> None:
+        try:
+            log.append(("result", cb.call(fn)))
+        except mod.CircuitBreakerError:
+            log.append(("CircuitBreakerError", cb.current_state))
+        except Boom:
+            log.append(("Boom", cb.current_state))
+
+    def ok() -> int:
+        return 1
+
+    def bad() -> int:
+        raise Boom()
+
+    log.append(("open() returns", cb.open(), cb.current_state))
+    attempt(ok)  # open: rejected
+    time.sleep(RESET * 1.5)
+    attempt(ok)  # reset_timeout elapsed: a trial call, and it closes
+    log.append(("after the trial", cb.current_state))
+    cb.half_open()
+    log.append(("after half_open()", cb.current_state))
+    attempt(ok)  # a trial call: closes
+    cb.half_open()
+    attempt(bad)  # a failed trial re-opens
+    attempt(ok)
+    cb.close()
+    log.append(("after close()", cb.current_state))
+    return log
+
+
+def test_open_and_half_open_as_pybreaker() -> None:
+    """open() is a trip that recovers after reset_timeout; half_open() admits a trial call."""
+    assert manual_script(compat) == manual_script(real)
 
 
 async def test_call_async_and_async_decorator() -> None:
@@ -134,3 +174,14 @@ async def test_call_async_and_async_decorator() -> None:
         await fetch(5)
     assert e.value.retry_after is not None and e.value.retry_after > 59
     assert cb.current_state == compat.STATE_OPEN
+
+
+def test_defaults_are_the_pybreaker_preset() -> None:
+    preset = cbreaker.NativeCircuitBreaker(preset="pybreaker").config
+    cb = compat.CircuitBreaker()
+    assert cb.breaker.config == preset
+    assert (cb.fail_max, cb.reset_timeout, cb.success_threshold) == (
+        preset["consecutive_failures"],
+        preset["open_duration"],
+        preset["success_threshold"],
+    )

@@ -16,9 +16,11 @@ from ._errors import (
     CircuitBreakerOpenError,
     ConfigError,
     PermitError,
+    PermitSettledError,
+    RejectReason,
     RetryExhaustedError,
 )
-from ._native import MAX_SLOTS, Permit, Transition
+from ._native import MAX_SLOTS, PRESETS, Permit, Transition
 from ._platform import CircuitBreakerManager, FallbackHandler, HealthMonitor, RetryPolicy
 
 NativeCircuitBreaker = _native.CircuitBreaker
@@ -26,6 +28,7 @@ __version__: str = _native.__version__
 
 __all__ = [
     "MAX_SLOTS",
+    "PRESETS",
     "AllTiersFailedError",
     "CircuitBreaker",
     "CircuitBreakerError",
@@ -37,6 +40,8 @@ __all__ = [
     "NativeCircuitBreaker",
     "Permit",
     "PermitError",
+    "PermitSettledError",
+    "RejectReason",
     "RetryExhaustedError",
     "RetryPolicy",
     "Transition",

@@ -1,5 +1,6 @@
 """``cbreaker.CircuitBreaker``: the native breaker plus asyncio, context managers, decorators
-and listeners. Every decision is the core's; this layer only calls it and reports outcomes.
+and listeners. Every helper runs the core's call protocol (``begin`` → ``finish``); this layer
+only maps how a call ended (a result, an exception, a cancellation, its own timeout) to it.
 """
 
 from __future__ import annotations
@@ -39,57 +40,51 @@ _held: contextvars.ContextVar[tuple[tuple[CircuitBreaker, _native.Permit], ...]]
     "cbreaker_held", default=()
 )
 
-if sys.version_info >= (3, 11):
 
-    async def _with_timeout(aw: Awaitable[R], seconds: float) -> R:
-        async with asyncio.timeout(seconds):
-            return await aw
+class _Deadline:
+    """A call's own ``timeout``: ``expired`` tells it firing from a ``TimeoutError`` the call
+    raised itself (the first ends the call as ``"timeout"``, which the core counts as a failure)."""
 
-else:  # pragma: no cover
+    __slots__ = ("expired", "seconds")
 
-    async def _with_timeout(aw: Awaitable[R], seconds: float) -> R:
-        return await asyncio.wait_for(aw, seconds)
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+    if sys.version_info >= (3, 11):
+
+        async def run(self, aw: Awaitable[R]) -> R:
+            cm = asyncio.timeout(self.seconds)
+            try:
+                async with cm:
+                    return await aw
+            finally:
+                self.expired = cm.expired()
+
+    else:  # pragma: no cover
+
+        async def run(self, aw: Awaitable[R]) -> R:
+            try:
+                return await asyncio.wait_for(aw, self.seconds)
+            except asyncio.TimeoutError:
+                self.expired = True
+                raise
 
 
-def _native_config(
-    failure_threshold: Optional[int],
-    recovery_timeout: Optional[float],
-    half_open_max_calls: Optional[int],
-    success_threshold: Optional[int],
-    config: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The native keywords, and which platform alias stands for which native keyword."""
-    cfg = dict(config)
-    aliases: dict[str, str] = {}
-    if "window" not in cfg:
-        if "window_size" in cfg:
-            cfg["window"] = "count"
-        elif "window_duration" in cfg or "window_buckets" in cfg:
-            cfg["window"] = "time"
-        else:
-            cfg["window"] = "consecutive"
-    if "consecutive_failures" not in cfg:
-        if failure_threshold is not None:
-            cfg["consecutive_failures"] = failure_threshold
-            aliases["consecutive_failures"] = "failure_threshold"
-        elif cfg["window"] == "consecutive":
-            cfg["consecutive_failures"] = 5
-    if "open_duration" not in cfg and recovery_timeout is not None:
-        cfg["open_duration"] = recovery_timeout
-        aliases["open_duration"] = "recovery_timeout"
-    cfg.setdefault("half_open_max_calls", 3 if half_open_max_calls is None else half_open_max_calls)
-    cfg.setdefault("success_threshold", 2 if success_threshold is None else success_threshold)
-    return cfg, aliases
+# The platform's names for native keywords.
+_ALIASES = {"failure_threshold": "consecutive_failures", "recovery_timeout": "open_duration"}
 
 
 class CircuitBreaker(_native.CircuitBreaker):
     """A lock-free circuit breaker for asyncio and threads.
 
-    ``CircuitBreaker(name, failure_threshold=5, recovery_timeout=60, half_open_max_calls=3,
-    success_threshold=2)`` is the agents platform's breaker (trip after ``failure_threshold``
-    consecutive failures, stay open ``recovery_timeout`` seconds). Every core option is also a
-    keyword argument (``window="count"``, ``window_size=100``, ``failure_rate_threshold=50``,
-    ``open_duration=30.0``, ...; seconds as floats, rates as percent).
+    ``CircuitBreaker(name, failure_threshold, recovery_timeout, half_open_max_calls,
+    success_threshold)`` is the agents platform's breaker: the core's ``"agents_platform"``
+    preset (trip after ``failure_threshold`` consecutive failures, stay open
+    ``recovery_timeout`` seconds), with the values given. ``preset=`` starts from another of
+    the core's presets (``cbreaker.PRESETS``). Every core option is also a keyword argument
+    (``window="count"``, ``window_size``, ``failure_rate_threshold``, ``open_duration``, ...;
+    seconds as floats, rates as percent); a window keyword picks that window.
 
     ``exclude``: exception types (or predicates ``exc -> bool``) that count as ignored.
     ``timeout``: seconds allowed to each :meth:`call`; running out counts as a failure.
@@ -116,15 +111,26 @@ class CircuitBreaker(_native.CircuitBreaker):
         on_reject: Union[Listener, Iterable[Listener], None] = None,
         on_success: Union[Listener, Iterable[Listener], None] = None,
         on_failure: Union[Listener, Iterable[Listener], None] = None,
+        preset: Optional[str] = None,
         **config: Any,
     ) -> CircuitBreaker:
-        cfg, aliases = _native_config(
-            failure_threshold, recovery_timeout, half_open_max_calls, success_threshold, config
-        )
+        cfg: dict[str, Any] = {"preset": "agents_platform" if preset is None else preset, **config}
+        given = {
+            "failure_threshold": failure_threshold,
+            "recovery_timeout": recovery_timeout,
+            "half_open_max_calls": half_open_max_calls,
+            "success_threshold": success_threshold,
+        }
+        aliases: dict[str, str] = {}
+        for alias, value in given.items():
+            key = _ALIASES.get(alias, alias)
+            if value is not None and key not in cfg:
+                cfg[key] = value
+                aliases[key] = alias
         try:
             return super().__new__(cls, **cfg)
         except ConfigError as e:
-            if e.field in aliases:
+            if aliases.get(e.field, e.field) != e.field:
                 raise ConfigError(f"{e} (given as {aliases[e.field]})", aliases[e.field]) from None
             raise
         except TypeError as e:
@@ -143,6 +149,7 @@ class CircuitBreaker(_native.CircuitBreaker):
         on_reject: Union[Listener, Iterable[Listener], None] = None,
         on_success: Union[Listener, Iterable[Listener], None] = None,
         on_failure: Union[Listener, Iterable[Listener], None] = None,
+        preset: Optional[str] = None,
         **config: Any,
     ) -> None:
         if name is not None and not isinstance(name, str):
@@ -218,25 +225,13 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     # ---- calls ---------------------------------------------------------------------------
 
-    def _settle(self, permit: _native.Permit, exc: Optional[BaseException]) -> None:
-        if exc is None:
-            permit.record_success()
-            if self._listeners["on_success"]:
-                self._fire("on_success")
-        elif self.classify_exception(exc) == "failure":
-            permit.record_failure()
-            if self._listeners["on_failure"]:
-                self._fire("on_failure", exc)
-        else:
-            permit.record_ignored()
-
     async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``await fn(*args, **kwargs)`` under the breaker (a plain function's result is
         returned as is). Raises :class:`CircuitBreakerOpenError` when rejected.
         Cancellation counts as ignored and frees a half-open slot; the per-call ``timeout``
         counts as a failure."""
         if self.timeout is not None:
-            return await self._call_with_timeout(fn, args, kwargs)
+            return await self._call_within(self.timeout, fn, args, kwargs)
         token = self._begin()
         try:
             result = fn(*args, **kwargs)
@@ -248,20 +243,19 @@ class CircuitBreaker(_native.CircuitBreaker):
         self._end(token)
         return result
 
-    async def _call_with_timeout(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> Any:
-        """``call`` when a per-call ``timeout`` is set: running out counts as a failure."""
-        permit = self.acquire_or_raise()
+    async def _call_within(
+        self, seconds: float, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """``call`` with a per-call timeout: when it fires, the call ends as timed out."""
+        token, deadline = self._begin(), _Deadline(seconds)
         try:
-            result = fn(*args, **(kwargs or {}))
+            result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
-                assert self.timeout is not None
-                result = await _with_timeout(result, self.timeout)
+                result = await deadline.run(result)
         except BaseException as exc:
-            self._settle(permit, exc)
+            self._end(token, exc, deadline.expired)
             raise
-        permit.record_success()
-        if self._listeners["on_success"]:
-            self._fire("on_success")
+        self._end(token)
         return result
 
     # ---- context managers -------------------------------------------------------------------
@@ -285,7 +279,7 @@ class CircuitBreaker(_native.CircuitBreaker):
                 break
         else:  # pragma: no cover - __exit__ without __enter__
             raise RuntimeError("CircuitBreaker.__exit__ without a matching __enter__")
-        self._settle(permit, exc)
+        self._end(permit, exc)
 
     async def __aenter__(self) -> CircuitBreaker:
         return self.__enter__()
@@ -312,7 +306,7 @@ class CircuitBreaker(_native.CircuitBreaker):
             @functools.wraps(fn)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 if self.timeout is not None:
-                    return await self._call_with_timeout(fn, args, kwargs)
+                    return await self._call_within(self.timeout, fn, args, kwargs)
                 token = begin()
                 try:
                     result = await fn(*args, **kwargs)
@@ -338,10 +332,8 @@ class CircuitBreaker(_native.CircuitBreaker):
         state = s["state"]
         calls = s["calls"]
         consecutive = self.config["window"] == "consecutive"
-        if state == "forced_open":
-            until: Optional[float] = None
-        else:
-            until = s["retry_after"] if state == "open" else 0.0
+        # The core's retry advice as is: None while forced open, 0.0 while calls are admitted.
+        until = None if state == "forced_open" else (s["retry_after"] or 0.0)
         return {
             "name": self.name,
             "state": state,
@@ -363,10 +355,11 @@ class CircuitBreaker(_native.CircuitBreaker):
     def from_env(
         cls, name: Optional[str] = None, *, environ: Optional[dict[str, str]] = None, **overrides: Any
     ) -> CircuitBreaker:
-        """A breaker configured by ``CIRCUIT_BREAKER_FAILURE_THRESHOLD`` (5),
-        ``CIRCUIT_BREAKER_RECOVERY_TIMEOUT`` (60), ``CIRCUIT_BREAKER_HALF_OPEN_CALLS`` (3) and
-        ``CIRCUIT_BREAKER_SUCCESS_THRESHOLD`` (2). A bad value raises :class:`ConfigError`
-        naming the variable."""
+        """A breaker configured by ``CIRCUIT_BREAKER_FAILURE_THRESHOLD``,
+        ``CIRCUIT_BREAKER_RECOVERY_TIMEOUT``, ``CIRCUIT_BREAKER_HALF_OPEN_CALLS`` and
+        ``CIRCUIT_BREAKER_SUCCESS_THRESHOLD``; an unset variable keeps the core's
+        ``"agents_platform"`` preset value. A bad value raises :class:`ConfigError` naming the
+        variable."""
         from ._env import breaker_env
 
         kwargs = {**breaker_env(environ), **overrides}

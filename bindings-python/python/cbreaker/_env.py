@@ -1,4 +1,6 @@
-"""Environment-variable configuration (the agents platform's variable names and defaults)."""
+"""Environment-variable configuration (the agents platform's variable names). An unset
+variable keeps the default: the core's ``"agents_platform"`` preset for a breaker, the
+constructor's for ``RetryPolicy`` and ``HealthMonitor``."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ def _raw(env: Mapping[str, str], name: str) -> Optional[str]:
     return None if v is None or v.strip() == "" else v.strip()
 
 
-def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def env_int(env: Mapping[str, str], name: str, minimum: int = 0) -> Optional[int]:
     raw = _raw(env, name)
     if raw is None:
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:
@@ -31,11 +33,11 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
 
 
 def env_float(
-    env: Mapping[str, str], name: str, default: float, minimum: float = 0.0, positive: bool = False
-) -> float:
+    env: Mapping[str, str], name: str, minimum: float = 0.0, positive: bool = False
+) -> Optional[float]:
     raw = _raw(env, name)
     if raw is None:
-        return default
+        return None
     try:
         value = float(raw)
     except ValueError:
@@ -48,10 +50,10 @@ def env_float(
     return value
 
 
-def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+def env_bool(env: Mapping[str, str], name: str) -> Optional[bool]:
     raw = _raw(env, name)
     if raw is None:
-        return default
+        return None
     if raw.lower() in _TRUE:
         return True
     if raw.lower() in _FALSE:
@@ -63,54 +65,56 @@ def _environ(environ: Optional[Mapping[str, str]]) -> Mapping[str, str]:
     return os.environ if environ is None else environ
 
 
+def _set(**kwargs: Any) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+# The platform keyword each variable sets, and the native keyword it stands for.
+_BREAKER_VARS = {
+    "CIRCUIT_BREAKER_FAILURE_THRESHOLD": ("failure_threshold", "consecutive_failures"),
+    "CIRCUIT_BREAKER_RECOVERY_TIMEOUT": ("recovery_timeout", "open_duration"),
+    "CIRCUIT_BREAKER_HALF_OPEN_CALLS": ("half_open_max_calls", "half_open_max_calls"),
+    "CIRCUIT_BREAKER_SUCCESS_THRESHOLD": ("success_threshold", "success_threshold"),
+}
+
+
 def breaker_env(environ: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
-    """``CircuitBreaker`` keywords from ``CIRCUIT_BREAKER_*``."""
+    """``CircuitBreaker`` keywords from the ``CIRCUIT_BREAKER_*`` variables that are set."""
     env = _environ(environ)
-    kwargs: dict[str, Any] = {
-        "failure_threshold": env_int(env, "CIRCUIT_BREAKER_FAILURE_THRESHOLD", 5, minimum=1),
-        "recovery_timeout": env_float(env, "CIRCUIT_BREAKER_RECOVERY_TIMEOUT", 60.0, positive=True),
-        "half_open_max_calls": env_int(env, "CIRCUIT_BREAKER_HALF_OPEN_CALLS", 3, minimum=1),
-        "success_threshold": env_int(env, "CIRCUIT_BREAKER_SUCCESS_THRESHOLD", 2, minimum=1),
-    }
+    kwargs = _set(
+        failure_threshold=env_int(env, "CIRCUIT_BREAKER_FAILURE_THRESHOLD", minimum=1),
+        recovery_timeout=env_float(env, "CIRCUIT_BREAKER_RECOVERY_TIMEOUT", positive=True),
+        half_open_max_calls=env_int(env, "CIRCUIT_BREAKER_HALF_OPEN_CALLS", minimum=1),
+        success_threshold=env_int(env, "CIRCUIT_BREAKER_SUCCESS_THRESHOLD", minimum=1),
+    )
     # Values the core refuses (e.g. 40 half-open calls) name the variable too.
     from . import _native
 
-    names = {
-        "consecutive_failures": "CIRCUIT_BREAKER_FAILURE_THRESHOLD",
-        "open_duration": "CIRCUIT_BREAKER_RECOVERY_TIMEOUT",
-        "half_open_max_calls": "CIRCUIT_BREAKER_HALF_OPEN_CALLS",
-        "success_threshold": "CIRCUIT_BREAKER_SUCCESS_THRESHOLD",
-    }
+    native = {n: kwargs[a] for a, n in _BREAKER_VARS.values() if a in kwargs}
     try:
-        _native.CircuitBreaker(
-            window="consecutive",
-            consecutive_failures=kwargs["failure_threshold"],
-            open_duration=kwargs["recovery_timeout"],
-            half_open_max_calls=kwargs["half_open_max_calls"],
-            success_threshold=kwargs["success_threshold"],
-        )
+        _native.CircuitBreaker(preset="agents_platform", **native)
     except ConfigError as e:
-        var = names.get(e.field, e.field)
+        var = next((v for v, (_, n) in _BREAKER_VARS.items() if n == e.field), e.field)
         raise ConfigError(f"{var}: {e}", var) from None
     return kwargs
 
 
 def retry_env(environ: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
-    """``RetryPolicy`` keywords from ``MAX_RETRY_ATTEMPTS`` and ``RETRY_*``."""
+    """``RetryPolicy`` keywords from ``MAX_RETRY_ATTEMPTS`` and the ``RETRY_*`` that are set."""
     env = _environ(environ)
-    return {
-        "max_attempts": env_int(env, "MAX_RETRY_ATTEMPTS", 3, minimum=1),
-        "base_delay": env_float(env, "RETRY_BASE_DELAY", 1.0),
-        "max_delay": env_float(env, "RETRY_MAX_DELAY", 60.0),
-        "exponential_base": env_float(env, "RETRY_EXPONENTIAL_BASE", 2.0, minimum=1.0),
-        "jitter": env_bool(env, "RETRY_JITTER_ENABLED", True),
-    }
+    return _set(
+        max_attempts=env_int(env, "MAX_RETRY_ATTEMPTS", minimum=1),
+        base_delay=env_float(env, "RETRY_BASE_DELAY"),
+        max_delay=env_float(env, "RETRY_MAX_DELAY"),
+        exponential_base=env_float(env, "RETRY_EXPONENTIAL_BASE", minimum=1.0),
+        jitter=env_bool(env, "RETRY_JITTER_ENABLED"),
+    )
 
 
 def health_env(environ: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
     """``HealthMonitor`` keywords from ``HEALTH_CHECK_INTERVAL`` and ``HEALTH_CHECK_TIMEOUT``."""
     env = _environ(environ)
-    return {
-        "check_interval": env_float(env, "HEALTH_CHECK_INTERVAL", 30.0, positive=True),
-        "timeout": env_float(env, "HEALTH_CHECK_TIMEOUT", 10.0, positive=True),
-    }
+    return _set(
+        check_interval=env_float(env, "HEALTH_CHECK_INTERVAL", positive=True),
+        timeout=env_float(env, "HEALTH_CHECK_TIMEOUT", positive=True),
+    )

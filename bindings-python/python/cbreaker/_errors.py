@@ -5,7 +5,9 @@ See docs/errors.md for the table every front door shares.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Literal, Optional
+
+from . import _native
 
 __all__ = [
     "AllTiersFailedError",
@@ -13,8 +15,12 @@ __all__ = [
     "CircuitBreakerOpenError",
     "ConfigError",
     "PermitError",
+    "PermitSettledError",
+    "RejectReason",
     "RetryExhaustedError",
 ]
+
+RejectReason = Literal["open", "half_open_full", "forced_open"]
 
 
 class CircuitBreakerError(Exception):
@@ -24,21 +30,32 @@ class CircuitBreakerError(Exception):
 class CircuitBreakerOpenError(CircuitBreakerError):
     """The circuit rejected the call.
 
-    ``retry_after`` is the time in seconds until a call may be admitted again, or ``None``
-    while the breaker is forced open.
+    ``retry_after`` is the core's advice in seconds: how long to wait before a call may be
+    admitted (``None`` while the breaker is forced open). ``reason`` says why: ``"open"``,
+    ``"half_open_full"`` (every probe slot taken) or ``"forced_open"``.
     """
 
-    def __init__(self, retry_after: Optional[float] = None, name: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        retry_after: Optional[float] = None,
+        name: Optional[str] = None,
+        reason: Optional[RejectReason] = None,
+    ) -> None:
         self.retry_after = retry_after
         self.name = name
+        self.reason: RejectReason = reason or ("forced_open" if retry_after is None else "open")
         who = f"circuit {name!r}" if name else "circuit"
         if retry_after is None:
             super().__init__(f"{who} forced open")
+        elif self.reason == "half_open_full":
+            super().__init__(f"{who} half-open, every probe slot taken: retry after {retry_after:.3f} s")
         else:
             super().__init__(f"{who} open: retry after {retry_after:.3f} s")
 
-    def __reduce__(self) -> tuple[type[CircuitBreakerOpenError], tuple[Optional[float], Optional[str]]]:
-        return (type(self), (self.retry_after, self.name))
+    def __reduce__(
+        self,
+    ) -> tuple[type[CircuitBreakerOpenError], tuple[Optional[float], Optional[str], RejectReason]]:
+        return (type(self), (self.retry_after, self.name, self.reason))
 
 
 class ConfigError(CircuitBreakerError, ValueError):
@@ -54,7 +71,18 @@ class ConfigError(CircuitBreakerError, ValueError):
 
 
 class PermitError(CircuitBreakerError, RuntimeError):
-    """A permit was reported more than once."""
+    """A permit was misused: settled twice (:class:`PermitSettledError`), or handed to a
+    breaker that did not issue it."""
+
+
+class PermitSettledError(PermitError):
+    """A permit was settled a second time: each is settled exactly once, in every language.
+    ``code`` is the core's stable code (``"permit_settled"``); the message is the core's."""
+
+    code: ClassVar[str] = _native.PERMIT_SETTLED_CODE
+
+    def __init__(self, message: str = _native.PERMIT_SETTLED_MESSAGE) -> None:
+        super().__init__(message)
 
 
 class AllTiersFailedError(CircuitBreakerError):

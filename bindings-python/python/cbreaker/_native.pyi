@@ -1,6 +1,6 @@
 """Stubs for the native module ``cbreaker._native`` (checked by ``mypy.stubtest``)."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Optional, TypedDict, TypeVar, Union, final
 
 from typing_extensions import Self, disjoint_base
@@ -9,13 +9,45 @@ _R = TypeVar("_R")
 
 StateName = Literal["closed", "open", "half_open", "forced_open", "disabled", "metrics_only"]
 WindowName = Literal["count", "time", "consecutive"]
+HealthName = Literal["healthy", "degraded", "unhealthy"]
+EndName = Literal["success", "failure", "ignored", "timeout", "cancelled"]
+PresetName = Literal[
+    "agents_platform", "pybreaker", "http_api", "llm_service", "database", "notifications", "cache"
+]
+MetricType = Literal["gauge", "counter", "histogram"]
 Number = Union[int, float]
 ExcludeItem = Union[type[BaseException], Callable[[BaseException], object]]
 
-__all__ = ["MAX_SLOTS", "CircuitBreaker", "Guarded", "Permit", "Transition", "__version__"]
+__all__ = [
+    "MAX_SLOTS",
+    "METRICS_CONTENT_TYPE",
+    "METRIC_FAMILIES",
+    "PERMIT_SETTLED_CODE",
+    "PERMIT_SETTLED_MESSAGE",
+    "PRESETS",
+    "CircuitBreaker",
+    "Guarded",
+    "Permit",
+    "Transition",
+    "__version__",
+    "group_health",
+    "metric_samples",
+    "metrics_text",
+]
 
 MAX_SLOTS: int
 __version__: str
+#: The core's preset names (``Config::PRESETS``).
+PRESETS: tuple[PresetName, ...]
+PERMIT_SETTLED_CODE: str
+PERMIT_SETTLED_MESSAGE: str
+#: The core's metric families: ``(name, type, help, unit, labels)``.
+METRIC_FAMILIES: tuple[tuple[str, MetricType, str, str, list[str]], ...]
+METRICS_CONTENT_TYPE: str
+
+def group_health(states: Sequence[StateName]) -> HealthName: ...
+def metric_samples(breaker: CircuitBreaker) -> list[tuple[str, list[tuple[str, float]]]]: ...
+def metrics_text(rows: Sequence[tuple[str, CircuitBreaker]]) -> str: ...
 
 class TransitionCounts(TypedDict):
     closed: int
@@ -78,11 +110,16 @@ class Transition:
 
 @final
 class Permit:
+    def finish(self, end: EndName) -> Optional[Transition]: ...
     def record_success(self, duration: Optional[float] = None) -> Optional[Transition]: ...
     def record_failure(self, duration: Optional[float] = None) -> Optional[Transition]: ...
     def record_ignored(self) -> Optional[Transition]: ...
     @property
     def reported(self) -> bool: ...
+    @property
+    def timed(self) -> bool: ...
+    @property
+    def duration(self) -> Optional[float]: ...
     @property
     def state(self) -> StateName: ...
     @property
@@ -106,6 +143,9 @@ class CircuitBreaker:
     def __new__(
         cls,
         *,
+        exclude: Union[ExcludeItem, Iterable[ExcludeItem], None] = None,
+        clock: Optional[Callable[[], int]] = None,
+        preset: Optional[PresetName] = None,
         window: Optional[WindowName] = None,
         window_size: Optional[int] = None,
         window_duration: Optional[Number] = None,
@@ -123,18 +163,25 @@ class CircuitBreaker:
         half_open_max_calls: Optional[int] = None,
         success_threshold: Optional[int] = None,
         half_open_max_wait: Optional[Number] = None,
-        exclude: Union[ExcludeItem, Iterable[ExcludeItem], None] = None,
-        clock: Optional[Callable[[], int]] = None,
-        measure_durations: Optional[bool] = None,
     ) -> Self: ...
-    def try_acquire(self) -> Optional[Permit]: ...
-    def acquire_or_raise(self) -> Permit: ...
+    def try_acquire(self, sink: bool = False) -> Optional[Permit]: ...
+    def acquire_or_raise(self, sink: bool = False) -> Permit: ...
+    def record(
+        self, permit: Permit, outcome: EndName, duration: Optional[float] = None
+    ) -> Optional[Transition]: ...
     def call_sync(self, func: Callable[..., _R], /, *args: Any, **kwargs: Any) -> _R: ...
-    def _begin(self) -> Union[int, tuple[int, int]]: ...
-    def _end(self, token: Union[int, tuple[int, int]], exc: Optional[BaseException] = None) -> None: ...
+    def _begin(self) -> tuple[int, Optional[int]]: ...
+    def _end(
+        self,
+        token: Union[tuple[int, Optional[int]], Permit],
+        exc: Optional[BaseException] = None,
+        timed_out: bool = False,
+    ) -> Optional[Transition]: ...
     def classify_exception(self, exc: BaseException) -> Literal["failure", "ignored"]: ...
+    def times_calls(self, sink: bool = False) -> bool: ...
     @property
     def state(self) -> StateName: ...
+    def health(self) -> Literal["healthy", "unhealthy"]: ...
     def snapshot(self) -> Snapshot: ...
     @property
     def config(self) -> Config: ...
@@ -142,9 +189,9 @@ class CircuitBreaker:
     def force_closed(self) -> Transition: ...
     def metrics_only(self) -> Transition: ...
     def reset(self) -> Transition: ...
+    def trip(self) -> Transition: ...
+    def half_open(self) -> Transition: ...
     def now(self) -> float: ...
-    @property
-    def measure_durations(self) -> bool: ...
     @property
     def clock(self) -> Optional[Callable[[], int]]: ...
     def _set_hooks(self, mask: int) -> None: ...

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, Callable, Optional
 
+from . import _native
 from ._asyncio import CircuitBreaker
 from ._errors import AllTiersFailedError, CircuitBreakerOpenError, ConfigError, RetryExhaustedError
 
@@ -19,7 +20,7 @@ __all__ = ["CircuitBreakerManager", "FallbackHandler", "HealthMonitor", "RetryPo
 
 log = logging.getLogger("cbreaker")
 
-_REJECTING = ("open", "forced_open")
+_OPEN = ("open", "forced_open")
 
 
 class CircuitBreakerManager:
@@ -79,25 +80,19 @@ class CircuitBreakerManager:
             b.reset()
 
     def get_open_circuits(self) -> list[str]:
-        return [name for name, b in list(self._breakers.items()) if b.state in _REJECTING]
+        return [name for name, b in list(self._breakers.items()) if b.state in _OPEN]
 
     def health(self) -> dict[str, Any]:
         """What a ``/health/circuit-breaker`` endpoint serves: ``{"status": "healthy" |
         "degraded" | "unhealthy", "open": [...], "breakers": {name: {"state",
-        "retry_after"}}}``. Unhealthy when every breaker rejects, degraded when some do."""
+        "retry_after"}}}``. The core's rule: a breaker that is open, half-open or forced open is
+        unhealthy; the group is unhealthy when all are, degraded when some are."""
         breakers: dict[str, Any] = {}
-        rejecting = 0
         for name, b in list(self._breakers.items()):
             s = b.snapshot()
             breakers[name] = {"state": s["state"], "retry_after": s["retry_after"]}
-            rejecting += s["state"] in _REJECTING
-        if rejecting == 0:
-            status = "healthy"
-        elif rejecting == len(breakers):
-            status = "unhealthy"
-        else:
-            status = "degraded"
-        open_names = [n for n, v in breakers.items() if v["state"] in _REJECTING]
+        status = _native.group_health([v["state"] for v in breakers.values()])
+        open_names = [n for n, v in breakers.items() if v["state"] in _OPEN]
         return {"status": status, "open": open_names, "breakers": breakers}
 
     def __contains__(self, name: object) -> bool:
@@ -110,10 +105,10 @@ class CircuitBreakerManager:
 class RetryPolicy:
     """Retries an async call with exponential backoff: attempt ``n`` waits
     ``min(base_delay × exponential_base^(n-1), max_delay)``, times a random factor in
-    [0.5, 1.0] when ``jitter``. A :class:`CircuitBreakerOpenError` is never retried before
-    its ``retry_after``: it is re-raised at once when forced open, when ``retry_after`` is over
-    ``max_delay``, or on the last attempt. Only ``Exception`` s in ``retry_on`` are retried;
-    cancellation always propagates."""
+    [0.5, 1.0] when ``jitter``. A :class:`CircuitBreakerOpenError` is retried after exactly
+    its ``retry_after`` (the core's advice, as is); it is re-raised at once when forced open,
+    when ``retry_after`` is over ``max_delay``, or on the last attempt. Only ``Exception`` s
+    in ``retry_on`` are retried; cancellation always propagates."""
 
     def __init__(
         self,
@@ -152,8 +147,9 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls, *, environ: Optional[Mapping[str, str]] = None, **overrides: Any) -> RetryPolicy:
-        """Reads ``MAX_RETRY_ATTEMPTS`` (3), ``RETRY_BASE_DELAY`` (1.0), ``RETRY_MAX_DELAY``
-        (60.0), ``RETRY_EXPONENTIAL_BASE`` (2.0), ``RETRY_JITTER_ENABLED`` (true)."""
+        """Reads ``MAX_RETRY_ATTEMPTS``, ``RETRY_BASE_DELAY``, ``RETRY_MAX_DELAY``,
+        ``RETRY_EXPONENTIAL_BASE`` and ``RETRY_JITTER_ENABLED``; an unset variable keeps the
+        constructor's default."""
         from ._env import retry_env
 
         return cls(**{**retry_env(environ), **overrides})
@@ -177,7 +173,7 @@ class RetryPolicy:
                 if ra is None or ra > self.max_delay or attempt == self.max_attempts:
                     raise
                 last = e
-                await self._sleep(max(self.delay(attempt), ra))
+                await self._sleep(ra)
             except self.retry_on as e:
                 last = e
                 if attempt == self.max_attempts:
@@ -260,7 +256,8 @@ class HealthMonitor:
 
     @classmethod
     def from_env(cls, *, environ: Optional[Mapping[str, str]] = None, **clients: Any) -> HealthMonitor:
-        """Reads ``HEALTH_CHECK_INTERVAL`` (30) and ``HEALTH_CHECK_TIMEOUT`` (10)."""
+        """Reads ``HEALTH_CHECK_INTERVAL`` and ``HEALTH_CHECK_TIMEOUT``; an unset variable keeps
+        the constructor's default."""
         from ._env import health_env
 
         return cls(**{**health_env(environ), **clients})

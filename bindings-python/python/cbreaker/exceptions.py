@@ -6,6 +6,7 @@ from ._errors import (
     CircuitBreakerOpenError,
     ConfigError,
     PermitError,
+    PermitSettledError,
     RetryExhaustedError,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "CircuitBreakerOpenError",
     "ConfigError",
     "PermitError",
+    "PermitSettledError",
     "RetryExhaustedError",
 ]

@@ -6,9 +6,10 @@ name, throw_new_error_on_trip)``, ``call``, ``call_async``, the decorator,
 ``open()``, ``close()``, ``half_open()`` and ``STATE_*``: PyBreaker's documented behaviour,
 without its lock around every call.
 
-Differences, each because the core decides and the core has no such operation:
-- ``open()`` opens until ``close()`` (the core's ``force_open``), not for ``reset_timeout``.
-- ``half_open()`` raises ``NotImplementedError``: the core has no manual half-open.
+Defaults are the core's ``"pybreaker"`` preset; ``open()`` is the core's ``trip`` (open for
+``reset_timeout``, then half-open by itself) and ``half_open()`` the core's ``half_open``.
+
+Differences, each because the core decides:
 - An excluded exception counts as ignored in the breaker (PyBreaker counts it as a success, so
   in half-open it would close the circuit); ``fail_counter`` and the listeners' ``success()``
   still treat it as PyBreaker does.
@@ -91,13 +92,14 @@ ExcludeItem = Union[type[BaseException], Callable[[BaseException], bool]]
 class CircuitBreaker:
     """PyBreaker's ``CircuitBreaker``: trips after ``fail_max`` consecutive failures, stays
     open ``reset_timeout`` seconds, then lets one trial call through; ``success_threshold``
-    trial successes close it, a trial failure re-opens it."""
+    trial successes close it, a trial failure re-opens it. Unset values are the core's
+    ``"pybreaker"`` preset's."""
 
     def __init__(
         self,
-        fail_max: int = 5,
-        reset_timeout: float = 60,
-        success_threshold: int = 1,
+        fail_max: Optional[int] = None,
+        reset_timeout: Optional[float] = None,
+        success_threshold: Optional[int] = None,
         exclude: Optional[Iterable[ExcludeItem]] = None,
         listeners: Optional[Sequence[CircuitBreakerListener]] = None,
         state_storage: None = None,
@@ -108,22 +110,22 @@ class CircuitBreaker:
     ) -> None:
         if state_storage is not None:
             raise NotImplementedError("cbreaker keeps state in the breaker itself: no state_storage")
-        self._fail_max = fail_max
-        self._reset_timeout = reset_timeout
-        self._success_threshold = success_threshold
         self._excluded = tuple(exclude or ())
         self._listeners = list(listeners or ())
         self._throw_new_error_on_trip = throw_new_error_on_trip
         self._breaker = _Breaker(
             name,
-            window="consecutive",
+            preset="pybreaker",
             consecutive_failures=fail_max,
             open_duration=reset_timeout,
-            half_open_max_calls=1,
             success_threshold=success_threshold,
             exclude=self._excluded,
             clock=clock,
         )
+        config = self._breaker.config
+        self._fail_max = config["consecutive_failures"]
+        self._reset_timeout = config["open_duration"] if reset_timeout is None else reset_timeout
+        self._success_threshold = config["success_threshold"]
         self.name = name
         self._fail_counter = 0
 
@@ -183,9 +185,10 @@ class CircuitBreaker:
         return self._breaker
 
     def open(self) -> bool:
-        """Opens the circuit until :meth:`close` (see the module notes)."""
-        self._notify(self._breaker.force_open())
-        return True
+        """Opens the circuit for ``reset_timeout`` (the core's ``trip``): calls fail at once
+        until it elapses, then trial calls go through."""
+        self._notify(self._breaker.trip())
+        return self._throw_new_error_on_trip
 
     def close(self) -> None:
         """Closes the circuit and clears the failure count."""
@@ -193,7 +196,8 @@ class CircuitBreaker:
         self._notify(self._breaker.reset())
 
     def half_open(self) -> None:
-        raise NotImplementedError("the cbreaker core has no manual half-open; use close() or open()")
+        """Half-opens the circuit (the core's ``half_open``): the next call is a trial."""
+        self._notify(self._breaker.half_open())
 
     def _notify(self, t: Optional[Transition]) -> None:
         if t is None:
@@ -216,15 +220,14 @@ class CircuitBreaker:
         return permit
 
     def _settle(self, permit: Permit, exc: Optional[BaseException]) -> None:
+        t = self._breaker._end(permit, exc)
         if exc is None or self._breaker.classify_exception(exc) == "ignored":
-            t = permit.record_success() if exc is None else permit.record_ignored()
             self._fail_counter = 0
             self._notify(t)
             if exc is None or isinstance(exc, Exception):
                 for listener in self._listeners:
                     listener.success(self)
             return
-        t = permit.record_failure()
         self._fail_counter += 1
         for listener in self._listeners:
             listener.failure(self, exc)

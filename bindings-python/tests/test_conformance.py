@@ -49,6 +49,13 @@ def test_runner_passes_its_own_good_vector() -> None:
     run_vector(HERE / "vectors_selftest" / "good_trip_and_recover.json")
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in (HERE / "vectors_selftest").glob("good_*.json")))
+def test_runner_passes_every_good_selftest_vector(name: str) -> None:
+    """The call layer's keys (begin/finish, sink, durations, settle-once, reasons, causes,
+    trip, half_open, health, config, preset) have a good vector, and a bad one per key."""
+    run_vector(HERE / "vectors_selftest" / f"{name}.json")
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in (HERE / "vectors_selftest").glob("bad_*.json")))
 def test_runner_catches_a_wrong_expectation(name: str) -> None:
     with pytest.raises(VectorMismatch):

@@ -381,3 +381,61 @@ async def test_mass_cancellation_keeps_counters_exact(clock: FakeClock) -> None:
         p.cancel()
     await asyncio.gather(*probes, return_exceptions=True)
     assert [await b.call(work, 0) for _ in range(5)] == [0] * 5
+
+
+async def test_own_timeout_is_a_failure_even_when_timeouts_are_excluded(clock: FakeClock) -> None:
+    """The helper's own timeout ends the call as timed out (a failure); a TimeoutError the call
+    raises itself is classified like any exception (here: excluded, so ignored)."""
+    failures: list[BaseException] = []
+    b = breaker(clock, timeout=0.01, failure_threshold=5, exclude=[TimeoutError],
+                on_failure=lambda br, e: failures.append(e))  # fmt: skip
+
+    async def slow() -> None:
+        await asyncio.sleep(5)
+
+    async def raises_timeout() -> None:
+        raise TimeoutError("the call's own")
+
+    with pytest.raises(TimeoutError):
+        await b.call(slow)
+    with pytest.raises(TimeoutError):
+        await b.call(raises_timeout)
+    s = b.snapshot()
+    assert (s["failures"], s["ignored"]) == (1, 1)
+    assert len(failures) == 1 and isinstance(failures[0], TimeoutError)
+    assert await b.call(lambda: "sync results skip the timer") == "sync results skip the timer"
+
+
+async def test_wrapper_trip_half_open_and_preset(clock: FakeClock) -> None:
+    heard: list[str] = []
+    b = breaker(clock, recovery_timeout=2, on_state_change=lambda br, t: heard.append(f"{t}:{t.cause}"))
+    b.trip()
+    with pytest.raises(CircuitBreakerOpenError) as e:
+        await b.call(lambda: 1)
+    assert (e.value.reason, e.value.retry_after) == ("open", 2.0)
+    b.half_open()
+    assert await b.call(lambda: "probe") == "probe"
+    assert heard == ["closed->open:trip", "open->half_open:half_open", "half_open->closed:probes_succeeded"]
+    from cbreaker import NativeCircuitBreaker
+
+    assert CircuitBreaker("p").config == NativeCircuitBreaker(preset="agents_platform").config
+    assert CircuitBreaker("q", preset="pybreaker").config == NativeCircuitBreaker(preset="pybreaker").config
+    c = CircuitBreaker("r", preset="http_api", failure_threshold=3).config
+    assert c == {**NativeCircuitBreaker(preset="http_api").config, "consecutive_failures": 3}
+
+
+async def test_cancelled_call_settles_as_cancelled_even_with_timeout(clock: FakeClock) -> None:
+    b = breaker(clock, timeout=60)
+    started = asyncio.Event()
+
+    async def hang() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.ensure_future(b.call(hang))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    s = b.snapshot()
+    assert (s["ignored"], s["failures"]) == (1, 0)

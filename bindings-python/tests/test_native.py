@@ -366,3 +366,145 @@ def test_transition_repr_and_equality(clock: FakeClock) -> None:
         'Transition(from_state="closed", to_state="forced_open", at=1, generation=1, cause="force_open")'
     )
     assert t == t and t != b.reset()
+
+
+# ---- issue 13: the call protocol, settle-once, manual moves, presets, health ----------------
+
+
+def test_second_settle_is_the_cores_permit_settled_everywhere(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(clock=clock)
+    settles = [
+        lambda p: p.finish("success"),
+        lambda p: p.record_failure(),
+        lambda p: p.record_ignored(),
+        lambda p: b.record(p, "success"),
+        lambda p: b._end(p),
+    ]
+    for first in settles:
+        for second in settles:
+            p = b.try_acquire()
+            assert p is not None
+            first(p)
+            calls = b.snapshot()["calls"]
+            with pytest.raises(cbreaker.PermitSettledError) as e:
+                second(p)
+            assert e.value.code == _native.PERMIT_SETTLED_CODE == "permit_settled"
+            assert str(e.value) == _native.PERMIT_SETTLED_MESSAGE
+            assert isinstance(e.value, PermitError)
+            assert b.snapshot()["calls"] == calls  # nothing recorded
+    other = NativeCircuitBreaker(clock=clock)
+    p = other.try_acquire()
+    with pytest.raises(PermitError, match="another breaker"):
+        b.record(p, "success")  # type: ignore[arg-type]
+    assert p is not None and not p.reported
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        p.finish("nope")  # type: ignore[arg-type]
+    assert cbreaker.PermitSettledError.code == "permit_settled"
+
+
+def test_collected_unsettled_permit_is_cancelled(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(window="count", window_size=4, slow_call_rate_threshold=50, clock=clock)
+    p = b.try_acquire()
+    assert p is not None and p.timed
+    clock.advance(5)
+    del p
+    gc.collect()
+    s = b.snapshot()
+    assert (s["ignored"], s["calls"], s["slow"]) == (1, 1, 0)  # cancelled: ignored, never slow
+
+
+def test_timing_is_the_cores_rule(clock: FakeClock) -> None:
+    untimed = NativeCircuitBreaker(window="count", window_size=4, clock=clock)
+    timed = NativeCircuitBreaker(window="count", window_size=4, slow_call_rate_threshold=100, clock=clock)
+    assert (untimed.times_calls(), untimed.times_calls(sink=True), timed.times_calls()) == (False, True, True)
+    for b, sink, want in [(untimed, False, None), (untimed, True, 2.5), (timed, False, 2.5)]:
+        p = b.try_acquire(sink=sink)
+        assert p is not None and p.timed == (want is not None) and p.duration is None
+        clock.advance(2.5)
+        p.finish("timeout")  # the helper's own timeout: a failure
+        assert p.duration == want
+    assert untimed.snapshot()["failures"] == 2
+    # A timed call through a helper always reports its duration: slow calls are counted.
+    b = NativeCircuitBreaker(window="count", window_size=4, slow_call_rate_threshold=100,
+                             slow_call_duration=1.0, minimum_calls=4, clock=clock)  # fmt: skip
+    b.call_sync(lambda: clock.advance(1.5))
+    assert b.snapshot()["slow"] == 1
+    with pytest.raises(TypeError):
+        NativeCircuitBreaker(measure_durations=True)  # type: ignore[call-arg]
+
+
+def test_record_is_the_cores_record_verb(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(window="count", window_size=4, slow_call_rate_threshold=100,
+                             slow_call_duration=1.0, minimum_calls=4, clock=clock)  # fmt: skip
+    p = b.try_acquire()
+    assert p is not None
+    clock.advance(3)
+    assert b.record(p, "success") is None  # exactly the duration given: none
+    assert p.duration is None and b.snapshot()["slow"] == 0
+    q = b.try_acquire()
+    assert q is not None
+    assert b.record(q, "failure", 2.0) is None
+    assert q.duration == 2.0 and b.snapshot()["slow"] == 1
+    with pytest.raises(ValueError):
+        b.record(b.try_acquire(), "success", -1)  # type: ignore[arg-type]
+
+
+def test_trip_and_half_open_by_hand(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(open_duration=5, clock=clock)
+    t = b.trip()
+    assert (str(t), t.cause, b.state) == ("closed->open", "trip", "open")
+    with pytest.raises(cbreaker.CircuitBreakerOpenError) as e:
+        b.acquire_or_raise()
+    assert (e.value.reason, e.value.retry_after) == ("open", 5.0)
+    clock.advance(5)
+    p = b.try_acquire()  # it recovers by itself, unlike force_open
+    assert p is not None and p.transition is not None and p.transition.cause == "open_elapsed"
+    with pytest.raises(cbreaker.CircuitBreakerOpenError) as e:
+        b.acquire_or_raise()
+    assert e.value.reason == "half_open_full" and e.value.retry_after is not None
+    assert 0 < e.value.retry_after <= 1.0  # the core's advice: at most a second
+    assert "half-open" in str(e.value)
+    p.record_success()
+    assert b.state == "closed"
+    t = b.half_open()
+    assert (str(t), t.cause, b.state) == ("closed->half_open", "half_open", "half_open")
+    b.force_open()
+    with pytest.raises(cbreaker.CircuitBreakerOpenError) as e:
+        b.acquire_or_raise()
+    assert (e.value.reason, e.value.retry_after) == ("forced_open", None)
+
+
+def test_defaults_and_presets_come_from_the_core() -> None:
+    assert cbreaker.PRESETS == _native.PRESETS
+    assert set(cbreaker.PRESETS) >= {"agents_platform", "pybreaker", "http_api", "llm_service"}
+    default = NativeCircuitBreaker().config
+    assert default["window"] == "count"  # Config::default(): the vector defaults_empty_config_*
+    for name in cbreaker.PRESETS:
+        c = NativeCircuitBreaker(preset=name).config
+        assert c == NativeCircuitBreaker(preset=name, **{k: v for k, v in c.items()}).config
+    llm = NativeCircuitBreaker(preset="llm_service", minimum_calls=10).config
+    assert llm == {**NativeCircuitBreaker(preset="llm_service").config, "minimum_calls": 10}
+    for bad in ("nope", 5, ""):
+        with pytest.raises(ConfigError) as e:
+            NativeCircuitBreaker(preset=bad)  # type: ignore[arg-type]
+        assert e.value.field == "preset"
+    # A time window needs both parts: the core has no default one.
+    for kw, field in [({"window": "time"}, "window_buckets"), ({"window_duration": 10}, "window_buckets"),
+                      ({"window_buckets": 5}, "window_duration")]:  # fmt: skip
+        with pytest.raises(ConfigError) as e:
+            NativeCircuitBreaker(**kw)  # type: ignore[arg-type]
+        assert e.value.field == field, kw
+
+
+def test_health_is_the_cores_rule(clock: FakeClock) -> None:
+    b = NativeCircuitBreaker(open_duration=1, clock=clock)
+    seen = [b.health()]
+    for move in (b.trip, b.half_open, b.force_open, b.force_closed, b.metrics_only, b.reset):
+        move()
+        seen.append(b.health())
+    assert seen == ["healthy", "unhealthy", "unhealthy", "unhealthy", "healthy", "healthy", "healthy"]
+    assert _native.group_health([]) == "healthy"
+    assert _native.group_health(["closed", "half_open"]) == "degraded"
+    assert _native.group_health(["open", "half_open", "forced_open"]) == "unhealthy"
+    with pytest.raises(ValueError):
+        _native.group_health(["sideways"])  # type: ignore[list-item]

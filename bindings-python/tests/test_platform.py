@@ -382,3 +382,51 @@ def test_from_env_bad_values_name_the_variable(var: str, value: str) -> None:
         else:
             RetryPolicy.from_env(environ=env)
     assert e.value.field == var and var in str(e.value)
+
+
+def test_health_uses_the_cores_rule(clock: FakeClock) -> None:
+    """Half-open is not healthy: the group is degraded while one breaker probes."""
+    mgr = CircuitBreakerManager(clock=clock)
+    a, b = mgr.register_breaker("a"), mgr.register_breaker("b")
+    a.half_open()
+    h = mgr.health()
+    assert (h["status"], h["open"]) == ("degraded", [])
+    b.trip()
+    assert mgr.health()["status"] == "unhealthy"
+    a.reset()
+    b.force_closed()
+    assert mgr.health()["status"] == "healthy"
+
+
+async def test_retry_uses_the_advice_as_is(clock: FakeClock) -> None:
+    sleep = Sleeps()
+    b = CircuitBreaker("r", failure_threshold=1, recovery_timeout=2, half_open_max_calls=1, clock=clock)
+    with pytest.raises(Boom):
+        await b.call(aboom)
+
+    async def advancing(d: float) -> None:
+        await sleep(d)
+        clock.advance(d)
+
+    r = RetryPolicy(max_attempts=3, base_delay=5, max_delay=10, jitter=False, sleep=advancing)
+    assert await r.execute(b.call, lambda: "back") == "back"
+    assert sleep.waits == [2.0]  # the core's advice, not the (longer) backoff
+    # Half-open with every probe slot taken: the core advises at most a second.
+    b.half_open()
+    probe = b.acquire_or_raise()
+    sleep.waits.clear()
+    with pytest.raises(CircuitBreakerOpenError) as e:
+        await RetryPolicy(max_attempts=2, jitter=False, sleep=sleep).execute(b.call, lambda: 1)
+    assert e.value.reason == "half_open_full" and sleep.waits == [1.0]
+    probe.record_success()
+
+
+def test_env_defaults_are_the_agents_platform_preset() -> None:
+    from cbreaker import NativeCircuitBreaker
+
+    preset = NativeCircuitBreaker(preset="agents_platform").config
+    assert CircuitBreaker.from_env("svc", environ={}).config == preset
+    env = {"CIRCUIT_BREAKER_FAILURE_THRESHOLD": "7"}
+    assert CircuitBreaker.from_env("svc", environ=env).config == {**preset, "consecutive_failures": 7}
+    b = CircuitBreaker.from_env("svc", environ=env, failure_threshold=3)  # an override wins
+    assert b.config["consecutive_failures"] == 3

@@ -5,9 +5,13 @@
  * - Every function that can fail returns a cb_status: CB_STATUS_OK (0) on success,
  *   CB_STATUS_REJECTED (1) for a refused call (a decision), 100-199 for misuse, 200-299 for
  *   a config field out of range. cb_status_str() gives the message.
- * - Outputs come last and are written only on success. A NULL required pointer gives
+ * - Outputs come last and are written only on success (a rejection's retry_after_ms_out
+ *   and reason_out only on CB_STATUS_REJECTED). A NULL required pointer gives
  *   CB_STATUS_NULL_PARAMETER, never a crash. Optional outputs (retry_after_ms_out,
- *   transition_out) may be NULL.
+ *   reason_out, duration_ms_out, transition_out) may be NULL.
+ * - Calls: cb_breaker_try_acquire (or cb_breaker_begin) gives a cb_permit; settle it exactly
+ *   once with cb_breaker_record or cb_breaker_drop (a second settle is
+ *   CB_STATUS_PERMIT_SETTLED and records nothing).
  * - Thread safety: a cb_breaker is internally synchronized. Every function except
  *   cb_breaker_free may be called concurrently on the same breaker, from any thread or from
  *   any process sharing the memory it was placed in (cb_breaker_init / cb_breaker_attach).
@@ -29,9 +33,17 @@
 #include <stdint.h>
 
 /**
- * `duration_ms` for `cb_breaker_record` when the call's duration is unknown (never slow).
+ * `measured_ms` for `cb_breaker_record` when the caller did not time the call (the core
+ * times it if the breaker needs durations), and what `*duration_ms_out` reads when no
+ * duration was reported.
  */
 #define CB_DURATION_NONE UINT64_MAX
+
+/**
+ * `measured_ms` for `cb_breaker_record` to report no duration at all, even for a timed
+ * call: the outcome is never slow (the core's `record` with no duration).
+ */
+#define CB_DURATION_UNTIMED (UINT64_MAX - 1)
 
 /**
  * "No deadline" in a `retry_after_ms`: forced open (rejected until released by hand), or
@@ -56,17 +68,39 @@ typedef struct cb_breaker cb_breaker;
 typedef uint32_t cb_status;
 
 /**
- * Permission to make one call, from `cb_breaker_try_acquire`. A small value: copy it, store
- * it, pass it to another thread or process. Report it exactly once, with `cb_breaker_record`
- * or `cb_breaker_drop`. Any bit pattern is memory-safe: a permit from an older generation
- * (the breaker moved on while the call ran) counts in the lifetime counters only.
+ * One admitted call, from `cb_breaker_try_acquire` or `cb_breaker_begin`: the core's `Call`
+ * (its permit, when timing started if the call is timed, and whether it is settled). A
+ * small value owned by the caller: keep it, move it, hand it to another thread or process.
+ *
+ * Settle it exactly once, with `cb_breaker_record` or `cb_breaker_drop`, which take it by
+ * pointer and mark it settled: a second settle is `CB_STATUS_PERMIT_SETTLED` and records
+ * nothing. A zeroed `cb_permit` counts as settled. Settle-once holds for the object passed
+ * in: two copies of one pending permit are two settle tokens, so hand a pending permit on
+ * by pointer, or copy it and never use the original again.
+ *
+ * The fields are opaque: read them only through `cb_permit_is_settled` and
+ * `cb_permit_is_timed`, and do not write them. Any bit pattern is memory-safe (a permit
+ * from an older generation counts in the lifetime counters only).
  */
 typedef struct cb_permit {
   /**
-   * The core's permit bits (generation and state it was issued in). Opaque.
+   * Opaque: the core's permit bits.
    */
   uint32_t bits;
+  /**
+   * Opaque: pending and timed flags.
+   */
+  uint32_t flags;
+  /**
+   * Opaque: when timing started, for a timed call.
+   */
+  uint64_t started_ms;
 } cb_permit;
+
+/**
+ * Why a call was refused (`CB_REJECT_*`), from `cb_breaker_try_acquire`/`cb_breaker_begin`.
+ */
+typedef uint32_t cb_reject_reason;
 
 /**
  * A breaker state (`CB_STATE_*`).
@@ -113,7 +147,8 @@ typedef struct cb_transition {
 } cb_transition;
 
 /**
- * How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`.
+ * How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`: the core's `End`. A
+ * timeout is recorded as a failure, a cancellation as ignored.
  */
 typedef uint32_t cb_outcome;
 
@@ -195,83 +230,93 @@ typedef struct cb_snapshot {
 typedef uint32_t cb_window_kind;
 
 /**
- * How a breaker decides. Start from `cb_config_default()` and set fields; a breaker
- * constructor validates it and names the first bad field in its status (200–299).
- * Durations are milliseconds. Zero turns a trip condition off (`failure_rate_threshold`,
- * `slow_call_rate_threshold`, `consecutive_failures`). Plain data: copy it freely.
+ * How a breaker decides. Start from `cb_config_default()` or `cb_config_preset()` and set
+ * fields; a breaker constructor validates it and names the first bad field in its status
+ * (200–299). The starting values are the core's (`docs/defaults.md` lists them): no field
+ * has a default of its own here. Durations are milliseconds. Zero turns a trip condition
+ * off (`failure_rate_threshold`, `slow_call_rate_threshold`, `consecutive_failures`). Plain
+ * data: copy it freely.
  */
 typedef struct cb_config {
   /**
-   * `CB_WINDOW_KIND_COUNT` (default), `_TIME` or `_CONSECUTIVE`; anything else gives
-   * `CB_STATUS_INVALID_ARGUMENT`.
+   * `CB_WINDOW_KIND_COUNT`, `_TIME` or `_CONSECUTIVE`; anything else gives
+   * `CB_STATUS_INVALID_ARGUMENT`. Only the chosen kind's fields are read (and written by
+   * `cb_config_default`/`cb_config_preset`: the others are 0, so a caller switching kinds
+   * sets the new kind's fields).
    */
   cb_window_kind window_kind;
   /**
-   * Count window: how many outcomes it holds, 1 to 1024. Default 100.
+   * Count window: how many outcomes it holds, 1 to 1024.
    */
   uint32_t window_size;
   /**
-   * Time window: the span it covers, a multiple of `window_buckets`. Default 60000.
+   * Time window: the span it covers, a multiple of `window_buckets`.
    */
   uint64_t window_duration_ms;
   /**
-   * Time window: how many buckets, 1 to 64. Default 10.
+   * Time window: how many buckets, 1 to 64.
    */
   uint32_t window_buckets;
   /**
-   * Trip at this failure rate, percent (0 = off). Default 50.
+   * Trip at this failure rate, percent (0 = off).
    */
   uint8_t failure_rate_threshold;
   /**
-   * Trip at this slow-call rate, percent (0 = off). Default 0.
+   * Trip at this slow-call rate, percent (0 = off). On, it times every call
+   * (`cb_breaker_record` reports the duration itself).
    */
   uint8_t slow_call_rate_threshold;
   /**
-   * A call at least this long is slow. Default 60000.
+   * A call at least this long is slow.
    */
   uint64_t slow_call_duration_ms;
   /**
-   * Trip after this many failures in a row (0 = off; ignores `minimum_calls`). Default 0.
+   * Trip after this many failures in a row (0 = off; ignores `minimum_calls`).
    */
   uint32_t consecutive_failures;
   /**
-   * Rate conditions apply once the window holds this many outcomes. Default 100.
+   * Rate conditions apply once the window holds this many outcomes.
    */
   uint32_t minimum_calls;
   /**
-   * How long the first trip stays open. Default 60000.
+   * How long the first trip stays open.
    */
   uint64_t open_duration_ms;
   /**
-   * Cap of the backed-off open duration (0 = the 2^32 − 1 ms limit). Default 0.
+   * Cap of the backed-off open duration (0 = the 2^32 − 1 ms limit).
    */
   uint64_t open_duration_max_ms;
   /**
    * The k-th consecutive trip stays open `min(open_duration × multiplier^k, max)`,
-   * 1.0 to 1000.0, three decimals. Default 1.0.
+   * 1.0 to 1000.0, three decimals.
    */
   double open_duration_multiplier;
   /**
-   * ± this many percent of deterministic jitter on each open duration. Default 0.
+   * ± this many percent of deterministic jitter on each open duration.
    */
   uint8_t jitter_percent;
   /**
-   * Seed of the jitter generator (same seed, same durations, in every language). Default 0.
+   * Seed of the jitter generator (same seed, same durations, in every language).
    */
   uint64_t jitter_seed;
   /**
-   * Probe permits out at once in half-open, 1 to 31. Default 1.
+   * Probe permits out at once in half-open, 1 to 31.
    */
   uint32_t half_open_max_calls;
   /**
-   * Probe successes that close the circuit, 1 to 31. Default 1.
+   * Probe successes that close the circuit, 1 to 31.
    */
   uint32_t success_threshold;
   /**
-   * Half-open slots nobody decided within this long are reclaimed. Default 60000.
+   * Half-open slots nobody decided within this long are reclaimed.
    */
   uint64_t half_open_max_wait_ms;
 } cb_config;
+
+/**
+ * A health endpoint's answer (`CB_HEALTH_*`), from `cb_health_of`.
+ */
+typedef uint32_t cb_health;
 
 /**
  * Calls flow; outcomes enter the window.
@@ -359,6 +404,16 @@ typedef struct cb_config {
 #define CB_CAUSE_RESET 10
 
 /**
+ * `cb_breaker_trip`: Open by hand, with the deadline an automatic trip would get.
+ */
+#define CB_CAUSE_TRIP 11
+
+/**
+ * `cb_breaker_half_open`: HalfOpen by hand, probes admitted as after a deadline.
+ */
+#define CB_CAUSE_HALF_OPEN 12
+
+/**
  * The call worked (slow too if its duration is at or above `slow_call_duration_ms`).
  */
 #define CB_OUTCOME_SUCCESS 0
@@ -369,9 +424,50 @@ typedef struct cb_config {
 #define CB_OUTCOME_FAILURE 1
 
 /**
- * Neither (an excluded error, a cancelled call): counts only as ignored, frees a half-open slot.
+ * Neither (an excluded error): counts only as ignored, frees a half-open slot.
  */
 #define CB_OUTCOME_IGNORED 2
+
+/**
+ * The caller's own timeout fired before the call returned: recorded as a failure.
+ */
+#define CB_OUTCOME_TIMEOUT 3
+
+/**
+ * The caller gave up on the call (cancelled, aborted; what `cb_breaker_drop` records):
+ * recorded as ignored, frees a half-open slot.
+ */
+#define CB_OUTCOME_CANCELLED 4
+
+/**
+ * The circuit is open: its deadline has not passed (`retry_after_ms` is the time left).
+ */
+#define CB_REJECT_OPEN 0
+
+/**
+ * The circuit is half-open and every probe slot is taken (`retry_after_ms` is at most 1 s).
+ */
+#define CB_REJECT_HALF_OPEN_FULL 1
+
+/**
+ * The circuit was forced open by hand (`retry_after_ms` is `CB_RETRY_AFTER_NONE`).
+ */
+#define CB_REJECT_FORCED_OPEN 2
+
+/**
+ * No breaker refuses calls.
+ */
+#define CB_HEALTH_HEALTHY 0
+
+/**
+ * Some breakers of a group refuse calls, not all (never the answer for one breaker).
+ */
+#define CB_HEALTH_DEGRADED 1
+
+/**
+ * Every breaker refuses calls (one breaker: open, half-open or forced open).
+ */
+#define CB_HEALTH_UNHEALTHY 2
 
 /**
  * The last `window_size` outcomes.
@@ -394,8 +490,9 @@ typedef struct cb_config {
 #define CB_STATUS_OK 0
 
 /**
- * `cb_breaker_try_acquire` was refused: the circuit is open (or forced open, or the
- * half-open probe budget is spent). `retry_after_ms` says for how long.
+ * `cb_breaker_try_acquire`/`cb_breaker_begin` was refused: the circuit is open (or forced
+ * open, or every half-open probe slot is taken). `retry_after_ms` says for how long, the
+ * `cb_reject_reason` why.
  */
 #define CB_STATUS_REJECTED 1
 
@@ -426,6 +523,12 @@ typedef struct cb_config {
  * `cb_breaker_attach` found no initialized breaker of this library version.
  */
 #define CB_STATUS_INVALID_ARGUMENT 104
+
+/**
+ * The permit passed to `cb_breaker_record`/`cb_breaker_drop` was settled already (or never
+ * issued: a zeroed `cb_permit`). Each permit is settled exactly once; nothing was recorded.
+ */
+#define CB_STATUS_PERMIT_SETTLED 105
 
 /**
  * `cb_config.window_size` is out of range.
@@ -503,42 +606,85 @@ extern "C" {
 
 /**
  * Asks for permission to make one call at `now_ms` (a monotonic clock in milliseconds of
- * the caller's choosing; see `docs/c-api.md`, "Time").
+ * the caller's choosing; see `docs/c-api.md`, "Time"). The core's `begin(now, sink = false)`:
+ * the call is timed when the slow-call rule is on (`slow_call_rate_threshold > 0`), so
+ * `cb_breaker_record` can report its duration itself. Use `cb_breaker_begin` to feed
+ * durations to a histogram.
  *
- * `CB_STATUS_OK`: `*permit_out` holds a permit; report it exactly once with
+ * `CB_STATUS_OK`: `*permit_out` holds a pending permit; settle it exactly once with
  * `cb_breaker_record` or `cb_breaker_drop`. `*transition_out` (if not NULL) says whether
  * this call moved the breaker (Open → HalfOpen when the open duration has passed).
- * `*retry_after_ms_out` is untouched.
+ * `*retry_after_ms_out` and `*reason_out` are untouched.
  *
  * `CB_STATUS_REJECTED` (a decision, not an error): `*retry_after_ms_out` (if not NULL) is
  * the time until a call may be admitted, `CB_RETRY_AFTER_NONE` (`UINT64_MAX`) when forced
- * open. `*permit_out` and `*transition_out` are untouched.
+ * open; `*reason_out` (if not NULL) is why (`CB_REJECT_*`). `*permit_out` and
+ * `*transition_out` are untouched.
  *
  * `CB_STATUS_NULL_PARAMETER`: `breaker` or `permit_out` is NULL; nothing happened.
- * `retry_after_ms_out` and `transition_out` may be NULL. Safe to call concurrently.
+ * `retry_after_ms_out`, `reason_out` and `transition_out` may be NULL. Safe to call
+ * concurrently.
  */
-cb_status cb_breaker_try_acquire(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_permit *permit_out, uint64_t *retry_after_ms_out, struct cb_transition *transition_out);
+cb_status cb_breaker_try_acquire(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_permit *permit_out, uint64_t *retry_after_ms_out, cb_reject_reason *reason_out, struct cb_transition *transition_out);
 
 /**
- * Reports how the call of `permit` ended: `outcome` is `CB_OUTCOME_SUCCESS`, `_FAILURE` or
- * `_IGNORED`; `duration_ms` is the call's duration (a call at or above
- * `slow_call_duration_ms` is slow) or `CB_DURATION_NONE`. Consumes the permit: report each
- * permit exactly once.
- *
- * `CB_STATUS_OK`: recorded; `*transition_out` (if not NULL) says whether this outcome moved
- * the breaker (a trip, a probe that closed or re-opened it). Errors (nothing recorded):
- * `CB_STATUS_NULL_PARAMETER` (`breaker` NULL), `CB_STATUS_INVALID_ARGUMENT` (`outcome` not a
- * `CB_OUTCOME_*`). Safe to call concurrently.
+ * `cb_breaker_try_acquire` for a caller that feeds call durations to a sink (a histogram):
+ * with `sink` true every call is timed, so `cb_breaker_record` reports its duration in
+ * `*duration_ms_out`; with `sink` false it is exactly `cb_breaker_try_acquire`. The core's
+ * `begin(now, sink)`; statuses and outputs as for `cb_breaker_try_acquire`. Safe to call
+ * concurrently.
  */
-cb_status cb_breaker_record(const struct cb_breaker *breaker, struct cb_permit permit, cb_outcome outcome, uint64_t duration_ms, uint64_t now_ms, struct cb_transition *transition_out);
+cb_status cb_breaker_begin(const struct cb_breaker *breaker, uint64_t now_ms, bool sink, struct cb_permit *permit_out, uint64_t *retry_after_ms_out, cb_reject_reason *reason_out, struct cb_transition *transition_out);
 
 /**
- * Gives `permit` back unused (the call was abandoned before it ran): counted as ignored,
- * frees its half-open slot. Consumes the permit, like `cb_breaker_record`.
+ * Settles `*permit` at `now_ms` with how its call ended: `outcome` is `CB_OUTCOME_SUCCESS`,
+ * `_FAILURE`, `_IGNORED`, `_TIMEOUT` (recorded as a failure) or `_CANCELLED` (recorded as
+ * ignored). The core's `finish`; a call at or above `slow_call_duration_ms` is slow.
  *
- * Errors: `CB_STATUS_NULL_PARAMETER` (`breaker` NULL). Safe to call concurrently.
+ * The duration, from `measured_ms`:
+ * - `CB_DURATION_NONE`: the core's timing rule. A timed permit (see `cb_permit_is_timed`)
+ *   reports `now_ms` minus its start (0 if time went back), an untimed one none.
+ * - `CB_DURATION_UNTIMED`: no duration, even for a timed permit (never slow).
+ * - any other value: the call's duration as the caller measured it, reported as given.
+ *
+ * `*duration_ms_out` (if not NULL) gets the duration reported, or `CB_DURATION_NONE`. A
+ * histogram observes it for a success, failure or timeout, not for an ignored or cancelled
+ * call.
+ *
+ * `CB_STATUS_OK`: recorded; `*permit` is now settled; `*transition_out` (if not NULL) says
+ * whether this outcome moved the breaker (a trip, a probe that closed or re-opened it).
+ * Errors, checked in this order, record nothing and write nothing:
+ * `CB_STATUS_NULL_PARAMETER` (`breaker` or `permit` NULL), `CB_STATUS_INVALID_ARGUMENT`
+ * (`outcome` not a `CB_OUTCOME_*`), `CB_STATUS_PERMIT_SETTLED` (`*permit` was settled
+ * already, or is zeroed). Safe to call concurrently on the same breaker; one `cb_permit`
+ * object must not be settled from two threads at once.
  */
-cb_status cb_breaker_drop(const struct cb_breaker *breaker, struct cb_permit permit, uint64_t now_ms);
+cb_status cb_breaker_record(const struct cb_breaker *breaker, struct cb_permit *permit, cb_outcome outcome, uint64_t measured_ms, uint64_t now_ms, uint64_t *duration_ms_out, struct cb_transition *transition_out);
+
+/**
+ * Settles `*permit` unused: the call was abandoned before it ran, or its caller gave up on
+ * it. Exactly `cb_breaker_record` with `CB_OUTCOME_CANCELLED`: counted as ignored, frees its
+ * half-open slot.
+ *
+ * `CB_STATUS_OK`: `*permit` is now settled. Errors (nothing recorded):
+ * `CB_STATUS_NULL_PARAMETER` (`breaker` or `permit` NULL), `CB_STATUS_PERMIT_SETTLED`
+ * (settled already). Safe to call concurrently on the same breaker.
+ */
+cb_status cb_breaker_drop(const struct cb_breaker *breaker, struct cb_permit *permit, uint64_t now_ms);
+
+/**
+ * Whether `*permit` is settled (recorded or dropped, or zeroed): then `cb_breaker_record`
+ * and `cb_breaker_drop` refuse it with `CB_STATUS_PERMIT_SETTLED`. NULL reads as settled
+ * (nothing to settle). Safe to call from any thread.
+ */
+bool cb_permit_is_settled(const struct cb_permit *permit);
+
+/**
+ * Whether the core times the call of `*permit` (the slow-call rule is on, or it came from
+ * `cb_breaker_begin` with `sink` true): then `cb_breaker_record` with `CB_DURATION_NONE`
+ * reports its duration. NULL reads as untimed. Safe to call from any thread.
+ */
+bool cb_permit_is_timed(const struct cb_permit *permit);
 
 /**
  * Writes to `*state_out` the state a `cb_breaker_try_acquire` at `now_ms` would see (an
@@ -589,6 +735,30 @@ cb_status cb_breaker_force_closed(const struct cb_breaker *breaker, uint64_t now
 cb_status cb_breaker_metrics_only(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_transition *transition_out);
 
 /**
+ * Opens the circuit by hand, as an automatic trip would (`CB_CAUSE_TRIP`): the deadline is
+ * this trip's open duration, and the breaker moves to half-open by itself after it (unlike
+ * `cb_breaker_force_open`). From closed, disabled or metrics-only it is the first trip of a
+ * run; from open, half-open or forced open one more consecutive trip (the backoff grows).
+ * The window is kept.
+ *
+ * Always one transition (written to `*transition_out` if not NULL, `occurred` true).
+ * Errors: `CB_STATUS_NULL_PARAMETER` (`breaker` NULL; nothing changed). Safe to call
+ * concurrently.
+ */
+cb_status cb_breaker_trip(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_transition *transition_out);
+
+/**
+ * Moves the circuit to half-open by hand (`CB_CAUSE_HALF_OPEN`): probes are admitted (up to
+ * `half_open_max_calls`) as after an open deadline, and their outcomes close or re-open
+ * it. A new generation: permits issued before it are stale. The backoff is kept.
+ *
+ * Always one transition (written to `*transition_out` if not NULL, `occurred` true).
+ * Errors: `CB_STATUS_NULL_PARAMETER` (`breaker` NULL; nothing changed). Safe to call
+ * concurrently.
+ */
+cb_status cb_breaker_half_open(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_transition *transition_out);
+
+/**
  * Back to `CB_STATE_CLOSED` with an empty window and the backoff reset. Lifetime counters
  * stay.
  *
@@ -599,14 +769,33 @@ cb_status cb_breaker_metrics_only(const struct cb_breaker *breaker, uint64_t now
 cb_status cb_breaker_reset(const struct cb_breaker *breaker, uint64_t now_ms, struct cb_transition *transition_out);
 
 /**
- * Writes the default config to `*config_out`: a count window of the last 100 outcomes,
- * trip at 50 % failures once 100 calls are in, open 60 s, one half-open probe; the time
- * window fields preset to 60 s in 10 buckets. The caller owns the struct (it holds no
- * pointers). Safe to call from any thread.
+ * Writes the default config to `*config_out`: the core's `Config::default()`, the one
+ * table every front door starts from (`docs/defaults.md` lists its values). The caller owns
+ * the struct (it holds no pointers). Safe to call from any thread.
  *
  * Errors: `CB_STATUS_NULL_PARAMETER` if `config_out` is NULL.
  */
 cb_status cb_config_default(struct cb_config *config_out);
+
+/**
+ * Writes the core's preset `name` (a NUL-terminated string) to `*config_out`. The presets:
+ * `"agents_platform"`, `"pybreaker"`, `"http_api"`, `"llm_service"`, `"database"`,
+ * `"notifications"`, `"cache"` (`docs/defaults.md` has every value and what each is for;
+ * `cb_config_preset_name` lists them). Set fields afterwards to adjust one. Safe to call
+ * from any thread.
+ *
+ * Errors (nothing written): `CB_STATUS_NULL_PARAMETER` (`name` or `config_out` NULL),
+ * `CB_STATUS_INVALID_ARGUMENT` (no preset has that name; names are exact and lower case).
+ */
+cb_status cb_config_preset(const char *name, struct cb_config *config_out);
+
+/**
+ * The name of preset number `index` (0, 1, ...) for `cb_config_preset`, in the order
+ * `docs/defaults.md` lists them; NULL once `index` is past the last, so a loop
+ * `for (i = 0; cb_config_preset_name(i); i++)` visits every preset. A static string: never
+ * free it. Safe to call from any thread.
+ */
+const char *cb_config_preset_name(size_t index);
 
 /**
  * Checks `*config` as a breaker constructor would, without building one.
@@ -631,6 +820,32 @@ const char *cb_state_str(cb_state state);
  * from any thread.
  */
 const char *cb_cause_str(cb_cause cause);
+
+/**
+ * The snake_case name of a reject reason (`"open"`, `"half_open_full"`, `"forced_open"`);
+ * `"unknown"` for a value that is not a `cb_reject_reason`. A static string: never NULL,
+ * never free it. Safe to call from any thread.
+ */
+const char *cb_reject_reason_str(cb_reject_reason reason);
+
+/**
+ * The name of a health status (`"healthy"`, `"degraded"`, `"unhealthy"`), as every front
+ * door reports it; `"unknown"` for a value that is not a `cb_health`. A static string: never
+ * NULL, never free it. Safe to call from any thread.
+ */
+const char *cb_health_str(cb_health health);
+
+/**
+ * Writes to `*health_out` the health of one breaker in `state`, by the core's rule (the
+ * same in every language): `CB_HEALTH_HEALTHY` while it admits calls (closed, disabled,
+ * metrics-only), `CB_HEALTH_UNHEALTHY` while it refuses them or admits only probes (open,
+ * half-open, forced open). Pass the state from `cb_breaker_state`. Safe to call from any
+ * thread.
+ *
+ * Errors (nothing written): `CB_STATUS_NULL_PARAMETER` (`health_out` NULL),
+ * `CB_STATUS_INVALID_ARGUMENT` (`state` is not a `CB_STATE_*`).
+ */
+cb_status cb_health_of(cb_state state, cb_health *health_out);
 
 /**
  * Bytes a breaker needs: the smallest `len` that `cb_breaker_init` accepts. The same for
@@ -705,8 +920,9 @@ cb_status cb_breaker_config(const struct cb_breaker *breaker, struct cb_config *
 
 /**
  * A static, NUL-terminated English message for `status`: the core's own text for config
- * errors (the same words every binding shows), `"unknown status"` for a value that is not a
- * `cb_status`. Never NULL; never free it. Safe to call from any thread.
+ * errors and `CB_STATUS_PERMIT_SETTLED` (the same words every binding shows),
+ * `"unknown status"` for a value that is not a `cb_status`. Never NULL; never free it. Safe
+ * to call from any thread.
  */
 const char *cb_status_str(cb_status status);
 

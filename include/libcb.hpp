@@ -5,7 +5,11 @@
  *   if (auto permit = breaker.try_acquire(now_ms())) {     // std::optional<cb::Permit>
  *       bool ok = call_dependency();
  *       permit->record(ok ? CB_OUTCOME_SUCCESS : CB_OUTCOME_FAILURE, now_ms());
- *   }                                                      // not recorded? dropped as Ignored
+ *   }                                                      // unsettled? settled as cancelled
+ *
+ * A cb::Permit is the guard of one call, on the core's protocol: it is settled exactly once
+ * (record(), or drop(), or its destructor as CB_OUTCOME_CANCELLED); a second record() or
+ * drop() throws cb::Error with CB_STATUS_PERMIT_SETTLED and records nothing.
  *
  * Thread safety is libcb's: a cb::Breaker may be used from many threads at once (it is not
  * copyable or movable while permits refer to it: keep it alive longer than its permits). A
@@ -40,10 +44,18 @@ inline void check(cb_status s) {
 }
 }  // namespace detail
 
-/** The default config (cb_config_default). */
+/** The default config (cb_config_default): the core's Config::default(). */
 inline cb_config default_config() {
     cb_config c;
     detail::check(cb_config_default(&c));
+    return c;
+}
+
+/** A preset by name (cb_config_preset); throws cb::Error(CB_STATUS_INVALID_ARGUMENT) for an
+ * unknown name. */
+inline cb_config preset(const char *name) {
+    cb_config c;
+    detail::check(cb_config_preset(name, &c));
     return c;
 }
 
@@ -52,10 +64,18 @@ using Transition = std::optional<cb_transition>;
 
 inline Transition to_optional(const cb_transition &t) { return t.occurred ? Transition(t) : std::nullopt; }
 
+/** Why a call was refused, and when to retry (CB_RETRY_AFTER_NONE when forced open). */
+struct Rejection {
+    uint64_t retry_after_ms = CB_RETRY_AFTER_NONE;
+    cb_reject_reason reason = CB_REJECT_OPEN;
+};
+
 /**
- * Permission to make one call. Report it once with record() (or drop()); a permit destroyed
- * unreported is recorded as CB_OUTCOME_IGNORED at the time it was acquired, so it frees its
- * half-open slot and counts as ignored.
+ * One admitted call: the guard over a cb_permit. Settle it once with record() (or drop());
+ * destroyed unsettled, it is settled as CB_OUTCOME_CANCELLED at the time it was acquired
+ * (counted as ignored, frees its half-open slot). A second settle throws
+ * cb::Error(CB_STATUS_PERMIT_SETTLED) and records nothing; so does settling a moved-from
+ * permit.
  */
 class Permit {
   public:
@@ -64,49 +84,56 @@ class Permit {
     Permit(const Permit &) = delete;
     Permit &operator=(const Permit &) = delete;
     Permit(Permit &&other) noexcept
-        : breaker_(std::exchange(other.breaker_, nullptr)), permit_(other.permit_), acquired_ms_(other.acquired_ms_) {}
+        : breaker_(other.breaker_), permit_(std::exchange(other.permit_, cb_permit{})),
+          acquired_ms_(other.acquired_ms_), duration_ms_(other.duration_ms_) {}
     Permit &operator=(Permit &&other) noexcept {
         if (this != &other) {
-            settle_ignored();
-            breaker_ = std::exchange(other.breaker_, nullptr);
-            permit_ = other.permit_;
+            settle_cancelled();
+            breaker_ = other.breaker_;
+            permit_ = std::exchange(other.permit_, cb_permit{});
             acquired_ms_ = other.acquired_ms_;
+            duration_ms_ = other.duration_ms_;
         }
         return *this;
     }
-    ~Permit() { settle_ignored(); }
+    ~Permit() { settle_cancelled(); }
 
-    /** Reports the outcome (duration_ms: the call's duration, or CB_DURATION_NONE). */
-    Transition record(cb_outcome outcome, uint64_t now_ms, uint64_t duration_ms = CB_DURATION_NONE) {
-        if (!breaker_) throw Error(CB_STATUS_INVALID_ARGUMENT);  // already reported
+    /**
+     * Settles the call: outcome is CB_OUTCOME_SUCCESS, _FAILURE, _IGNORED, _TIMEOUT (a
+     * failure) or _CANCELLED (ignored). measured_ms: the duration the caller measured, or
+     * CB_DURATION_NONE to let the core time the call (when it is timed). Returns the
+     * transition it caused; throws cb::Error (CB_STATUS_PERMIT_SETTLED when settled already).
+     */
+    Transition record(cb_outcome outcome, uint64_t now_ms, uint64_t measured_ms = CB_DURATION_NONE) {
         cb_transition t;
-        detail::check(cb_breaker_record(breaker_, permit_, outcome, duration_ms, now_ms, &t));
-        breaker_ = nullptr;
+        uint64_t d = CB_DURATION_NONE;
+        detail::check(cb_breaker_record(breaker_, &permit_, outcome, measured_ms, now_ms, &d, &t));
+        if (d != CB_DURATION_NONE) duration_ms_ = d;
         return to_optional(t);
     }
 
-    /** Gives the permit back unused (counted as ignored). */
-    void drop(uint64_t now_ms) {
-        if (!breaker_) return;
-        detail::check(cb_breaker_drop(breaker_, permit_, now_ms));
-        breaker_ = nullptr;
-    }
+    /** Settles the call unused (counted as ignored); throws cb::Error when settled already. */
+    void drop(uint64_t now_ms) { detail::check(cb_breaker_drop(breaker_, &permit_, now_ms)); }
 
-    /** Whether this permit still has to be reported. */
-    bool pending() const noexcept { return breaker_ != nullptr; }
-    cb_permit raw() const noexcept { return permit_; }
+    /** Whether this permit still has to be settled. */
+    bool pending() const noexcept { return !cb_permit_is_settled(&permit_); }
+    /** Whether the core times this call (then record() reports its duration). */
+    bool timed() const noexcept { return cb_permit_is_timed(&permit_); }
+    /** The duration record() reported, if any (a timed call, or a measured one). */
+    std::optional<uint64_t> duration_ms() const noexcept { return duration_ms_; }
+    const cb_permit &raw() const noexcept { return permit_; }
 
   private:
-    void settle_ignored() noexcept {
-        if (breaker_) {
-            cb_breaker_record(breaker_, permit_, CB_OUTCOME_IGNORED, CB_DURATION_NONE, acquired_ms_, nullptr);
-            breaker_ = nullptr;
+    void settle_cancelled() noexcept {
+        if (pending()) {
+            cb_breaker_record(breaker_, &permit_, CB_OUTCOME_CANCELLED, CB_DURATION_NONE, acquired_ms_, nullptr, nullptr);
         }
     }
 
     const cb_breaker *breaker_;
     cb_permit permit_;
     uint64_t acquired_ms_;
+    std::optional<uint64_t> duration_ms_;
 };
 
 /** Owns a cb_breaker from cb_breaker_new; frees it in the destructor. */
@@ -117,13 +144,23 @@ class Breaker {
     Breaker &operator=(const Breaker &) = delete;
     ~Breaker() { cb_breaker_free(raw_); }
 
-    /** A permit, or std::nullopt when rejected (then *retry_after_ms, if given, is set). */
-    std::optional<Permit> try_acquire(uint64_t now_ms, uint64_t *retry_after_ms = nullptr,
+    /** A permit, or std::nullopt when rejected (then *rejection, if given, says why). */
+    std::optional<Permit> try_acquire(uint64_t now_ms, Rejection *rejection = nullptr,
                                       Transition *transition = nullptr) const {
+        return begin(now_ms, false, rejection, transition);
+    }
+
+    /** try_acquire for a caller that feeds durations to a sink (sink: every call is timed). */
+    std::optional<Permit> begin(uint64_t now_ms, bool sink, Rejection *rejection = nullptr,
+                                Transition *transition = nullptr) const {
         cb_permit p;
         cb_transition t;
-        cb_status s = cb_breaker_try_acquire(raw_, now_ms, &p, retry_after_ms, &t);
-        if (s == CB_STATUS_REJECTED) return std::nullopt;
+        Rejection r;
+        cb_status s = cb_breaker_begin(raw_, now_ms, sink, &p, &r.retry_after_ms, &r.reason, &t);
+        if (s == CB_STATUS_REJECTED) {
+            if (rejection) *rejection = r;
+            return std::nullopt;
+        }
         detail::check(s);
         if (transition) *transition = to_optional(t);
         return std::optional<Permit>(std::in_place, raw_, p, now_ms);
@@ -133,6 +170,11 @@ class Breaker {
         cb_state s;
         detail::check(cb_breaker_state(raw_, now_ms, &s));
         return s;
+    }
+    cb_health health(uint64_t now_ms) const {
+        cb_health h;
+        detail::check(cb_health_of(state(now_ms), &h));
+        return h;
     }
     cb_snapshot snapshot(uint64_t now_ms) const {
         cb_snapshot s;
@@ -148,6 +190,8 @@ class Breaker {
     cb_transition force_closed(uint64_t now_ms) const { return manual(cb_breaker_force_closed, now_ms); }
     cb_transition metrics_only(uint64_t now_ms) const { return manual(cb_breaker_metrics_only, now_ms); }
     cb_transition reset(uint64_t now_ms) const { return manual(cb_breaker_reset, now_ms); }
+    cb_transition trip(uint64_t now_ms) const { return manual(cb_breaker_trip, now_ms); }
+    cb_transition half_open(uint64_t now_ms) const { return manual(cb_breaker_half_open, now_ms); }
 
     /** The C handle, for functions this wrapper does not cover. Still owned by this object. */
     const cb_breaker *get() const noexcept { return raw_; }
@@ -164,6 +208,8 @@ class Breaker {
 
 inline std::string state_name(cb_state s) { return cb_state_str(s); }
 inline std::string cause_name(cb_cause c) { return cb_cause_str(c); }
+inline std::string reason_name(cb_reject_reason r) { return cb_reject_reason_str(r); }
+inline std::string health_name(cb_health h) { return cb_health_str(h); }
 
 }  // namespace cb
 

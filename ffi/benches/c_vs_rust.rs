@@ -1,5 +1,5 @@
 //! The C ABI against the Rust core, same breaker config, same run: acquire + record (closed
-//! success path) and a rejection (open). The C functions are called through function pointers
+//! success path, the call protocol `begin` + `finish` on both sides) and a rejection (open). The C functions are called through function pointers
 //! hidden from the optimizer, exactly as a C caller calls them (no cross-crate inlining).
 //!
 //! `cargo bench -p cbreaker-ffi --bench c_vs_rust` (`make bench-c`): criterion's report, then
@@ -11,7 +11,7 @@ use std::ptr;
 use std::time::Instant;
 
 use cb::*;
-use cbreaker::{Breaker, Config, MAX_SLOTS, Millis, Outcome};
+use cbreaker::{Breaker, Config, End, MAX_SLOTS, Millis};
 use criterion::Criterion;
 
 type Acquire = extern "C" fn(
@@ -19,16 +19,31 @@ type Acquire = extern "C" fn(
     u64,
     *mut cb_permit,
     *mut u64,
+    *mut cb_reject_reason,
     *mut cb_transition,
 ) -> cb_status;
 type Record = extern "C" fn(
     *const cb_breaker,
-    cb_permit,
+    *mut cb_permit,
     cb_outcome,
     u64,
     u64,
+    *mut u64,
     *mut cb_transition,
 ) -> cb_status;
+
+const NO_PERMIT: cb_permit = cb_permit {
+    bits: 0,
+    flags: 0,
+    started_ms: 0,
+};
+
+/// The Rust side of the closed path: the protocol the C functions run.
+#[inline(always)]
+fn rust_closed(b: &Breaker<MAX_SLOTS>, t: u64) {
+    let mut call = b.begin(Millis(t), false).unwrap().call;
+    black_box(b.finish(&mut call, End::Success, Millis(t)).unwrap());
+}
 
 fn config() -> Config {
     Config {
@@ -54,8 +69,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rust", |b| {
         b.iter(|| {
             t += 1;
-            let a = rust.try_acquire(Millis(black_box(t))).unwrap();
-            black_box(rust.record(a.permit, Outcome::Success, None, Millis(t)))
+            rust_closed(&rust, black_box(t));
         });
     });
     let cb = c_breaker();
@@ -63,11 +77,26 @@ fn bench(c: &mut Criterion) {
     g.bench_function("c", |b| {
         b.iter(|| {
             t += 1;
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut tr = cb_transition::from_core(None);
-            let s = acquire(cb, black_box(t), &mut p, ptr::null_mut(), ptr::null_mut());
+            let s = acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             debug_assert_eq!(s, CB_STATUS_OK);
-            record(cb, p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, t, &mut tr);
+            record(
+                cb,
+                &mut p,
+                CB_OUTCOME_SUCCESS,
+                CB_DURATION_NONE,
+                t,
+                ptr::null_mut(),
+                &mut tr,
+            );
             black_box(tr)
         });
     });
@@ -89,9 +118,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("c", |b| {
         b.iter(|| {
             t += 1;
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut retry = 0u64;
-            let s = acquire(cb, black_box(t), &mut p, &mut retry, ptr::null_mut());
+            let s = acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                &mut retry,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             black_box((s, retry))
         });
     });
@@ -127,8 +163,7 @@ fn ab(rounds: usize, batch: u64, mut rust: impl FnMut(u64), mut c: impl FnMut(u6
 /// codegen unit pays): nothing hoisted out of the benchmark loop.
 #[inline(never)]
 fn rust_call(b: &Breaker<MAX_SLOTS>, t: u64) {
-    let a = b.try_acquire(Millis(t)).unwrap();
-    black_box(b.record(a.permit, Outcome::Success, None, Millis(t)));
+    rust_closed(b, t);
 }
 
 #[inline(never)]
@@ -223,8 +258,7 @@ fn table_c_loops(c: &CLoops) {
         300,
         20_000,
         |t| {
-            let a = rust.try_acquire(Millis(black_box(t))).unwrap();
-            black_box(rust.record(a.permit, Outcome::Success, None, Millis(t)));
+            rust_closed(&rust, black_box(t));
         },
         |t, n| assert_eq!((c.closed)(cb, t, n), CB_STATUS_OK),
     );
@@ -263,14 +297,28 @@ fn table() {
         300,
         20_000,
         |t| {
-            let a = rust.try_acquire(Millis(black_box(t))).unwrap();
-            black_box(rust.record(a.permit, Outcome::Success, None, Millis(t)));
+            rust_closed(&rust, black_box(t));
         },
         |t| {
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut tr = cb_transition::from_core(None);
-            acquire(cb, black_box(t), &mut p, ptr::null_mut(), ptr::null_mut());
-            record(cb, p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, t, &mut tr);
+            acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
+            record(
+                cb,
+                &mut p,
+                CB_OUTCOME_SUCCESS,
+                CB_DURATION_NONE,
+                t,
+                ptr::null_mut(),
+                &mut tr,
+            );
             black_box(tr);
         },
     );
@@ -280,10 +328,25 @@ fn table() {
         20_000,
         |t| rust_fn(&rust, black_box(t)),
         |t| {
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut tr = cb_transition::from_core(None);
-            acquire(cb, black_box(t), &mut p, ptr::null_mut(), ptr::null_mut());
-            record(cb, p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, t, &mut tr);
+            acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
+            record(
+                cb,
+                &mut p,
+                CB_OUTCOME_SUCCESS,
+                CB_DURATION_NONE,
+                t,
+                ptr::null_mut(),
+                &mut tr,
+            );
             black_box(tr);
         },
     );
@@ -295,9 +358,16 @@ fn table() {
         20_000,
         |t| reject_fn(&rust, black_box(t)),
         |t| {
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut retry = 0u64;
-            let s = acquire(cb, black_box(t), &mut p, &mut retry, ptr::null_mut());
+            let s = acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                &mut retry,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             black_box((s, retry));
         },
     );
@@ -308,9 +378,16 @@ fn table() {
             black_box(rust.try_acquire(Millis(black_box(t))).unwrap_err());
         },
         |t| {
-            let mut p = cb_permit { bits: 0 };
+            let mut p = NO_PERMIT;
             let mut retry = 0u64;
-            let s = acquire(cb, black_box(t), &mut p, &mut retry, ptr::null_mut());
+            let s = acquire(
+                cb,
+                black_box(t),
+                &mut p,
+                &mut retry,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            );
             black_box((s, retry));
         },
     );

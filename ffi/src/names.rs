@@ -1,4 +1,5 @@
-//! The C enums (`cb_state`, `cb_cause`, `cb_outcome`, `cb_window_kind`) and their names.
+//! The C enums (`cb_state`, `cb_cause`, `cb_outcome`, `cb_reject_reason`, `cb_health`,
+//! `cb_window_kind`) and their names.
 //!
 //! Each is a fixed-width integer typedef with `CB_*` constants rather than a C `enum`: a value
 //! that C passes in is checked (`CB_STATUS_INVALID_ARGUMENT`), never transmuted. The numbers
@@ -7,7 +8,9 @@
 
 use core::ffi::c_char;
 
-use cbreaker::{Cause, Outcome, State};
+use cbreaker::{Cause, End, HealthStatus, RejectReason, State};
+
+use crate::status::{CB_STATUS_INVALID_ARGUMENT, CB_STATUS_OK, cb_status};
 
 /// A breaker state (`CB_STATE_*`).
 pub type cb_state = u32;
@@ -48,15 +51,43 @@ pub const CB_CAUSE_FORCE_CLOSED: cb_cause = 8;
 pub const CB_CAUSE_METRICS_ONLY: cb_cause = 9;
 /// `cb_breaker_reset`.
 pub const CB_CAUSE_RESET: cb_cause = 10;
+/// `cb_breaker_trip`: Open by hand, with the deadline an automatic trip would get.
+pub const CB_CAUSE_TRIP: cb_cause = 11;
+/// `cb_breaker_half_open`: HalfOpen by hand, probes admitted as after a deadline.
+pub const CB_CAUSE_HALF_OPEN: cb_cause = 12;
 
-/// How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`.
+/// How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`: the core's `End`. A
+/// timeout is recorded as a failure, a cancellation as ignored.
 pub type cb_outcome = u32;
 /// The call worked (slow too if its duration is at or above `slow_call_duration_ms`).
 pub const CB_OUTCOME_SUCCESS: cb_outcome = 0;
 /// The call failed.
 pub const CB_OUTCOME_FAILURE: cb_outcome = 1;
-/// Neither (an excluded error, a cancelled call): counts only as ignored, frees a half-open slot.
+/// Neither (an excluded error): counts only as ignored, frees a half-open slot.
 pub const CB_OUTCOME_IGNORED: cb_outcome = 2;
+/// The caller's own timeout fired before the call returned: recorded as a failure.
+pub const CB_OUTCOME_TIMEOUT: cb_outcome = 3;
+/// The caller gave up on the call (cancelled, aborted; what `cb_breaker_drop` records):
+/// recorded as ignored, frees a half-open slot.
+pub const CB_OUTCOME_CANCELLED: cb_outcome = 4;
+
+/// Why a call was refused (`CB_REJECT_*`), from `cb_breaker_try_acquire`/`cb_breaker_begin`.
+pub type cb_reject_reason = u32;
+/// The circuit is open: its deadline has not passed (`retry_after_ms` is the time left).
+pub const CB_REJECT_OPEN: cb_reject_reason = 0;
+/// The circuit is half-open and every probe slot is taken (`retry_after_ms` is at most 1 s).
+pub const CB_REJECT_HALF_OPEN_FULL: cb_reject_reason = 1;
+/// The circuit was forced open by hand (`retry_after_ms` is `CB_RETRY_AFTER_NONE`).
+pub const CB_REJECT_FORCED_OPEN: cb_reject_reason = 2;
+
+/// A health endpoint's answer (`CB_HEALTH_*`), from `cb_health_of`.
+pub type cb_health = u32;
+/// No breaker refuses calls.
+pub const CB_HEALTH_HEALTHY: cb_health = 0;
+/// Some breakers of a group refuse calls, not all (never the answer for one breaker).
+pub const CB_HEALTH_DEGRADED: cb_health = 1;
+/// Every breaker refuses calls (one breaker: open, half-open or forced open).
+pub const CB_HEALTH_UNHEALTHY: cb_health = 2;
 
 /// Which window a `cb_config` describes (`CB_WINDOW_KIND_*`).
 pub type cb_window_kind = u32;
@@ -73,15 +104,28 @@ pub fn state_from(v: cb_state) -> Option<State> {
     State::ALL.iter().copied().find(|s| *s as cb_state == v)
 }
 
-/// The core outcome of a C value, if it is one.
+/// The core ending of a C outcome, if it is one.
 #[must_use]
-pub const fn outcome_from(v: cb_outcome) -> Option<Outcome> {
-    match v {
-        CB_OUTCOME_SUCCESS => Some(Outcome::Success),
-        CB_OUTCOME_FAILURE => Some(Outcome::Failure),
-        CB_OUTCOME_IGNORED => Some(Outcome::Ignored),
-        _ => None,
-    }
+pub fn end_from(v: cb_outcome) -> Option<End> {
+    End::ALL.iter().copied().find(|e| *e as cb_outcome == v)
+}
+
+/// The core reject reason of a C value, if it is one.
+#[must_use]
+pub fn reason_from(v: cb_reject_reason) -> Option<RejectReason> {
+    RejectReason::ALL
+        .iter()
+        .copied()
+        .find(|r| *r as cb_reject_reason == v)
+}
+
+/// The core health status of a C value, if it is one.
+#[must_use]
+pub fn health_from(v: cb_health) -> Option<HealthStatus> {
+    HealthStatus::ALL
+        .iter()
+        .copied()
+        .find(|h| *h as cb_health == v)
 }
 
 /// The core cause of a C value, if it is one.
@@ -105,25 +149,24 @@ const fn c_buf(name: &str) -> [u8; NAME_CAP] {
     out
 }
 
-static STATE_NAMES: [[u8; NAME_CAP]; 6] = {
-    let mut out = [[0u8; NAME_CAP]; 6];
-    let mut i = 0;
-    while i < 6 {
-        out[i] = c_buf(State::ALL[i].name());
-        i += 1;
-    }
-    out
-};
+/// A table of NUL-terminated names, built at compile time from the core's `name()`s.
+macro_rules! name_table {
+    ($all:expr) => {{
+        const N: usize = $all.len();
+        let mut out = [[0u8; NAME_CAP]; N];
+        let mut i = 0;
+        while i < N {
+            out[i] = c_buf($all[i].name());
+            i += 1;
+        }
+        out
+    }};
+}
 
-static CAUSE_NAMES: [[u8; NAME_CAP]; 11] = {
-    let mut out = [[0u8; NAME_CAP]; 11];
-    let mut i = 0;
-    while i < 11 {
-        out[i] = c_buf(Cause::ALL[i].name());
-        i += 1;
-    }
-    out
-};
+static STATE_NAMES: [[u8; NAME_CAP]; State::ALL.len()] = name_table!(State::ALL);
+static CAUSE_NAMES: [[u8; NAME_CAP]; Cause::ALL.len()] = name_table!(Cause::ALL);
+static REASON_NAMES: [[u8; NAME_CAP]; RejectReason::ALL.len()] = name_table!(RejectReason::ALL);
+static HEALTH_NAMES: [[u8; NAME_CAP]; HealthStatus::ALL.len()] = name_table!(HealthStatus::ALL);
 
 /// The snake_case name of a state (`"closed"`, `"half_open"`, ...), the spelling every
 /// binding and the conformance vectors use; `"unknown"` for a value that is not a `cb_state`.
@@ -144,6 +187,48 @@ pub extern "C" fn cb_cause_str(cause: cb_cause) -> *const c_char {
     match cause_from(cause) {
         Some(c) => CAUSE_NAMES[c as usize].as_ptr().cast(),
         None => c"unknown".as_ptr(),
+    }
+}
+
+/// The snake_case name of a reject reason (`"open"`, `"half_open_full"`, `"forced_open"`);
+/// `"unknown"` for a value that is not a `cb_reject_reason`. A static string: never NULL,
+/// never free it. Safe to call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn cb_reject_reason_str(reason: cb_reject_reason) -> *const c_char {
+    match reason_from(reason) {
+        Some(r) => REASON_NAMES[r as usize].as_ptr().cast(),
+        None => c"unknown".as_ptr(),
+    }
+}
+
+/// The name of a health status (`"healthy"`, `"degraded"`, `"unhealthy"`), as every front
+/// door reports it; `"unknown"` for a value that is not a `cb_health`. A static string: never
+/// NULL, never free it. Safe to call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn cb_health_str(health: cb_health) -> *const c_char {
+    match health_from(health) {
+        Some(h) => HEALTH_NAMES[h as usize].as_ptr().cast(),
+        None => c"unknown".as_ptr(),
+    }
+}
+
+/// Writes to `*health_out` the health of one breaker in `state`, by the core's rule (the
+/// same in every language): `CB_HEALTH_HEALTHY` while it admits calls (closed, disabled,
+/// metrics-only), `CB_HEALTH_UNHEALTHY` while it refuses them or admits only probes (open,
+/// half-open, forced open). Pass the state from `cb_breaker_state`. Safe to call from any
+/// thread.
+///
+/// Errors (nothing written): `CB_STATUS_NULL_PARAMETER` (`health_out` NULL),
+/// `CB_STATUS_INVALID_ARGUMENT` (`state` is not a `CB_STATE_*`).
+#[unsafe(no_mangle)]
+pub extern "C" fn cb_health_of(state: cb_state, health_out: *mut cb_health) -> cb_status {
+    ffi_boundary! {
+        let out = try_mut!(health_out);
+        let Some(state) = state_from(state) else {
+            return CB_STATUS_INVALID_ARGUMENT;
+        };
+        *out = HealthStatus::of(state) as cb_health;
+        CB_STATUS_OK
     }
 }
 
@@ -186,7 +271,14 @@ mod tests {
             CB_CAUSE_FORCE_CLOSED,
             CB_CAUSE_METRICS_ONLY,
             CB_CAUSE_RESET,
+            CB_CAUSE_TRIP,
+            CB_CAUSE_HALF_OPEN,
         ];
+        assert_eq!(
+            causes.len(),
+            Cause::ALL.len(),
+            "a core cause has no CB_CAUSE_*"
+        );
         for (c, cause) in causes.iter().zip(Cause::ALL) {
             assert_eq!(*c, cause as cb_cause, "CB_CAUSE_* drifted from the core");
         }
@@ -195,13 +287,56 @@ mod tests {
             assert_eq!(s(cb_cause_str(*c as cb_cause)), c.name());
         }
         assert_eq!(s(cb_state_str(6)), "unknown");
-        assert_eq!(s(cb_cause_str(11)), "unknown");
-        assert_eq!(outcome_from(3), None);
-        assert_eq!(outcome_from(CB_OUTCOME_SUCCESS), Some(Outcome::Success));
-        assert_eq!(outcome_from(CB_OUTCOME_FAILURE), Some(Outcome::Failure));
-        assert_eq!(outcome_from(CB_OUTCOME_IGNORED), Some(Outcome::Ignored));
-        for o in [Outcome::Success, Outcome::Failure, Outcome::Ignored] {
-            assert_eq!(outcome_from(o as cb_outcome), Some(o));
+        assert_eq!(s(cb_cause_str(Cause::ALL.len() as cb_cause)), "unknown");
+        let ends = [
+            CB_OUTCOME_SUCCESS,
+            CB_OUTCOME_FAILURE,
+            CB_OUTCOME_IGNORED,
+            CB_OUTCOME_TIMEOUT,
+            CB_OUTCOME_CANCELLED,
+        ];
+        assert_eq!(ends.len(), End::ALL.len(), "a core End has no CB_OUTCOME_*");
+        for (c, e) in ends.iter().zip(End::ALL) {
+            assert_eq!(*c, e as cb_outcome, "CB_OUTCOME_* drifted from the core");
+            assert_eq!(end_from(*c), Some(e));
         }
+        assert_eq!(end_from(5), None);
+        let reasons = [
+            CB_REJECT_OPEN,
+            CB_REJECT_HALF_OPEN_FULL,
+            CB_REJECT_FORCED_OPEN,
+        ];
+        assert_eq!(reasons.len(), RejectReason::ALL.len());
+        for (c, r) in reasons.iter().zip(RejectReason::ALL) {
+            assert_eq!(
+                *c, r as cb_reject_reason,
+                "CB_REJECT_* drifted from the core"
+            );
+            assert_eq!(s(cb_reject_reason_str(*c)), r.name());
+        }
+        assert_eq!(s(cb_reject_reason_str(3)), "unknown");
+        let healths = [CB_HEALTH_HEALTHY, CB_HEALTH_DEGRADED, CB_HEALTH_UNHEALTHY];
+        assert_eq!(healths.len(), HealthStatus::ALL.len());
+        for (c, h) in healths.iter().zip(HealthStatus::ALL) {
+            assert_eq!(*c, h as cb_health, "CB_HEALTH_* drifted from the core");
+            assert_eq!(s(cb_health_str(*c)), h.name());
+        }
+        assert_eq!(s(cb_health_str(3)), "unknown");
+    }
+
+    #[test]
+    fn health_is_the_cores_rule() {
+        for st in State::ALL {
+            let mut h = 99;
+            assert_eq!(cb_health_of(st as cb_state, &mut h), CB_STATUS_OK);
+            assert_eq!(h, HealthStatus::of(st) as cb_health);
+        }
+        let mut h = 99;
+        assert_eq!(cb_health_of(6, &mut h), CB_STATUS_INVALID_ARGUMENT);
+        assert_eq!(h, 99, "written on an error");
+        assert_eq!(
+            cb_health_of(CB_STATE_OPEN, core::ptr::null_mut()),
+            crate::CB_STATUS_NULL_PARAMETER
+        );
     }
 }

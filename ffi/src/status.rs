@@ -5,7 +5,7 @@
 
 use core::ffi::c_char;
 
-use cbreaker::ConfigError;
+use cbreaker::{ConfigError, PermitSettled};
 
 /// What a call did. `CB_STATUS_OK` (0) is success; `CB_STATUS_REJECTED` is a decision (the
 /// circuit protects its dependency), not a failure; 100–199 are caller mistakes; 200–299 name
@@ -14,8 +14,9 @@ pub type cb_status = u32;
 
 /// Success.
 pub const CB_STATUS_OK: cb_status = 0;
-/// `cb_breaker_try_acquire` was refused: the circuit is open (or forced open, or the
-/// half-open probe budget is spent). `retry_after_ms` says for how long.
+/// `cb_breaker_try_acquire`/`cb_breaker_begin` was refused: the circuit is open (or forced
+/// open, or every half-open probe slot is taken). `retry_after_ms` says for how long, the
+/// `cb_reject_reason` why.
 pub const CB_STATUS_REJECTED: cb_status = 1;
 
 /// A required pointer argument was NULL. Nothing was done.
@@ -31,6 +32,9 @@ pub const CB_STATUS_MISALIGNED: cb_status = 103;
 /// An enum argument is out of range (an outcome of 7, an unknown window kind), or
 /// `cb_breaker_attach` found no initialized breaker of this library version.
 pub const CB_STATUS_INVALID_ARGUMENT: cb_status = 104;
+/// The permit passed to `cb_breaker_record`/`cb_breaker_drop` was settled already (or never
+/// issued: a zeroed `cb_permit`). Each permit is settled exactly once; nothing was recorded.
+pub const CB_STATUS_PERMIT_SETTLED: cb_status = 105;
 
 /// `cb_config.window_size` is out of range.
 pub const CB_STATUS_CONFIG_WINDOW_SIZE: cb_status = 200;
@@ -64,7 +68,7 @@ pub const CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT: cb_status = 213;
 /// Every status, for tests and bindings (the header's `CB_STATUS_*` constants, in order).
 ///
 /// cbindgen:ignore
-pub const ALL_STATUSES: [cb_status; 21] = [
+pub const ALL_STATUSES: [cb_status; 22] = [
     CB_STATUS_OK,
     CB_STATUS_REJECTED,
     CB_STATUS_NULL_PARAMETER,
@@ -72,6 +76,7 @@ pub const ALL_STATUSES: [cb_status; 21] = [
     CB_STATUS_BUFFER_TOO_SMALL,
     CB_STATUS_MISALIGNED,
     CB_STATUS_INVALID_ARGUMENT,
+    CB_STATUS_PERMIT_SETTLED,
     CB_STATUS_CONFIG_WINDOW_SIZE,
     CB_STATUS_CONFIG_WINDOW_DURATION,
     CB_STATUS_CONFIG_WINDOW_BUCKETS,
@@ -118,6 +123,9 @@ pub fn status_message(status: cb_status) -> &'static str {
             return &text[..text.len() - 1];
         }
     }
+    if status == CB_STATUS_PERMIT_SETTLED {
+        return PermitSettled::MESSAGE;
+    }
     match ConfigError::ALL
         .iter()
         .find(|e| config_status(**e) == status)
@@ -135,8 +143,8 @@ macro_rules! c_messages {
     };
 }
 
-/// Static C strings for the misuse and decision codes; config codes reuse the core's messages
-/// through [`CONFIG_MESSAGES`].
+/// Static C strings for the misuse and decision codes; config codes and
+/// `CB_STATUS_PERMIT_SETTLED` reuse the core's messages ([`CONFIG_MESSAGES`], [`SETTLED_MESSAGE`]).
 const FIXED_MESSAGES: &[(cb_status, &str)] = c_messages! {
     CB_STATUS_OK => "ok",
     CB_STATUS_REJECTED => "circuit open: call rejected",
@@ -167,15 +175,35 @@ const CONFIG_MESSAGES: [[u8; MSG_CAP]; 14] = {
 const MSG_CAP: usize = 160;
 static CONFIG_MESSAGES_STATIC: [[u8; MSG_CAP]; 14] = CONFIG_MESSAGES;
 
+/// The core's `PermitSettled` message as a C string (the text every front door shows).
+static SETTLED_MESSAGE: [u8; MSG_CAP] = {
+    let msg = PermitSettled::MESSAGE.as_bytes();
+    assert!(
+        msg.len() < MSG_CAP,
+        "the PermitSettled message outgrew MSG_CAP"
+    );
+    let mut out = [0u8; MSG_CAP];
+    let mut i = 0;
+    while i < msg.len() {
+        out[i] = msg[i];
+        i += 1;
+    }
+    out
+};
+
 /// A static, NUL-terminated English message for `status`: the core's own text for config
-/// errors (the same words every binding shows), `"unknown status"` for a value that is not a
-/// `cb_status`. Never NULL; never free it. Safe to call from any thread.
+/// errors and `CB_STATUS_PERMIT_SETTLED` (the same words every binding shows),
+/// `"unknown status"` for a value that is not a `cb_status`. Never NULL; never free it. Safe
+/// to call from any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn cb_status_str(status: cb_status) -> *const c_char {
     for (s, text) in FIXED_MESSAGES {
         if *s == status {
             return text.as_ptr().cast();
         }
+    }
+    if status == CB_STATUS_PERMIT_SETTLED {
+        return SETTLED_MESSAGE.as_ptr().cast();
     }
     for (i, e) in ConfigError::ALL.iter().enumerate() {
         if config_status(*e) == status {
@@ -227,6 +255,14 @@ mod tests {
             .to_str()
             .unwrap();
         assert_eq!(unknown, "unknown status");
+    }
+
+    #[test]
+    fn the_settled_message_is_the_cores() {
+        assert!((100..200).contains(&CB_STATUS_PERMIT_SETTLED));
+        // SAFETY: as above.
+        let c = unsafe { CStr::from_ptr(cb_status_str(CB_STATUS_PERMIT_SETTLED)) };
+        assert_eq!(c.to_str().unwrap(), PermitSettled::MESSAGE);
     }
 
     #[test]

@@ -27,8 +27,8 @@ cb_status cb_bench_closed(const cb_breaker *b, uint64_t t0, uint64_t n) {
     for (i = 0; i < n; i++) {
         cb_permit p;
         cb_transition tr;
-        s |= cb_breaker_try_acquire(b, t0 + i, &p, NULL, NULL);
-        s |= cb_breaker_record(b, p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, t0 + i, &tr);
+        s |= cb_breaker_try_acquire(b, t0 + i, &p, NULL, NULL, NULL);
+        s |= cb_breaker_record(b, &p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, t0 + i, NULL, &tr);
     }
     return s;
 }
@@ -39,7 +39,7 @@ uint64_t cb_bench_reject(const cb_breaker *b, uint64_t t0, uint64_t n) {
     for (i = 0; i < n; i++) {
         cb_permit p;
         uint64_t retry = 0;
-        acc += cb_breaker_try_acquire(b, t0 + i, &p, &retry, NULL) + (retry & 1);
+        acc += cb_breaker_try_acquire(b, t0 + i, &p, &retry, NULL, NULL) + (retry & 1);
     }
     return acc;
 }

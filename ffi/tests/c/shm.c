@@ -64,7 +64,7 @@ static void work(cb_breaker *b, control *ctl, int role) {
         cb_permit p;
         cb_transition tr;
         uint64_t now = 1000 + (uint64_t)i / 8;
-        cb_status s = cb_breaker_try_acquire(b, now, &p, NULL, &tr);
+        cb_status s = cb_breaker_try_acquire(b, now, &p, NULL, NULL, &tr);
         if (s == CB_STATUS_REJECTED) {
             t->rejected++;
             continue;
@@ -75,7 +75,7 @@ static void work(cb_breaker *b, control *ctl, int role) {
         {
             int fail = i >= iterations / 2 || i % 4 == 0;
             if (fail) t->failures++; else t->successes++;
-            if (cb_breaker_record(b, p, fail ? CB_OUTCOME_FAILURE : CB_OUTCOME_SUCCESS, CB_DURATION_NONE, now, &tr) != CB_STATUS_OK) abort();
+            if (cb_breaker_record(b, &p, fail ? CB_OUTCOME_FAILURE : CB_OUTCOME_SUCCESS, CB_DURATION_NONE, now, NULL, &tr) != CB_STATUS_OK) abort();
         }
         if (tr.occurred) {
             if (tr.from == CB_STATE_CLOSED && tr.to == CB_STATE_OPEN) t->trips++;
@@ -187,7 +187,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
         cb_permit p;
         cb_transition tr;
-        int ok = cb_breaker_try_acquire(b, LATER, &p, NULL, &tr) == CB_STATUS_OK && tr.occurred &&
+        int ok = cb_breaker_try_acquire(b, LATER, &p, NULL, NULL, &tr) == CB_STATUS_OK && tr.occurred &&
                  tr.to == CB_STATE_HALF_OPEN;
         _exit(ok ? 0 : 1); /* dies without recording */
     }
@@ -195,12 +195,16 @@ int main(int argc, char **argv) {
     {
         cb_permit p;
         uint64_t retry = 0;
+        cb_reject_reason reason = 99;
         cb_transition tr;
-        CHECK_STATUS(cb_breaker_try_acquire(b, LATER + 1, &p, &retry, NULL), CB_STATUS_REJECTED);
-        CHECK(retry == WAIT_MS - 1);
-        CHECK_STATUS(cb_breaker_try_acquire(b, LATER + WAIT_MS, &p, NULL, &tr), CB_STATUS_OK);
+        /* Every slot taken: the advice is at most 1 s, not the whole reclaim wait. */
+        CHECK_STATUS(cb_breaker_try_acquire(b, LATER + 1, &p, &retry, &reason, NULL), CB_STATUS_REJECTED);
+        CHECK(reason == CB_REJECT_HALF_OPEN_FULL && retry == 1000);
+        CHECK_STATUS(cb_breaker_try_acquire(b, LATER + WAIT_MS - 1, &p, &retry, NULL, NULL), CB_STATUS_REJECTED);
+        CHECK(retry == 1);
+        CHECK_STATUS(cb_breaker_try_acquire(b, LATER + WAIT_MS, &p, NULL, NULL, &tr), CB_STATUS_OK);
         CHECK(!tr.occurred); /* a reclaim is a new generation, not a transition */
-        CHECK_STATUS(cb_breaker_record(b, p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, LATER + WAIT_MS, &tr), CB_STATUS_OK);
+        CHECK_STATUS(cb_breaker_record(b, &p, CB_OUTCOME_SUCCESS, CB_DURATION_NONE, LATER + WAIT_MS, NULL, &tr), CB_STATUS_OK);
         CHECK(tr.occurred && tr.to == CB_STATE_CLOSED);
     }
 

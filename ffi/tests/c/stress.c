@@ -1,4 +1,5 @@
-/* Threads hammering one breaker: one trip, bounded half-open, exact counters at the end. */
+/* Threads hammering one breaker: one trip, bounded half-open, exact counters at the end
+ * (second settles refused along the way). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static void *phase1(void *arg) {
         cb_permit p;
         cb_transition tr;
         uint64_t now = (uint64_t)i / 16;
-        cb_status s = cb_breaker_try_acquire(breaker, now, &p, NULL, &tr);
+        cb_status s = cb_breaker_try_acquire(breaker, now, &p, NULL, NULL, &tr);
         if (s == CB_STATUS_REJECTED) {
             t->rejected++;
             continue;
@@ -57,8 +58,12 @@ static void *phase1(void *arg) {
             if (o == CB_OUTCOME_FAILURE) t->failures++;
             else if (o == CB_OUTCOME_SUCCESS) t->successes++;
             else t->ignored++;
-            if (cb_breaker_record(breaker, p, o, CB_DURATION_NONE, now, &tr) != CB_STATUS_OK) abort();
+            if (cb_breaker_record(breaker, &p, o, CB_DURATION_NONE, now, NULL, &tr) != CB_STATUS_OK) abort();
             count(t, &tr);
+            /* A second settle records nothing (the counters below stay exact). */
+            if ((i & 63) == 0 && cb_breaker_record(breaker, &p, CB_OUTCOME_FAILURE, CB_DURATION_NONE, now, NULL, &tr) !=
+                                     CB_STATUS_PERMIT_SETTLED)
+                abort();
         }
     }
     return NULL;
@@ -76,7 +81,7 @@ static void *phase2(void *arg) {
     for (i = 0; i < 1000; i++) {
         cb_permit p;
         cb_transition tr;
-        cb_status s = cb_breaker_try_acquire(breaker, (uint64_t)iterations + OPEN_MS, &p, NULL, &tr);
+        cb_status s = cb_breaker_try_acquire(breaker, (uint64_t)iterations + OPEN_MS, &p, NULL, NULL, &tr);
         if (s == CB_STATUS_OK) {
             t->granted++;
             count(t, &tr);
@@ -154,7 +159,7 @@ int main(int argc, char **argv) {
         for (i = 0; i < THREADS; i++) {
             for (k = 0; k < held_n[i]; k++) {
                 cb_transition tr;
-                CHECK_STATUS(cb_breaker_record(breaker, held[i][k], CB_OUTCOME_SUCCESS, 1, (uint64_t)iterations + OPEN_MS + 1, &tr), CB_STATUS_OK);
+                CHECK_STATUS(cb_breaker_record(breaker, &held[i][k], CB_OUTCOME_SUCCESS, 1, (uint64_t)iterations + OPEN_MS + 1, NULL, &tr), CB_STATUS_OK);
                 if (tr.occurred && tr.to == CB_STATE_CLOSED) closes++;
             }
         }

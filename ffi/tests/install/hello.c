@@ -13,8 +13,8 @@ int main(void) {
     c.consecutive_failures = 3;
     if (cb_breaker_new(&c, &b) != CB_STATUS_OK) return 1;
     for (i = 0; i < 5; i++) {
-        if (cb_breaker_try_acquire(b, (uint64_t)i, &p, NULL, NULL) != CB_STATUS_OK) continue;
-        cb_breaker_record(b, p, CB_OUTCOME_FAILURE, CB_DURATION_NONE, (uint64_t)i, &t);
+        if (cb_breaker_try_acquire(b, (uint64_t)i, &p, NULL, NULL, NULL) != CB_STATUS_OK) continue;
+        cb_breaker_record(b, &p, CB_OUTCOME_FAILURE, CB_DURATION_NONE, (uint64_t)i, NULL, &t);
         if (t.occurred) trips++;
     }
     cb_breaker_free(b);

@@ -4,7 +4,7 @@
 // This file only maps JS results and errors to an End, reads the clock, checks JS types and
 // fires events. Written once as ESM; the build writes a CommonJS copy (layer.cjs) from it.
 
-const TIMED = 2 ** 32; // begin(): + 2^32 timed, + 2^33 caused a transition (src/lib.rs)
+const TIMED = 2 ** 32; // begin(): + 2^32 timed, + 2^33 caused a transition, + 2^34 a probe (src/lib.rs)
 const SETTLED = 8; // finish(): the core refused, settled already; else outcome << 1 | transition
 const MANUAL = { forceOpen: 0, forceClosed: 1, metricsOnly: 2, reset: 3, trip: 4, halfOpen: 5 };
 const KINDS = { count: 0, time: 1, consecutive: 2 };
@@ -64,7 +64,7 @@ function time(t, what, code = 'ERR_CB_INVALID_ARGUMENT') {
   throw coded(typeof t === 'number' ? RangeError : TypeError, code, `${what} must be a finite number of milliseconds >= 0, got ${show(t)}`);
 }
 
-/** begin()'s flags over the permit's bits: 1 timed, 2 caused a transition. */
+/** begin()'s flags over the permit's bits: 1 timed, 2 caused a transition, 4 a probe. */
 const flags = (r) => (r - (r >>> 0)) / TIMED;
 
 /** Options of a call, permit or settle: only the keys listed. */
@@ -133,7 +133,7 @@ export function bind(raw) {
   const PRESETS = [];
   let finishPermit; // settles a permit's call on its breaker; set in CircuitBreaker's static block
   let settle; // (permit, End, options): set in Permit's static block
-  let rawOf;
+  let handleOf;
   const notInitialised = () => new Error('cbreaker: the WebAssembly module is not initialised; call initSync({ module }) or await init() first');
 
   function load() {
@@ -144,10 +144,14 @@ export function bind(raw) {
     Object.freeze(PRESETS);
   }
 
+  // A breaker collected without free(): its WebAssembly memory is freed by handle.
+  const breakers = typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry((h) => raw.breakerFree(h));
   const FREED = new Proxy({}, {
     get: () => () => { throw coded(Error, 'ERR_CB_FREED', 'this CircuitBreaker was freed (free()); make a new one'); },
   });
-  // A permit collected unsettled is settled as cancelled (ignored), as the contract says.
+  // A probe permit (half-open) collected unsettled is settled as cancelled (ignored), as the
+  // contract says, freeing its slot before the core's reclaim. Only probes: registering costs
+  // ~250 ns a permit (3x a whole call()), and a closed-state permit holds nothing.
   const collected = typeof FinalizationRegistry === 'undefined' ? null
     : new FinalizationRegistry(([b, bits, started]) => {
       try {
@@ -162,11 +166,13 @@ export function bind(raw) {
     #bits;
     #started;
     #settled = false;
-    constructor(b, bits, started) {
+    #probe;
+    constructor(b, bits, started, probe) {
       this.#b = b;
       this.#bits = bits;
       this.#started = started;
-      collected?.register(this, [b, bits, started], this);
+      this.#probe = probe;
+      if (probe) collected?.register(this, [b, bits, started], this);
     }
     /** The call worked. `{ durationMs }`: the duration you measured (null: none), `{ nowMs }`:
      * the time. Returns `{ outcome, durationMs, transition }`, as the core reports them. */
@@ -184,7 +190,7 @@ export function bind(raw) {
       const d = o.durationMs === undefined || o.durationMs === null ? o.durationMs : time(o.durationMs, 'durationMs');
       const done = finishPermit(this.#b, this.#bits, this.#started, this.#settled, end, d, false, o.nowMs);
       this.#settled = true;
-      collected?.unregister(this);
+      if (this.#probe) collected?.unregister(this);
       return done;
     }
     static _of(p, b) { return #b in p && p.#b === b; }
@@ -193,7 +199,8 @@ export function bind(raw) {
   }
 
   class CircuitBreaker {
-    #raw;
+    #h; // the handle of the breaker in WebAssembly memory
+    #ops = raw; // the raw module's functions, or FREED after free()
     #now; // the `now` option, or undefined: NaN is passed and the core reads performance.now() if it must
     #opts; // the JS-only options (name, predicates, timeoutMs, fallback), or NO_OPTIONS
     #listeners = null;
@@ -217,7 +224,7 @@ export function bind(raw) {
       this.#opts = Object.values(js).some((v) => v !== undefined) ? js : NO_OPTIONS;
       const fields = FIELDS.map((k) => field(o, k));
       try {
-        this.#raw = new raw.CircuitBreaker(preset, KINDS[w], ...fields, neverTrips);
+        this.#h = raw.breakerNew(preset, KINDS[w], ...fields, neverTrips);
       } catch (e) {
         // The core named the option; add the value as the caller gave it.
         if (e?.option !== undefined) {
@@ -225,32 +232,33 @@ export function bind(raw) {
         }
         throw e;
       }
+      breakers?.register(this, this.#h);
     }
 
     /** The name given in the options, if any. */
     get name() { return this.#opts.name; }
     /** The state a `tryAcquire` now would see; takes no permit. */
-    get state() { return T.states[this.#raw.state(this.#t())]; }
+    get state() { return T.states[this.#ops.state(this.#h, this.#t())]; }
     /** The state a `tryAcquire` at `nowMs` would see. */
-    stateAt(nowMs) { return T.states[this.#raw.state(this.#at(nowMs))]; }
+    stateAt(nowMs) { return T.states[this.#ops.state(this.#h, this.#at(nowMs))]; }
     /** 'healthy' or 'unhealthy', by the core's rule (half-open is not healthy). */
-    get health() { return T.health[this.#raw.health(this.#t())]; }
+    get health() { return T.health[this.#ops.health(this.#h, this.#t())]; }
     /** The config the breaker runs with: the core's defaults or preset, and your options. */
-    get config() { return this.#raw.config(); }
+    get config() { return this.#ops.config(this.#h); }
     /** Counters and window figures; takes no permit, changes nothing. */
-    snapshot(nowMs) { return this.#raw.snapshot(this.#at(nowMs), false); }
+    snapshot(nowMs) { return this.#ops.snapshot(this.#h, this.#at(nowMs), false); }
     /** The snapshot, the health and the name, in one call. */
-    stats(nowMs) { return Object.assign(this.#raw.snapshot(this.#at(nowMs), true), { name: this.#opts.name }); }
+    stats(nowMs) { return Object.assign(this.#ops.snapshot(this.#h, this.#at(nowMs), true), { name: this.#opts.name }); }
     /** The Prometheus text exposition of this breaker (labelled with its name, or ''). */
-    prometheusText(nowMs) { return this.#raw.prometheusText(this.#opts.name ?? '', this.#at(nowMs)); }
+    prometheusText(nowMs) { return this.#ops.prometheusText(this.#h, this.#opts.name ?? '', this.#at(nowMs)); }
 
     /** Asks to make one call: a {@link Permit}, or `undefined` when the circuit rejects. */
     tryAcquire(nowMs) {
       const now = this.#at(nowMs);
-      const r = this.#raw.begin(now, this.#listeners?.sink === true);
-      if (r >= 0 && r < TIMED) return new Permit(this, r, NaN);
+      const r = this.#ops.begin(this.#h, now, this.#listeners?.sink === true);
+      if (r >= 0 && r < TIMED) return new Permit(this, r, NaN, false);
       const bits = this.#begun(r, now);
-      return bits === undefined ? undefined : new Permit(this, bits, this.#started(r));
+      return bits === undefined ? undefined : new Permit(this, bits, this.#started(r), flags(r) >= 4);
     }
 
     /** Settles a permit by name: 'success' | 'failure' | 'ignored' | 'timeout' | 'cancelled'. */
@@ -333,9 +341,9 @@ export function bind(raw) {
     /** Frees the WebAssembly memory now (otherwise the garbage collector does). Later calls
      * throw (or reject) with code 'ERR_CB_FREED'. */
     free() {
-      if (this.#raw === FREED) return;
-      this.#raw.free();
-      this.#raw = FREED;
+      if (this.#ops === FREED) return;
+      raw.breakerFree(this.#h); // the registry's later free of this handle finds nothing
+      this.#ops = FREED;
     }
 
     [INSPECT](depth, options, inspect) {
@@ -351,7 +359,7 @@ export function bind(raw) {
 
     static {
       finishPermit = (b, bits, started, settled, end, durationMs, gc, nowMs) => {
-        const raw = b.#raw;
+        const ops = b.#ops;
         let now;
         try {
           now = nowMs === undefined ? b.#t() : time(nowMs, 'nowMs');
@@ -360,13 +368,13 @@ export function bind(raw) {
           now = NaN;
         }
         // durationMs: undefined, the core's timing; null, none reported; a number, the caller's.
-        const status = typeof durationMs !== 'number' ? raw.finish(bits, durationMs === null ? NaN : started, settled, end, now)
-          : raw.finishMeasured(bits, settled, end, durationMs, now);
+        const status = typeof durationMs !== 'number' ? ops.finish(b.#h, bits, durationMs === null ? NaN : started, settled, end, now)
+          : ops.finishMeasured(b.#h, bits, settled, end, durationMs, now);
         if (status === SETTLED) throw new PermitSettledError(T.permitSettled.message);
-        const d = raw.lastDuration();
+        const d = ops.lastDuration(b.#h);
         return { outcome: T.outcomes[status >> 1], durationMs: d < 0 ? null : d, transition: b.#ended(status, end, undefined, now) };
       };
-      rawOf = (b) => b.#raw;
+      handleOf = (b) => (b.#ops === FREED ? FREED.handle() : b.#h);
     }
 
     // ---- internals -------------------------------------------------------------------------
@@ -380,7 +388,7 @@ export function bind(raw) {
     #at(nowMs) { return nowMs === undefined ? this.#t() : time(nowMs, 'nowMs'); }
 
     /** A timed call's start (the core's), from begin()'s result. */
-    #started(r) { return flags(r) % 2 === 1 ? this.#raw.startedAt() : NaN; }
+    #started(r) { return (flags(r) & 1) !== 0 ? this.#ops.startedAt(this.#h) : NaN; }
 
     /** begin()'s rare results: a transition or a timed start (the permit's bits back), or a
      * rejection (undefined; the 'reject' event fired). */
@@ -389,7 +397,7 @@ export function bind(raw) {
         this.#rejection(r, now, false);
         return undefined;
       }
-      if (flags(r) >= 2) this.#transition(this.#raw.takeTransition());
+      if ((flags(r) & 2) !== 0) this.#transition(this.#ops.takeTransition(this.#h));
       return r >>> 0;
     }
 
@@ -411,12 +419,12 @@ export function bind(raw) {
       const L = this.#listeners;
       const outcome = status >> 1; // 0 success, 1 failure, 2 ignored: no event
       if (L !== null && outcome < 2) {
-        const d = this.#raw.lastDuration();
+        const d = this.#ops.lastDuration(this.#h);
         const event = { type: T.outcomes[outcome], durationMs: d < 0 ? undefined : d, at: Number.isNaN(now) ? defaultClock() : now };
         if (outcome === 1) Object.assign(event, { error, timedOut: end === E.timeout });
         this.#emit(event.type, event);
       }
-      return (status & 1) === 0 ? undefined : this.#transition(this.#raw.takeTransition());
+      return (status & 1) === 0 ? undefined : this.#transition(this.#ops.takeTransition(this.#h));
     }
 
     #transition(t) {
@@ -424,7 +432,7 @@ export function bind(raw) {
       return t;
     }
 
-    #manual(op, nowMs) { return this.#transition(this.#raw.manual(op, this.#at(nowMs))); }
+    #manual(op, nowMs) { return this.#transition(this.#ops.manual(this.#h, op, this.#at(nowMs))); }
 
     #emit(type, event) {
       for (const l of this.#listeners[type].slice()) {
@@ -473,10 +481,10 @@ export function bind(raw) {
       try {
         now = this.#t();
       } catch (clockError) {
-        this.#ended(this.#raw.finish(bits, started, false, E.cancelled, NaN), E.cancelled, undefined, NaN);
+        this.#ended(this.#ops.finish(this.#h, bits, started, false, E.cancelled, NaN), E.cancelled, undefined, NaN);
         throw clockError;
       }
-      const status = this.#raw.finish(bits, started, false, end, now);
+      const status = this.#ops.finish(this.#h, bits, started, false, end, now);
       if ((status & 1) !== 0 || this.#listeners !== null) this.#ended(status, end, ok ? undefined : result, now);
       return ok ? result : this.#fallback(result);
     }
@@ -496,7 +504,7 @@ export function bind(raw) {
         if (typeof fn !== 'function') throw argumentError(TypeError, `call() needs a function, got ${show(fn)}`);
         if (per?.signal?.aborted) throw per.signal.reason;
         now = this.#t();
-        r = this.#raw.begin(now, this.#listeners?.sink === true);
+        r = this.#ops.begin(this.#h, now, this.#listeners?.sink === true);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -578,7 +586,7 @@ export function bind(raw) {
     try {
       for (const [name, b] of entries) {
         if (!(b instanceof CircuitBreaker)) throw argumentError(TypeError, `prometheusText() takes breakers, got ${show(b)} for ${show(name)}`);
-        x.add(String(name), rawOf(b), NaN);
+        x.add(String(name), handleOf(b), NaN);
       }
       return x.text();
     } finally {

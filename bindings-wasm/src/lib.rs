@@ -25,11 +25,12 @@
 #![forbid(unsafe_code)]
 
 mod errors;
+mod handles;
 mod objects;
 
 use cbreaker::{
-    Breaker, Call, Clock, Config, ConfigError, End, HealthStatus, MAX_SLOTS, Millis, Permit,
-    RejectReason, Rejected, Transition, WindowKind, metrics,
+    Breaker, Call, Cause, Clock, Config, ConfigError, End, HealthStatus, MAX_SLOTS, Millis, Permit,
+    RejectReason, Rejected, State, Transition, WindowKind, metrics,
 };
 use core::cell::Cell;
 use wasm_bindgen::prelude::*;
@@ -48,6 +49,8 @@ const KIND_CONSECUTIVE: u32 = 2;
 pub const TIMED: f64 = 4_294_967_296.0; // 2^32
 /// Added to `begin`'s result when it caused a transition.
 pub const HAS_TRANSITION: f64 = 8_589_934_592.0; // 2^33
+/// Added to `begin`'s result when the permit is a half-open probe (it holds a probe slot).
+pub const PROBE: f64 = 17_179_869_184.0; // 2^34
 
 /// `finish`'s result: the outcome recorded (`Outcome as u32`) shifted left by one, plus 1 if
 /// it caused a transition (read it with `takeTransition`); or [`SETTLED`].
@@ -56,6 +59,9 @@ const CAUSED_TRANSITION: u32 = 1;
 pub const SETTLED: u32 = 8;
 
 /// The breaker's storage, sized from its config.
+// The small variant is inline on purpose: boxing it too would add an allocation (header and
+// pointer) to every breaker, which is what sizing the storage saves.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     Small(Breaker<SMALL>),
     Large(Box<Breaker<MAX_SLOTS>>),
@@ -84,12 +90,12 @@ impl Inner {
     }
 }
 
-/// A circuit breaker.
-#[wasm_bindgen(js_name = CircuitBreaker)]
+/// A circuit breaker, kept in the slab of [`handles`]; the JS layer holds its handle.
 pub struct JsBreaker {
     inner: Inner,
-    /// The transition the last `begin`/`finish`/`finishMeasured` flagged, until taken.
-    pending: Cell<Option<Transition>>,
+    /// The transition the last `begin`/`finish`/`finishMeasured` flagged, until taken
+    /// ([`pack`]; [`NO_TRANSITION`] when none).
+    pending: Cell<u64>,
     /// The start of the last timed `begin`, or the duration the last `finish` reported (-1:
     /// none): read right after the call that set it.
     aux: Cell<f64>,
@@ -127,14 +133,51 @@ pub fn rejection(r: Rejected) -> f64 {
     -(1.0 + f64::from(r.reason as u8) + 4.0 * after)
 }
 
+/// No pending transition.
+const NO_TRANSITION: u64 = u64::MAX;
+
+/// A transition in one word: `from` in bits 0–2, `to` 3–5, `cause` 6–9, `generation` 10–21,
+/// `at` (ms, saturating at 2^42 − 1: the year 2109 for a `Date.now()` clock) 22–63.
+fn pack(t: Transition) -> u64 {
+    u64::from(t.from as u8)
+        | u64::from(t.to as u8) << 3
+        | u64::from(t.cause as u8) << 6
+        | u64::from(t.generation & 0xFFF) << 10
+        | t.at.0.min((1 << 42) - 1) << 22
+}
+
+fn unpack(x: u64) -> Option<Transition> {
+    let state = |i: u64| State::ALL.get(i as usize & 7).copied();
+    Some(Transition {
+        from: state(x)?,
+        to: state(x >> 3)?,
+        cause: Cause::ALL.get((x >> 6) as usize & 15).copied()?,
+        generation: (x >> 10) as u32 & 0xFFF,
+        at: Millis(x >> 22),
+    })
+}
+
 /// `as` saturates: a value too large for a core field stays out of range there, so the
 /// core's own check names it.
 fn n32(x: f64) -> u32 {
     x as u32
 }
 
-#[wasm_bindgen(js_class = CircuitBreaker)]
 impl JsBreaker {
+    /// A breaker for a valid config (tests).
+    #[cfg(test)]
+    fn from_config(c: Config) -> Result<JsBreaker, ConfigError> {
+        Ok(JsBreaker::with_inner(Inner::new(c)?))
+    }
+
+    fn with_inner(inner: Inner) -> JsBreaker {
+        JsBreaker {
+            inner,
+            pending: Cell::new(NO_TRANSITION),
+            aux: Cell::new(-1.0),
+        }
+    }
+
     /// Builds a breaker from `preset` (a name of `Config::PRESETS`) or `Config::default()`,
     /// with the fields given overriding it. `window`: 0 count, 1 time, 2 consecutive;
     /// absent, it is the count or time window the window fields given imply, else the
@@ -143,9 +186,8 @@ impl JsBreaker {
     /// # Errors
     /// A `RangeError` (out of range) or `TypeError` (missing or conflicting option) with
     /// `code: "ERR_CB_INVALID_CONFIG"` and `option` naming the JS option.
-    #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    fn new(
         preset: Option<String>,
         window: Option<u32>,
         size: Option<f64>,
@@ -210,26 +252,26 @@ impl JsBreaker {
                  or pass neverTrips: true)",
             ));
         }
-        Ok(JsBreaker {
-            inner,
-            pending: Cell::new(None),
-            aux: Cell::new(-1.0),
-        })
+        Ok(JsBreaker::with_inner(inner))
     }
 
     /// The call protocol's `begin(now, sink)`: the permit's bits, plus [`TIMED`] if the call
-    /// is timed (its start: `startedAt()`), plus [`HAS_TRANSITION`] if it caused one; or a
-    /// rejection (negative, see [`rejection`]).
-    pub fn begin(&self, now_ms: f64, sink: bool) -> f64 {
+    /// is timed (its start: `startedAt()`), plus [`HAS_TRANSITION`] if it caused one, plus
+    /// [`PROBE`] for a half-open probe; or a rejection (negative, see [`rejection`]).
+    fn begin(&self, now_ms: f64, sink: bool) -> f64 {
         match with!(&self.inner, b => b.begin(clock(now_ms), sink)) {
             Ok(begun) => {
-                let mut r = f64::from(begun.call.permit().to_bits());
+                let permit = begun.call.permit();
+                let mut r = f64::from(permit.to_bits());
+                if permit.state() == State::HalfOpen {
+                    r += PROBE;
+                }
                 if let Some(started) = begun.call.started() {
                     self.aux.set(started.0 as f64);
                     r += TIMED;
                 }
-                if begun.transition.is_some() {
-                    self.pending.set(begun.transition);
+                if let Some(t) = begun.transition {
+                    self.pending.set(pack(t));
                     r += HAS_TRANSITION;
                 }
                 r
@@ -239,15 +281,14 @@ impl JsBreaker {
     }
 
     /// The start of the call the last `begin` flagged as timed, in ms.
-    #[wasm_bindgen(js_name = startedAt)]
-    pub fn started_at(&self) -> f64 {
+    fn started_at(&self) -> f64 {
         self.aux.get()
     }
 
     /// The call protocol's `finish(call, end, now)` on a call kept as its parts (`started`:
     /// NaN for an untimed call). Returns the outcome recorded and whether a transition is to
     /// be taken (see [`SETTLED`]), or [`SETTLED`] (nothing recorded).
-    pub fn finish(&self, bits: u32, started: f64, settled: bool, end: u8, now_ms: f64) -> u32 {
+    fn finish(&self, bits: u32, started: f64, settled: bool, end: u8, now_ms: f64) -> u32 {
         let mut call = Call::from_parts(
             Permit::from_bits(bits),
             (started >= 0.0).then(|| ms(started)),
@@ -259,8 +300,7 @@ impl JsBreaker {
 
     /// `finish` with the duration the caller measured (`permit.success({ durationMs })`):
     /// the caller timed this call, so it reports `measured`.
-    #[wasm_bindgen(js_name = finishMeasured)]
-    pub fn finish_measured(
+    fn finish_measured(
         &self,
         bits: u32,
         settled: bool,
@@ -279,8 +319,8 @@ impl JsBreaker {
             Ok(f) => {
                 self.aux.set(f.duration.map_or(-1.0, |d| d.0 as f64));
                 let outcome = (f.outcome as u32) << 1;
-                if f.transition.is_some() {
-                    self.pending.set(f.transition);
+                if let Some(t) = f.transition {
+                    self.pending.set(pack(t));
                     outcome | CAUSED_TRANSITION
                 } else {
                     outcome
@@ -291,32 +331,29 @@ impl JsBreaker {
     }
 
     /// The duration the last `finish` reported, in ms; -1 when the call was untimed.
-    #[wasm_bindgen(js_name = lastDuration)]
-    pub fn last_duration(&self) -> f64 {
+    fn last_duration(&self) -> f64 {
         self.aux.get()
     }
 
     /// The transition the last flagged `begin` or `finish` caused, once, as
     /// `{ from, to, at, generation, cause }`.
-    #[wasm_bindgen(js_name = takeTransition)]
-    pub fn take_transition(&self) -> JsValue {
-        self.pending
-            .take()
+    fn take_transition(&self) -> JsValue {
+        unpack(self.pending.replace(NO_TRANSITION))
             .map_or(JsValue::UNDEFINED, |t| objects::transition(&t))
     }
 
     /// The state a `tryAcquire` at `now_ms` would see (`State as u8`).
-    pub fn state(&self, now_ms: f64) -> u8 {
+    fn state(&self, now_ms: f64) -> u8 {
         with!(&self.inner, b => b.state(clock(now_ms))) as u8
     }
 
     /// The core's health rule for this breaker at `now_ms` (`HealthStatus as u8`).
-    pub fn health(&self, now_ms: f64) -> u8 {
+    fn health(&self, now_ms: f64) -> u8 {
         HealthStatus::of(with!(&self.inner, b => b.state(clock(now_ms)))) as u8
     }
 
     /// The snapshot at `now_ms` as a named object (`health` added when asked).
-    pub fn snapshot(&self, now_ms: f64, with_health: bool) -> JsValue {
+    fn snapshot(&self, now_ms: f64, with_health: bool) -> JsValue {
         objects::snapshot(&self.snapshot_at(now_ms), with_health)
     }
 
@@ -326,7 +363,7 @@ impl JsBreaker {
 
     /// The config the breaker was built with (defaults and preset filled in), under the JS
     /// option names.
-    pub fn config(&self) -> JsValue {
+    fn config(&self) -> JsValue {
         objects::config(&with!(&self.inner, b => b.config()))
     }
 
@@ -335,7 +372,7 @@ impl JsBreaker {
     ///
     /// # Errors
     /// A `TypeError` for an unknown operation (a bug in the JS layer).
-    pub fn manual(&self, op: u32, now_ms: f64) -> Result<JsValue, JsValue> {
+    fn manual(&self, op: u32, now_ms: f64) -> Result<JsValue, JsValue> {
         let now = clock(now_ms);
         let t = with!(&self.inner, b => match op {
             0 => b.force_open(now),
@@ -350,22 +387,190 @@ impl JsBreaker {
     }
 
     /// This breaker's Prometheus text (the core's `metrics::write_text`), labelled `name`.
-    #[wasm_bindgen(js_name = prometheusText)]
-    pub fn prometheus_text(&self, name: &str, now_ms: f64) -> String {
+    fn prometheus_text(&self, name: &str, now_ms: f64) -> String {
         let mut text = Exposition::new();
-        text.add(name.into(), self, now_ms);
+        text.rows.push((name.into(), self.snapshot_at(now_ms)));
         text.text()
     }
 
-    /// Bytes of WebAssembly memory this breaker owns (not counting the allocator's headers).
-    #[wasm_bindgen(js_name = byteSize)]
-    pub fn byte_size(&self) -> u32 {
+    /// Bytes of WebAssembly memory this breaker owns (not counting the allocator's headers
+    /// and its slot in the handle table, 8 bytes).
+    fn byte_size(&self) -> u32 {
         let heap = match &self.inner {
             Inner::Small(_) => 0,
             Inner::Large(_) => size_of::<Breaker<MAX_SLOTS>>(),
         };
         (size_of::<JsBreaker>() + heap) as u32
     }
+}
+
+// ---- the exports: each takes the breaker's handle first (see `handles`). A freed handle
+// finds no breaker and gets a neutral answer (NaN, `SETTLED`, `undefined`, ""): the JS layer
+// never passes one (a freed breaker throws `ERR_CB_FREED` before reaching here).
+
+/// Builds a breaker (see [`JsBreaker::new`] for the arguments) and returns its handle.
+///
+/// # Errors
+/// As [`JsBreaker::new`], and a `RangeError` when a million breakers are alive.
+#[wasm_bindgen(js_name = breakerNew)]
+#[allow(clippy::too_many_arguments)]
+pub fn breaker_new(
+    preset: Option<String>,
+    window: Option<u32>,
+    size: Option<f64>,
+    duration_ms: Option<f64>,
+    buckets: Option<f64>,
+    failure_rate_threshold: Option<f64>,
+    slow_call_rate_threshold: Option<f64>,
+    slow_call_duration_ms: Option<f64>,
+    consecutive_failures: Option<f64>,
+    minimum_calls: Option<f64>,
+    open_duration_ms: Option<f64>,
+    open_duration_max_ms: Option<f64>,
+    open_duration_multiplier: Option<f64>,
+    jitter_percent: Option<f64>,
+    jitter_seed: Option<u64>,
+    half_open_max_calls: Option<f64>,
+    success_threshold: Option<f64>,
+    half_open_max_wait_ms: Option<f64>,
+    never_trips: bool,
+) -> Result<u32, JsValue> {
+    let breaker = JsBreaker::new(
+        preset,
+        window,
+        size,
+        duration_ms,
+        buckets,
+        failure_rate_threshold,
+        slow_call_rate_threshold,
+        slow_call_duration_ms,
+        consecutive_failures,
+        minimum_calls,
+        open_duration_ms,
+        open_duration_max_ms,
+        open_duration_multiplier,
+        jitter_percent,
+        jitter_seed,
+        half_open_max_calls,
+        success_threshold,
+        half_open_max_wait_ms,
+        never_trips,
+    )?;
+    handles::insert(breaker).ok_or_else(|| {
+        errors::range_error(
+            "options",
+            &format!("{} breakers are alive: free() some", handles::MAX_LIVE),
+        )
+    })
+}
+
+/// Frees the breaker of `handle` (nothing if it was freed already).
+#[wasm_bindgen(js_name = breakerFree)]
+pub fn breaker_free(handle: u32) {
+    handles::remove(handle);
+}
+
+/// See [`JsBreaker::begin`].
+#[wasm_bindgen]
+#[must_use]
+pub fn begin(handle: u32, now_ms: f64, sink: bool) -> f64 {
+    handles::with(handle, |b| b.begin(now_ms, sink)).unwrap_or(f64::NAN)
+}
+
+/// See [`JsBreaker::started_at`].
+#[wasm_bindgen(js_name = startedAt)]
+#[must_use]
+pub fn started_at(handle: u32) -> f64 {
+    handles::with(handle, JsBreaker::started_at).unwrap_or(f64::NAN)
+}
+
+/// See [`JsBreaker::finish`].
+#[wasm_bindgen]
+#[must_use]
+pub fn finish(handle: u32, bits: u32, started: f64, settled: bool, end: u8, now_ms: f64) -> u32 {
+    handles::with(handle, |b| b.finish(bits, started, settled, end, now_ms)).unwrap_or(SETTLED)
+}
+
+/// See [`JsBreaker::finish_measured`].
+#[wasm_bindgen(js_name = finishMeasured)]
+#[must_use]
+pub fn finish_measured(
+    handle: u32,
+    bits: u32,
+    settled: bool,
+    end: u8,
+    measured_ms: f64,
+    now_ms: f64,
+) -> u32 {
+    handles::with(handle, |b| {
+        b.finish_measured(bits, settled, end, measured_ms, now_ms)
+    })
+    .unwrap_or(SETTLED)
+}
+
+/// See [`JsBreaker::last_duration`].
+#[wasm_bindgen(js_name = lastDuration)]
+#[must_use]
+pub fn last_duration(handle: u32) -> f64 {
+    handles::with(handle, JsBreaker::last_duration).unwrap_or(-1.0)
+}
+
+/// See [`JsBreaker::take_transition`].
+#[wasm_bindgen(js_name = takeTransition)]
+#[must_use]
+pub fn take_transition(handle: u32) -> JsValue {
+    handles::with(handle, JsBreaker::take_transition).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// See [`JsBreaker::state`] (`State as u8`; 255 for a freed handle).
+#[wasm_bindgen]
+#[must_use]
+pub fn state(handle: u32, now_ms: f64) -> u8 {
+    handles::with(handle, |b| b.state(now_ms)).unwrap_or(u8::MAX)
+}
+
+/// See [`JsBreaker::health`] (`HealthStatus as u8`; 255 for a freed handle).
+#[wasm_bindgen]
+#[must_use]
+pub fn health(handle: u32, now_ms: f64) -> u8 {
+    handles::with(handle, |b| b.health(now_ms)).unwrap_or(u8::MAX)
+}
+
+/// See [`JsBreaker::snapshot`].
+#[wasm_bindgen]
+#[must_use]
+pub fn snapshot(handle: u32, now_ms: f64, with_health: bool) -> JsValue {
+    handles::with(handle, |b| b.snapshot(now_ms, with_health)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// See [`JsBreaker::config`].
+#[wasm_bindgen]
+#[must_use]
+pub fn config(handle: u32) -> JsValue {
+    handles::with(handle, JsBreaker::config).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// See [`JsBreaker::manual`].
+///
+/// # Errors
+/// As [`JsBreaker::manual`].
+#[wasm_bindgen]
+pub fn manual(handle: u32, op: u32, now_ms: f64) -> Result<JsValue, JsValue> {
+    handles::with(handle, |b| b.manual(op, now_ms)).unwrap_or(Ok(JsValue::UNDEFINED))
+}
+
+/// See [`JsBreaker::prometheus_text`].
+#[wasm_bindgen(js_name = prometheusText)]
+#[must_use]
+pub fn prometheus_text(handle: u32, name: &str, now_ms: f64) -> String {
+    handles::with(handle, |b| b.prometheus_text(name, now_ms)).unwrap_or_default()
+}
+
+/// See [`JsBreaker::byte_size`].
+#[wasm_bindgen(js_name = byteSize)]
+#[must_use]
+pub fn byte_size(handle: u32) -> u32 {
+    handles::with(handle, JsBreaker::byte_size).unwrap_or(0)
 }
 
 /// The [`End`] of a discriminant; the JS layer passes discriminants of `End::ALL` only.
@@ -472,9 +677,12 @@ impl Exposition {
         Exposition { rows: Vec::new() }
     }
 
-    /// Adds `breaker`'s snapshot at `now_ms`, labelled `name`.
-    pub fn add(&mut self, name: String, breaker: &JsBreaker, now_ms: f64) {
-        self.rows.push((name, breaker.snapshot_at(now_ms)));
+    /// Adds the snapshot at `now_ms` of the breaker of `handle`, labelled `name`; false if
+    /// that breaker was freed.
+    pub fn add(&mut self, name: String, handle: u32, now_ms: f64) -> bool {
+        handles::with(handle, |b| b.snapshot_at(now_ms))
+            .map(|snapshot| self.rows.push((name, snapshot)))
+            .is_some()
     }
 
     /// The text exposition (format 0.0.4) of every breaker added, in the order added.
@@ -570,7 +778,8 @@ mod tests {
         {
             assert_eq!(*o as usize, i);
         }
-        assert!((Outcome::Ignored as u32) << 1 | CAUSED_TRANSITION < SETTLED);
+        // The largest result is (2 << 1) | 1 = 5: below SETTLED.
+        assert!(Outcome::Ignored as u32 == 2 && SETTLED > 5);
     }
 
     #[test]
@@ -627,6 +836,22 @@ mod tests {
             .err(),
             Some(ConfigError::HalfOpenMaxCalls)
         );
+    }
+
+    #[test]
+    fn transitions_pack_into_one_word() {
+        for (i, cause) in Cause::ALL.iter().enumerate() {
+            let t = Transition {
+                from: State::ALL[i % 6],
+                to: State::ALL[(i + 1) % 6],
+                at: Millis(1_700_000_000_000 + i as u64),
+                generation: 4095 - i as u32,
+                cause: *cause,
+            };
+            assert_eq!(unpack(pack(t)), Some(t));
+            assert_ne!(pack(t), NO_TRANSITION);
+        }
+        assert_eq!(unpack(NO_TRANSITION), None);
     }
 
     #[test]

@@ -136,7 +136,7 @@ describe('permits (begin/finish in the core)', () => {
     assert.equal(b.snapshot(0).slow, 1);
   });
 
-  test('a permit collected unsettled counts as cancelled (ignored) and frees its half-open slot', () => {
+  test('a probe permit collected unsettled counts as cancelled (ignored) and frees its half-open slot', () => {
     const out = child(`
       let t = 0;
       const b = new cb.CircuitBreaker({ window: 'consecutive', consecutiveFailures: 1, openDurationMs: 10, now: () => t });
@@ -326,12 +326,13 @@ describe('state, health, snapshot, manual moves', () => {
     assert.deepEqual(seen, ['force_open', 'force_closed', 'metrics_only', 'reset', 'trip', 'open_elapsed', 'force_open', 'half_open']);
   });
 
-  test('the raw class\'s cold paths return named objects', () => {
-    const r = new raw.CircuitBreaker(undefined, 0, 10, ...new Array(15).fill(undefined), false);
-    assert.equal(r.snapshot(0, false).state, 'closed');
-    assert.deepEqual(r.manual(4, 5), { from: 'closed', to: 'open', at: 5, generation: 1, cause: 'trip' });
-    assert.equal(r.config().windowSize, 10);
-    r.free();
+  test('the raw module\'s cold paths return named objects', () => {
+    const h = raw.breakerNew(undefined, 0, 10, ...new Array(15).fill(undefined), false);
+    assert.equal(raw.snapshot(h, 0, false).state, 'closed');
+    assert.deepEqual(raw.manual(h, 4, 5), { from: 'closed', to: 'open', at: 5, generation: 1, cause: 'trip' });
+    assert.equal(raw.config(h).windowSize, 10);
+    raw.breakerFree(h);
+    assert.equal(raw.snapshot(h, 0, false), undefined, 'a freed handle finds nothing');
   });
 });
 

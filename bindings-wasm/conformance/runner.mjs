@@ -191,7 +191,7 @@ export function runVector(v) {
         }
         break;
       case 'state':
-        assert.equal(b.stateAt(s.at), s.expect_state, `${where}: state`);
+        assert.equal(b.state, s.expect_state, `${where}: state`);
         break;
       case 'health':
         assert.equal(b.health, s.expect_health, `${where}: health`);

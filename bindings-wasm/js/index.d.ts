@@ -150,10 +150,10 @@ export interface Stats extends Snapshot {
 }
 
 export interface StateChangeEvent extends Transition { type: 'statechange' }
-export interface RejectEvent { type: 'reject'; reason: RejectReason; retryAfterMs: number | null; at: number }
+export interface RejectEvent { type: 'reject'; reason: RejectReason; retryAfterMs: number | null }
 /** `durationMs`: set for a timed call (a success or failure listener makes every call timed). */
-export interface SuccessEvent { type: 'success'; durationMs: number | undefined; at: number }
-export interface FailureEvent { type: 'failure'; durationMs: number | undefined; error: unknown; timedOut: boolean; at: number }
+export interface SuccessEvent { type: 'success'; durationMs: number | undefined }
+export interface FailureEvent { type: 'failure'; durationMs: number | undefined; error: unknown; timedOut: boolean }
 /** A listener or an isFailure / exclude predicate threw (`source`: the event type or the option). */
 export interface ErrorEvent { type: 'error'; error: unknown; source: 'statechange' | 'reject' | 'success' | 'failure' | 'isFailure' | 'exclude' }
 export interface EventMap {
@@ -181,7 +181,6 @@ export declare class CircuitBreaker {
   readonly state: State;
   readonly health: Health;
   readonly config: Config;
-  stateAt(nowMs: number): State;
   tryAcquire(nowMs?: number): Permit | undefined;
   record(permit: Permit, end: End, options?: SettleOptions): Finished;
   /** Rejects with CircuitOpenError (`code: 'ERR_CIRCUIT_OPEN'`) when the circuit refuses; never throws. */
@@ -200,8 +199,6 @@ export declare class CircuitBreaker {
   halfOpen(nowMs?: number): Transition;
   on<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): this;
   off<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): this;
-  addEventListener<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): void;
-  removeEventListener<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): void;
   /** Frees the WebAssembly memory now; later use throws (or rejects) with `code: 'ERR_CB_FREED'`. */
   free(): void;
 }

@@ -2,7 +2,8 @@
 // class (bindings-wasm/src/lib.rs): the call protocol (begin/finish), whether a call is timed,
 // settle-once, defaults and presets, rejection reasons and advice, health, the Prometheus text.
 // This file only maps JS results and errors to an End, reads the clock, checks JS types and
-// fires events. Written once as ESM; the build writes a CommonJS copy (layer.cjs) from it.
+// fires events. The public API is documented once, in index.d.ts; comments here say why.
+// Written once as ESM; the build writes a CommonJS copy (layer.cjs) from it.
 
 const TIMED = 2 ** 32; // begin(): + 2^32 timed, + 2^33 caused a transition, + 2^34 a probe (src/lib.rs)
 const SETTLED = 8; // finish(): the core refused, settled already; else outcome << 1 | transition
@@ -24,10 +25,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 export class CircuitOpenError extends Error {
   constructor(message, reason, retryAfterMs) {
     super(message);
-    this.name = 'CircuitOpenError';
-    this.code = 'ERR_CIRCUIT_OPEN';
-    this.reason = reason;
-    this.retryAfterMs = retryAfterMs;
+    Object.assign(this, { name: 'CircuitOpenError', code: 'ERR_CIRCUIT_OPEN', reason, retryAfterMs });
   }
 }
 
@@ -35,8 +33,7 @@ export class CircuitOpenError extends Error {
 export class PermitSettledError extends Error {
   constructor(message) {
     super(message);
-    this.name = 'PermitSettledError';
-    this.code = 'ERR_CB_PERMIT_SETTLED';
+    Object.assign(this, { name: 'PermitSettledError', code: 'ERR_CB_PERMIT_SETTLED' });
   }
 }
 
@@ -44,17 +41,11 @@ export class PermitSettledError extends Error {
 function show(v) {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v === 'function') return 'a function';
-  if (v !== null && typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  if (typeof v === 'function' || (v !== null && typeof v === 'object')) return Array.isArray(v) ? 'an array' : `a${typeof v === 'object' ? 'n' : ''} ${typeof v}`;
   return String(v);
 }
 
-function coded(Kind, code, message, option) {
-  const e = new Kind(message);
-  e.code = code;
-  if (option !== undefined) e.option = option;
-  return e;
-}
+const coded = (Kind, code, message, option) => Object.assign(new Kind(message), option === undefined ? { code } : { code, option });
 const configError = (Kind, option, message) => coded(Kind, 'ERR_CB_INVALID_CONFIG', `invalid config: ${message}`, option);
 const argumentError = (Kind, message) => coded(Kind, 'ERR_CB_INVALID_ARGUMENT', message);
 
@@ -78,29 +69,27 @@ function keys(o, allowed, where) {
 }
 
 /** timeoutMs: an integer number of ms that setTimeout honours (1 to 2^31 - 1). */
-function timeout(v, Kind, make) {
+function timeout(v, make) {
   if (v === undefined) return undefined;
   if (typeof v !== 'number') throw make(TypeError, `timeoutMs must be a number, got ${show(v)}`);
   if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) throw make(RangeError, `timeoutMs must be an integer from 1 to 2147483647 (ms), got ${show(v)}`);
   return v;
 }
 
-/** One config field for the raw constructor: JS types here, ranges in the core. */
+/** One config field for the raw constructor: JS types and integer widths here (a value too
+ * large for the core's field would wrap), ranges in the core. */
 function field(o, key) {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (key === 'jitterSeed') {
-    if (typeof v !== 'bigint' && typeof v !== 'number') throw configError(TypeError, key, `jitterSeed must be a bigint or a number, got ${show(v)}`);
-    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw configError(RangeError, key, `jitterSeed must be a safe integer (or a bigint), got ${show(v)}`);
-    if (v < 0 || v >= 2n ** 64n) throw configError(RangeError, key, `jitterSeed must be from 0 to 2n ** 64n - 1n, got ${show(v)}`);
-    return BigInt(v);
+  const seed = key === 'jitterSeed';
+  if (typeof v !== 'number' && !(seed && typeof v === 'bigint')) throw configError(TypeError, key, `${key} must be a ${seed ? 'bigint or a ' : ''}number, got ${show(v)}`);
+  if (key === 'openDurationMultiplier') return v; // the core checks its range (NaN included)
+  // minimumCalls: the one u32 field no ConfigError names (NB: the core takes any value).
+  const max = seed ? 2n ** 64n - 1n : key === 'minimumCalls' ? 2 ** 32 - 1 : Infinity;
+  if ((typeof v === 'number' && !Number.isInteger(v)) || v < 0 || v > max) {
+    throw configError(RangeError, key, `${key} must be an integer ${max === Infinity ? '>= 0' : `from 0 to ${max}`}, got ${show(v)}`);
   }
-  if (typeof v !== 'number') throw configError(TypeError, key, `${key} must be a number, got ${show(v)}`);
-  if (key === 'openDurationMultiplier') return v; // any number: the core checks the range
-  if (!Number.isInteger(v) || v < 0) throw configError(RangeError, key, `${key} must be an integer >= 0, got ${show(v)}`);
-  // The one field the core takes any u32 of (NB: no ConfigError names it): refuse what would wrap.
-  if (key === 'minimumCalls' && v > 2 ** 32 - 1) throw configError(RangeError, key, `minimumCalls must be an integer from 0 to 4294967295, got ${show(v)}`);
-  return v;
+  return seed ? BigInt(v) : v;
 }
 
 function optional(o, key, type) {
@@ -115,11 +104,6 @@ function endOf(err, E) {
   let name;
   try { name = err?.name; } catch { /* a hostile getter: a failure */ }
   return name === 'TimeoutError' ? E.timeout : name === 'AbortError' ? E.cancelled : E.failure;
-}
-
-function defaultClock() {
-  // Read at call time, never at module init (workers forbid clock reads there).
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
 /**
@@ -152,50 +136,39 @@ export function bind(raw) {
   // A probe permit (half-open) collected unsettled is settled as cancelled (ignored), as the
   // contract says, freeing its slot before the core's reclaim. Only probes: registering costs
   // ~250 ns a permit (3x a whole call()), and a closed-state permit holds nothing.
-  const collected = typeof FinalizationRegistry === 'undefined' ? null
-    : new FinalizationRegistry(([b, bits, started]) => {
-      try {
-        finishPermit(b, bits, started, false, E.cancelled, undefined, true);
-      } catch { /* its breaker was freed: nothing left to settle */ }
-    });
+  const collected = typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(([b, bits, started]) => {
+    try { finishPermit(b, bits, started, false, E.cancelled, undefined, true); } catch { /* its breaker was freed */ }
+  });
 
-  /** Permission to make one call: settle it exactly once (a second time throws
-   * PermitSettledError). Collected unsettled, it counts as cancelled (ignored). */
   class Permit {
-    #b;
-    #bits;
-    #started;
+    #call; // [breaker, permit bits, start of a timed call or NaN]: the core's Call, kept in JS
     #settled = false;
     #probe;
     constructor(b, bits, started, probe) {
-      this.#b = b;
-      this.#bits = bits;
-      this.#started = started;
+      this.#call = [b, bits, started];
       this.#probe = probe;
-      if (probe) collected?.register(this, [b, bits, started], this);
+      if (probe) collected?.register(this, this.#call, this);
     }
-    /** The call worked. `{ durationMs }`: the duration you measured (null: none), `{ nowMs }`:
-     * the time. Returns `{ outcome, durationMs, transition }`, as the core reports them. */
     success(opts) { return this.#settle(E.success, opts); }
-    /** The call failed. */
     failure(opts) { return this.#settle(E.failure, opts); }
-    /** Neither (an excluded error, a call abandoned before it ran): frees a half-open slot. */
     ignore(opts) { return this.#settle(E.ignored, opts); }
-    /** Whether the permit has been settled. */
     get settled() { return this.#settled; }
-    /** Whether the core times this call (the slow-call rule is on, or a duration sink). */
-    get timed() { return this.#started >= 0; }
+    get timed() { return this.#call[2] >= 0; }
     #settle(end, opts) {
       const o = keys(opts, ['durationMs', 'nowMs'], 'settling a permit');
       const d = o.durationMs === undefined || o.durationMs === null ? o.durationMs : time(o.durationMs, 'durationMs');
-      const done = finishPermit(this.#b, this.#bits, this.#started, this.#settled, end, d, false, o.nowMs);
+      const [b, bits, started] = this.#call;
+      const done = finishPermit(b, bits, started, this.#settled, end, d, false, o.nowMs);
       this.#settled = true;
       if (this.#probe) collected?.unregister(this);
       return done;
     }
-    static _of(p, b) { return #b in p && p.#b === b; }
-    static { settle = (p, end, opts) => p.#settle(end, opts); }
-    [INSPECT]() { return `Permit { settled: ${this.#settled} }`; }
+    static {
+      settle = (p, b, end, opts) => {
+        if (!(typeof p === 'object' && p !== null && #call in p && p.#call[0] === b)) throw argumentError(TypeError, 'record() needs a permit from this breaker\'s tryAcquire()');
+        return p.#settle(end, opts);
+      };
+    }
   }
 
   class CircuitBreaker {
@@ -205,7 +178,6 @@ export function bind(raw) {
     #opts; // the JS-only options (name, predicates, timeoutMs, fallback), or NO_OPTIONS
     #listeners = null;
 
-    /** @param {object} [options] see index.d.ts; `{}` is the core's Config::default() */
     constructor(options = {}) {
       load();
       const o = options;
@@ -219,7 +191,7 @@ export function bind(raw) {
       const js = {
         name: optional(o, 'name', 'string'), isFailure: optional(o, 'isFailure', 'function'),
         exclude: optional(o, 'exclude', 'function'), fallback: optional(o, 'fallback', 'function'),
-        timeoutMs: timeout(o.timeoutMs, 0, (K, m) => configError(K, 'timeoutMs', m)),
+        timeoutMs: timeout(o.timeoutMs, (K, m) => configError(K, 'timeoutMs', m)),
       };
       this.#opts = Object.values(js).some((v) => v !== undefined) ? js : NO_OPTIONS;
       const fields = FIELDS.map((k) => field(o, k));
@@ -235,88 +207,61 @@ export function bind(raw) {
       breakers?.register(this, this.#h);
     }
 
-    /** The name given in the options, if any. */
     get name() { return this.#opts.name; }
-    /** The state a `tryAcquire` now would see; takes no permit. */
     get state() { return T.states[this.#ops.state(this.#h, this.#t())]; }
-    /** The state a `tryAcquire` at `nowMs` would see. */
-    stateAt(nowMs) { return T.states[this.#ops.state(this.#h, this.#at(nowMs))]; }
-    /** 'healthy' or 'unhealthy', by the core's rule (half-open is not healthy). */
     get health() { return T.health[this.#ops.health(this.#h, this.#t())]; }
-    /** The config the breaker runs with: the core's defaults or preset, and your options. */
     get config() { return this.#ops.config(this.#h); }
-    /** Counters and window figures; takes no permit, changes nothing. */
     snapshot(nowMs) { return this.#ops.snapshot(this.#h, this.#at(nowMs), false); }
-    /** The snapshot, the health and the name, in one call. */
     stats(nowMs) { return Object.assign(this.#ops.snapshot(this.#h, this.#at(nowMs), true), { name: this.#opts.name }); }
-    /** The Prometheus text exposition of this breaker (labelled with its name, or ''). */
     prometheusText(nowMs) { return this.#ops.prometheusText(this.#h, this.#opts.name ?? '', this.#at(nowMs)); }
 
-    /** Asks to make one call: a {@link Permit}, or `undefined` when the circuit rejects. */
     tryAcquire(nowMs) {
-      const now = this.#at(nowMs);
-      const r = this.#ops.begin(this.#h, now, this.#listeners?.sink === true);
+      const r = this.#ops.begin(this.#h, this.#at(nowMs), this.#listeners?.sink === true);
       if (r >= 0 && r < TIMED) return new Permit(this, r, NaN, false);
-      const bits = this.#begun(r, now);
-      return bits === undefined ? undefined : new Permit(this, bits, this.#started(r), flags(r) >= 4);
+      const bits = this.#begun(r);
+      return bits === undefined ? undefined : new Permit(this, bits, this.#started(r), (flags(r) & 4) !== 0);
     }
 
-    /** Settles a permit by name: 'success' | 'failure' | 'ignored' | 'timeout' | 'cancelled'. */
     record(permit, outcome, opts) {
-      if (permit === null || typeof permit !== 'object' || !Permit._of(permit, this)) {
-        throw argumentError(TypeError, 'record() needs a permit from this breaker\'s tryAcquire()');
-      }
-      const end = E[outcome];
-      if (end === undefined || typeof outcome !== 'string') throw argumentError(TypeError, `outcome must be one of ${T.ends.map((n) => `'${n}'`).join(', ')}, got ${show(outcome)}`);
-      return settle(permit, end, opts);
+      const end = typeof outcome === 'string' ? E[outcome] : undefined;
+      if (end === undefined) throw argumentError(TypeError, `outcome must be one of ${T.ends.map((n) => `'${n}'`).join(', ')}, got ${show(outcome)}`);
+      return settle(permit, this, end, opts);
     }
 
-    /** Runs `fn(...args)` through the breaker (see index.d.ts). Never throws: it rejects. */
     call(fn, ...args) { return this.#call(fn, undefined, args, undefined); }
 
-    /** `call` with a per-call `timeoutMs` and/or `signal`; `fn` gets `{ signal }`. */
     callWith(opts, fn) {
       let per;
       try {
         if (opts === undefined) throw argumentError(TypeError, 'callWith() needs an options object');
         const o = keys(opts, ['timeoutMs', 'signal'], 'callWith()');
         const signal = o.signal;
-        if (signal !== undefined && !(signal && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
-          throw argumentError(TypeError, `signal must be an AbortSignal, got ${show(signal)}`);
-        }
-        per = { timeoutMs: timeout(o.timeoutMs, 0, (K, m) => argumentError(K, m)) ?? this.#opts.timeoutMs, signal };
+        if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError(TypeError, `signal must be an AbortSignal, got ${show(signal)}`);
+        per = { timeoutMs: timeout(o.timeoutMs, argumentError) ?? this.#opts.timeoutMs, signal };
       } catch (e) {
         return Promise.reject(e);
       }
       return this.#call(fn, undefined, undefined, per);
     }
 
-    /** A function that runs `fn` through the breaker (`this` and arguments passed on). */
     wrap(fn) {
       if (typeof fn !== 'function') throw argumentError(TypeError, `wrap() needs a function, got ${show(fn)}`);
       const breaker = this;
       return function wrapped(...args) { return breaker.#call(fn, this, args, undefined); };
     }
 
-    /** Rejects every call until `reset`, `forceClosed`, `metricsOnly` or `halfOpen`. */
-    forceOpen(nowMs) { return this.#manual(MANUAL.forceOpen, nowMs); }
-    /** Admits every call and never trips (state `disabled`). */
-    forceClosed(nowMs) { return this.#manual(MANUAL.forceClosed, nowMs); }
-    /** Admits every call, keeps the window and metrics, never trips. */
-    metricsOnly(nowMs) { return this.#manual(MANUAL.metricsOnly, nowMs); }
-    /** Back to `closed` with an empty window and the backoff reset. */
-    reset(nowMs) { return this.#manual(MANUAL.reset, nowMs); }
-    /** Opens as an automatic trip would: a real deadline, then half-open by itself. */
-    trip(nowMs) { return this.#manual(MANUAL.trip, nowMs); }
-    /** Half-open now: probes are admitted as after an open deadline. */
-    halfOpen(nowMs) { return this.#manual(MANUAL.halfOpen, nowMs); }
+    // The manual moves (forceOpen, forceClosed, metricsOnly, reset, trip, halfOpen): one core
+    // call each, returning its transition (and firing statechange).
+    static {
+      for (const [name, op] of Object.entries(MANUAL)) {
+        const move = { [name](nowMs) { return this.#transition(this.#ops.manual(this.#h, op, this.#at(nowMs))); } }[name];
+        Object.defineProperty(this.prototype, name, { value: move, writable: true, configurable: true });
+      }
+    }
 
-    /** Adds a listener for 'statechange' | 'reject' | 'success' | 'failure' | 'error'. */
     on(type, listener) {
       if (!EVENTS.includes(type)) throw argumentError(TypeError, `unknown event ${show(type)}; one of ${EVENTS.join(', ')}`);
-      if (typeof listener !== 'function' && typeof listener?.handleEvent !== 'function') {
-        throw argumentError(TypeError, 'a listener must be a function or have handleEvent()');
-      }
+      if (typeof listener !== 'function' && typeof listener?.handleEvent !== 'function') throw argumentError(TypeError, 'a listener must be a function or have handleEvent()');
       const L = (this.#listeners ??= { statechange: [], reject: [], success: [], failure: [], error: [], sink: false });
       if (!L[type].includes(listener)) L[type].push(listener);
       // A success or failure listener is a duration sink: the core then times every call.
@@ -324,7 +269,6 @@ export function bind(raw) {
       return this;
     }
 
-    /** Removes a listener added with `on` or `addEventListener`. */
     off(type, listener) {
       const L = this.#listeners;
       const i = L?.[type]?.indexOf(listener) ?? -1;
@@ -332,11 +276,6 @@ export function bind(raw) {
       if (L !== null) L.sink = L.success.length + L.failure.length > 0;
       return this;
     }
-
-    /** EventTarget-style alias of `on`. */
-    addEventListener(type, listener) { this.on(type, listener); }
-    /** EventTarget-style alias of `off`. */
-    removeEventListener(type, listener) { this.off(type, listener); }
 
     /** Frees the WebAssembly memory now (otherwise the garbage collector does). Later calls
      * throw (or reject) with code 'ERR_CB_FREED'. */
@@ -349,41 +288,34 @@ export function bind(raw) {
     [INSPECT](depth, options, inspect) {
       let shown;
       try {
-        const s = this.stats();
-        shown = { name: s.name, state: s.state, health: s.health, calls: s.calls, failures: s.failures, rejected: s.rejected, retryAfterMs: s.retryAfterMs };
+        const { name, state, health, calls, failures, rejected, retryAfterMs } = this.stats();
+        shown = { name, state, health, calls, failures, rejected, retryAfterMs };
       } catch (e) {
         shown = { error: e.code ?? e.message };
       }
-      return `CircuitBreaker ${typeof inspect === 'function' ? inspect(shown, options) : JSON.stringify(shown)}`;
+      return `CircuitBreaker ${inspect(shown, options)}`;
     }
 
     static {
       finishPermit = (b, bits, started, settled, end, durationMs, gc, nowMs) => {
         const ops = b.#ops;
-        let now;
-        try {
-          now = nowMs === undefined ? b.#t() : time(nowMs, 'nowMs');
-        } catch (e) {
-          if (!gc) throw e; // collected: settle anyway, on the core's clock
-          now = NaN;
-        }
+        let now = NaN; // a collected permit is settled even if the clock fails: on the core's
+        try { now = nowMs === undefined ? b.#t() : time(nowMs, 'nowMs'); } catch (e) { if (!gc) throw e; }
         // durationMs: undefined, the core's timing; null, none reported; a number, the caller's.
         const status = typeof durationMs !== 'number' ? ops.finish(b.#h, bits, durationMs === null ? NaN : started, settled, end, now)
           : ops.finishMeasured(b.#h, bits, settled, end, durationMs, now);
         if (status === SETTLED) throw new PermitSettledError(T.permitSettled.message);
         const d = ops.lastDuration(b.#h);
-        return { outcome: T.outcomes[status >> 1], durationMs: d < 0 ? null : d, transition: b.#ended(status, end, undefined, now) };
+        return { outcome: T.outcomes[status >> 1], durationMs: d < 0 ? null : d, transition: b.#ended(status, end, undefined) };
       };
       handleOf = (b) => (b.#ops === FREED ? FREED.handle() : b.#h);
     }
 
     // ---- internals -------------------------------------------------------------------------
 
-    /** The time for an operation: NaN (the core reads performance.now() if it needs it) or
-     * the `now` option's value, checked. */
-    #t() {
-      return this.#now === undefined ? NaN : time(this.#now(), 'the now option', 'ERR_CB_INVALID_CONFIG');
-    }
+    // The time for an operation: NaN (the core reads performance.now() if it needs it) or the
+    // `now` option's value, checked.
+    #t() { return this.#now === undefined ? NaN : time(this.#now(), 'the now option', 'ERR_CB_INVALID_CONFIG'); }
 
     #at(nowMs) { return nowMs === undefined ? this.#t() : time(nowMs, 'nowMs'); }
 
@@ -392,35 +324,31 @@ export function bind(raw) {
 
     /** begin()'s rare results: a transition or a timed start (the permit's bits back), or a
      * rejection (undefined; the 'reject' event fired). */
-    #begun(r, now) {
-      if (r < 0) {
-        this.#rejection(r, now, false);
-        return undefined;
-      }
+    #begun(r) {
+      if (r < 0) return void this.#rejection(r);
       if ((flags(r) & 2) !== 0) this.#transition(this.#ops.takeTransition(this.#h));
       return r >>> 0;
     }
 
-    /** A rejection: the 'reject' event, and the error a call rejects with. */
-    #rejection(r, now, wantError) {
+    /** A rejection: the 'reject' event; returns the error a call rejects with. */
+    #rejection(r) {
       const x = -r - 1;
       const reason = T.reasons[x % 4];
       const after = Math.floor(x / 4) - 1;
       const retryAfterMs = after < 0 ? null : after;
-      if (this.#listeners !== null) this.#emit('reject', { type: 'reject', reason, retryAfterMs, at: Number.isNaN(now) ? defaultClock() : now });
-      if (!wantError) return undefined;
+      if (this.#listeners !== null) this.#emit('reject', { type: 'reject', reason, retryAfterMs });
       const name = this.#opts.name;
       return new CircuitOpenError(`${name === undefined ? '' : `breaker '${name}': `}${raw.rejectionMessage(x % 4, after)}`, reason, retryAfterMs);
     }
 
     /** After a finish: the outcome's event (with the duration the core reported), and the
      * transition, if any (returned). */
-    #ended(status, end, error, now) {
+    #ended(status, end, error) {
       const L = this.#listeners;
       const outcome = status >> 1; // 0 success, 1 failure, 2 ignored: no event
       if (L !== null && outcome < 2) {
         const d = this.#ops.lastDuration(this.#h);
-        const event = { type: T.outcomes[outcome], durationMs: d < 0 ? undefined : d, at: Number.isNaN(now) ? defaultClock() : now };
+        const event = { type: T.outcomes[outcome], durationMs: d < 0 ? undefined : d };
         if (outcome === 1) Object.assign(event, { error, timedOut: end === E.timeout });
         this.#emit(event.type, event);
       }
@@ -431,8 +359,6 @@ export function bind(raw) {
       if (this.#listeners !== null) this.#emit('statechange', { type: 'statechange', ...t });
       return t;
     }
-
-    #manual(op, nowMs) { return this.#transition(this.#ops.manual(this.#h, op, this.#at(nowMs))); }
 
     #emit(type, event) {
       for (const l of this.#listeners[type].slice()) {
@@ -481,11 +407,11 @@ export function bind(raw) {
       try {
         now = this.#t();
       } catch (clockError) {
-        this.#ended(this.#ops.finish(this.#h, bits, started, false, E.cancelled, NaN), E.cancelled, undefined, NaN);
+        this.#ended(this.#ops.finish(this.#h, bits, started, false, E.cancelled, NaN), E.cancelled, undefined);
         throw clockError;
       }
       const status = this.#ops.finish(this.#h, bits, started, false, end, now);
-      if ((status & 1) !== 0 || this.#listeners !== null) this.#ended(status, end, ok ? undefined : result, now);
+      if ((status & 1) !== 0 || this.#listeners !== null) this.#ended(status, end, ok ? undefined : result);
       return ok ? result : this.#fallback(result);
     }
 
@@ -499,12 +425,10 @@ export function bind(raw) {
      * `.then` on fn's promise: measurably cheaper than an async function here. */
     #call(fn, thisArg, args, per) {
       let r;
-      let now;
       try {
         if (typeof fn !== 'function') throw argumentError(TypeError, `call() needs a function, got ${show(fn)}`);
         if (per?.signal?.aborted) throw per.signal.reason;
-        now = this.#t();
-        r = this.#ops.begin(this.#h, now, this.#listeners?.sink === true);
+        r = this.#ops.begin(this.#h, this.#t(), this.#listeners?.sink === true);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -513,33 +437,18 @@ export function bind(raw) {
         try {
           value = args.length === 0 ? fn.call(thisArg) : fn.apply(thisArg, args);
         } catch (err) {
-          return this.#failed(r, NaN, err, undefined);
+          value = Promise.reject(err);
         }
         return Promise.resolve(value).then((v) => this.#finish(r, NaN, E.success, true, v),
-          (err) => this.#failed(r, NaN, err, undefined));
+          (err) => this.#finish(r, NaN, this.#classify(err, undefined), false, err));
       }
-      if (r < 0) {
-        try {
-          return Promise.resolve(this.#fallback(this.#rejection(r, now, true)));
-        } catch (e) {
-          return Promise.reject(e);
-        }
-      }
-      const bits = this.#begun(r, now);
+      if (r < 0) return Promise.reject(this.#rejection(r)).catch((e) => this.#fallback(e));
+      const bits = this.#begun(r);
       const started = this.#started(r);
+      // fn threw or rejected: settled by how it ended; its error (or the fallback's value) is
+      // handed on, and an error counted as a success still rejects the call.
       return this.#guarded(fn, thisArg, args, per ?? this.#opts).then((v) => this.#finish(bits, started, E.success, true, v),
-        (err) => this.#failed(bits, started, err, per?.signal));
-    }
-
-    /** fn threw or rejected: settled by how it ended, then its error (or the fallback's value)
-     * is handed on; an error counted as a success still rejects the call. */
-    #failed(bits, started, err, signal) {
-      try {
-        const end = err?.[OWN_TIMEOUT] === true ? E.timeout : this.#classify(err, signal);
-        return Promise.resolve(this.#finish(bits, started, end, false, err));
-      } catch (e) {
-        return Promise.reject(e);
-      }
+        (err) => this.#finish(bits, started, err?.[OWN_TIMEOUT] === true ? E.timeout : this.#classify(err, per?.signal), false, err));
     }
 
     /** fn's promise, raced against the timeout and the caller's signal. */

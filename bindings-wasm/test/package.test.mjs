@@ -104,7 +104,7 @@ export async function main(): Promise<number> {
   const stats: Stats = breaker.stats();
   breaker.on('statechange', (e) => console.log(e.from, e.to, e.cause));
   breaker.on('error', (e) => console.log(e.source, e.error));
-  breaker.addEventListener('reject', { handleEvent: (e) => console.log(e.reason, e.retryAfterMs) });
+  breaker.on('reject', { handleEvent: (e) => console.log(e.reason, e.retryAfterMs) });
   const r = await breaker.callWith({ timeoutMs: 100, signal: AbortSignal.timeout(1000) }, async ({ signal }) => signal.aborted);
   try { await plain.call(() => 1); } catch (e) {
     if (e instanceof CircuitOpenError) console.log(e.code, e.reason, e.retryAfterMs);

@@ -12,8 +12,8 @@ use cbreaker::Transition;
 use cbreaker::{Call, End, Finished, HealthStatus, Millis, Outcome, Permit, Rejected, State};
 use pyo3::exceptions::{PyBaseException, PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
-use pyo3::{call::PyCallArgs, intern};
+use pyo3::types::{PyDict, PyInt, PyString, PyTuple, PyType};
+use pyo3::{IntoPyObjectExt, call::PyCallArgs, intern};
 
 use crate::clock::Clock;
 use crate::config::{build, to_dict};
@@ -37,11 +37,11 @@ macro_rules! inner {
     };
 }
 
-/// A begun call as the binding keeps it: the core's `Call`, and for a timed call the clock
-/// reading (ns) it started at, so that its duration is measured on Python's finer clock.
+/// A begun call: the core's `Call`, and for a timed call its start (ns) on Python's finer clock;
+/// `Admitted` adds the transition `begin` caused (`open->half_open`), if any.
 pub(crate) type Begun = (Call, Option<u64>);
-/// A begun call and the transition `begin` caused (`open->half_open`), if any.
 pub(crate) type Admitted = (Begun, Option<Transition>);
+type Move = fn(&Core, Millis) -> Transition;
 
 /// A lock-free circuit breaker.
 #[pyclass(module = "cbreaker._native", name = "CircuitBreaker", frozen, subclass)]
@@ -50,6 +50,8 @@ pub(crate) struct PyBreaker {
     pub(crate) clock: Clock,
     /// Exception types (`true`) and predicates `exc -> bool` (`false`) counted as ignored.
     exclude: Vec<(Py<PyAny>, bool)>,
+    /// Which listener hooks to call (`_set_hooks`). Relaxed loads and stores: a configuration
+    /// flag set by the Python layer; it orders nothing.
     hooks: AtomicU8,
 }
 
@@ -71,11 +73,6 @@ impl PyBreaker {
         err.map_or(Ok(s), Err)
     }
 
-    fn hooks(&self) -> u8 {
-        // Relaxed: a configuration flag, set once by the Python layer.
-        self.hooks.load(Ordering::Relaxed)
-    }
-
     fn hook<'py>(slf: &Bound<'py, Self>, name: &Bound<'py, PyString>, args: impl PyCallArgs<'py>) {
         if let Err(e) = slf.call_method1(name, args) {
             e.write_unraisable(slf.py(), Some(slf.as_any()));
@@ -83,12 +80,16 @@ impl PyBreaker {
     }
 
     fn emit(slf: &Bound<'_, Self>, tr: Option<Transition>) {
-        if let (Some(t), true) = (tr, slf.get().hooks() & HOOK_TRANSITION != 0) {
+        if let (Some(t), true) = (
+            tr,
+            slf.get().hooks.load(Ordering::Relaxed) & HOOK_TRANSITION != 0,
+        ) {
             Self::hook(slf, intern!(slf.py(), "_on_transition"), (PyTransition(t),));
         }
     }
 
     /// The core's `begin(now, sink)`: the clock is read only if the core asks for it.
+    #[inline(always)]
     pub(crate) fn begin(slf: &Bound<'_, Self>, sink: bool) -> PyResult<Result<Admitted, Rejected>> {
         let (this, py) = (slf.get(), slf.py());
         let (mut err, mut ns) = (None, 0);
@@ -109,7 +110,7 @@ impl PyBreaker {
                 Ok(Ok((begun, b.transition)))
             }
             (Err(r), None) => {
-                if this.hooks() & HOOK_REJECT != 0 {
+                if this.hooks.load(Ordering::Relaxed) & HOOK_REJECT != 0 {
                     Self::hook(slf, intern!(py, "_on_reject"), (r.retry_after.map(secs),));
                 }
                 Ok(Err(r))
@@ -117,12 +118,9 @@ impl PyBreaker {
         }
     }
 
-    fn begin_or_raise(slf: &Bound<'_, Self>, sink: bool) -> PyResult<Admitted> {
-        Self::begin(slf, sink)?.map_err(|r| PyCbError::Rejected(r).into())
-    }
-
     /// Settles a begun call with the core's `finish` (a timed call: `finish_measured`, on
     /// Python's clock) or, given `raw`, with the core's `record` verb and exactly that duration.
+    #[inline(always)]
     pub(crate) fn settle(
         slf: &Bound<'_, Self>,
         (mut call, started): Begun,
@@ -155,6 +153,7 @@ impl PyBreaker {
     /// Ends a helper's call: `exc` → `End` (`timed_out`: the helper's own timeout fired), the
     /// core settles it, then the outcome hook runs. Never raises: an injected clock's error is
     /// reported as unraisable, so the call's own result or exception stands.
+    #[inline(always)]
     pub(crate) fn conclude(
         slf: &Bound<'_, Self>,
         begun: Begun,
@@ -170,7 +169,9 @@ impl PyBreaker {
         let tr = Self::settle(slf, begun, end, None)
             .map_err(|e| e.write_unraisable(py, Some(slf.as_any())))
             .map_or(None, |f| f.transition);
-        if this.hooks() & HOOK_OUTCOME != 0 && end.outcome() != Outcome::Ignored {
+        if this.hooks.load(Ordering::Relaxed) & HOOK_OUTCOME != 0
+            && end.outcome() != Outcome::Ignored
+        {
             Self::hook(slf, intern!(py, "_on_outcome"), (end.outcome().name(), exc));
         }
         tr
@@ -191,10 +192,7 @@ impl PyBreaker {
         Ok(End::Failure)
     }
 
-    fn manual(
-        slf: &Bound<'_, Self>,
-        op: fn(&Core, Millis) -> Transition,
-    ) -> PyResult<PyTransition> {
+    fn manual(slf: &Bound<'_, Self>, op: Move) -> PyResult<PyTransition> {
         let tr = op(&slf.get().core, slf.get().now_ms(slf.py())?);
         Self::emit(slf, Some(tr));
         Ok(PyTransition(tr))
@@ -257,7 +255,10 @@ impl PyBreaker {
     /// A permit, or `CircuitBreakerOpenError` (with `retry_after` and `reason`) when rejected.
     #[pyo3(signature = (sink = false))]
     fn acquire_or_raise(slf: &Bound<'_, Self>, sink: bool) -> PyResult<PyPermit> {
-        Ok(PyPermit::new(slf, Self::begin_or_raise(slf, sink)?))
+        Ok(PyPermit::new(
+            slf,
+            Self::begin(slf, sink)?.map_err(PyCbError::Rejected)?,
+        ))
     }
 
     /// The core's `record` verb: settles `permit` with `outcome` and exactly `duration`
@@ -283,18 +284,19 @@ impl PyBreaker {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (begun, _) = Self::begin_or_raise(slf, false)?;
+        let (begun, _) = Self::begin(slf, false)?.map_err(PyCbError::Rejected)?;
         let result = func.call(args, kwargs);
         let exc = result.as_ref().err().map(|e| e.value(slf.py()).as_any());
         Self::conclude(slf, begun, exc, false);
         result
     }
 
-    /// Begins a call for the asyncio layer: a token for `_end`, `(permit bits, started_ns)`
-    /// (`None` for an untimed call). Raises `CircuitBreakerOpenError`.
-    fn _begin(slf: &Bound<'_, Self>) -> PyResult<(u32, Option<u64>)> {
-        let ((call, started), _) = Self::begin_or_raise(slf, false)?;
-        Ok((call.permit().to_bits(), started))
+    /// Begins a call for the asyncio layer: a token for `_end`, the permit's bits (an int), or
+    /// `(bits, started_ns)` for a timed call. Raises `CircuitBreakerOpenError`.
+    fn _begin(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let ((call, started), _) = Self::begin(slf, false)?.map_err(PyCbError::Rejected)?;
+        let (bits, py) = (call.permit().to_bits(), slf.py());
+        started.map_or(bits.into_py_any(py), |t| (bits, t).into_py_any(py))
     }
 
     /// Ends a `_begin` token or a `Permit` as a helper does: a success when `exc` is `None`,
@@ -309,7 +311,10 @@ impl PyBreaker {
         let begun = match token.cast::<PyPermit>() {
             Ok(p) => p.get().take(slf)?,
             Err(_) => {
-                let (bits, t) = token.extract::<(u32, Option<u64>)>()?;
+                let (bits, t): (u32, Option<u64>) = match token.is_instance_of::<PyInt>() {
+                    true => (token.extract()?, None),
+                    false => token.extract::<(u32, u64)>().map(|(b, t)| (b, Some(t)))?,
+                };
                 let started = t.map(|t| Millis(t / 1_000_000));
                 (Call::from_parts(Permit::from_bits(bits), started, false), t)
             }

@@ -1,7 +1,8 @@
 //! A permit as a Python object: a call of the core's protocol, settled exactly once (a second
 //! settle raises the core's `PermitSettled`); one garbage-collected unsettled is `Cancelled`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cbreaker::{End, Millis, PermitSettled, Transition};
 use pyo3::exceptions::PyValueError;
@@ -11,9 +12,6 @@ use crate::breaker::{Admitted, Begun, PyBreaker, end_named};
 use crate::errors::{PyCbError, secs};
 use crate::types::{PyTransition, Settled};
 
-/// `duration` before a settle, or when none was reported.
-const NO_DURATION: u64 = u64::MAX;
-
 /// Permission to make one call.
 #[pyclass(module = "cbreaker._native", name = "Permit", frozen)]
 pub(crate) struct PyPermit {
@@ -21,7 +19,7 @@ pub(crate) struct PyPermit {
     begun: Begun,
     transition: Option<Transition>,
     settled: AtomicBool,
-    duration_ms: AtomicU64,
+    duration: OnceLock<Option<Millis>>,
 }
 
 impl PyPermit {
@@ -31,7 +29,7 @@ impl PyPermit {
             begun,
             transition,
             settled: AtomicBool::new(false),
-            duration_ms: AtomicU64::new(NO_DURATION),
+            duration: OnceLock::new(),
         }
     }
 
@@ -61,8 +59,7 @@ impl PyPermit {
             .map(|d| d.map(|d| millis(d).ok_or_else(bad)).transpose())
             .transpose()?;
         let done = PyBreaker::settle(breaker, self.take(breaker)?, end, raw)?;
-        let ms = done.duration.map_or(NO_DURATION, |d| d.0);
-        self.duration_ms.store(ms, Ordering::Relaxed);
+        let _ = self.duration.set(done.duration);
         Ok(done.transition.map(PyTransition))
     }
 
@@ -111,8 +108,7 @@ impl PyPermit {
     /// The duration reported when it was settled, in seconds (`None` if none, or unsettled).
     #[getter]
     fn duration(&self) -> Option<f64> {
-        let ms = self.duration_ms.load(Ordering::Relaxed);
-        (ms != NO_DURATION).then(|| secs(Millis(ms)))
+        self.duration.get().copied().flatten().map(secs)
     }
 
     /// The state it was issued in.
@@ -150,7 +146,7 @@ impl Drop for PyPermit {
         if !*self.settled.get_mut() {
             Python::attach(|py| {
                 // Collected while an exception propagates: keep it (the clock is Python code).
-                let pending = PyErr::take(py);
+                let pending = PyErr::occurred(py).then(|| PyErr::take(py)).flatten();
                 let breaker = self.breaker.bind(py);
                 if let Err(e) = PyBreaker::settle(breaker, self.begun, End::Cancelled, None) {
                     e.write_unraisable(py, None);

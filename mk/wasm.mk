@@ -2,7 +2,9 @@
 #
 #   make setup-wasm      rustup target, wasm-bindgen CLI (pinned to Cargo.lock), npm ci
 #   make build-wasm      bindings-wasm/dist/: cargo -> wasm-bindgen (nodejs, web) -> wasm-opt -Oz
-#   make test-wasm       node --test: API unit tests, npm pack + scratch install, workerd edge test
+#   make test-wasm       cargo test; node --test: API, robustness (bad input, throwing user code,
+#                        timeouts), npm pack + scratch install (ESM, CJS, web, attw, tsc under
+#                        node16/nodenext/bundler), workerd serving examples/workerd
 #   make conformance-js  every conformance vector through the JS API
 #   make bench-js        call() overhead vs opossum / cockatiel, heap per breaker, .wasm size
 

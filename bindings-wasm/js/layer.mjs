@@ -453,7 +453,7 @@ export function bind(raw) {
 
     /** fn's promise, raced against the timeout and the caller's signal. */
     #guarded(fn, thisArg, args, { timeoutMs, signal }) {
-      if (timeoutMs === undefined && signal === undefined) {
+      if (timeoutMs === undefined && signal === undefined && args !== undefined) {
         return new Promise((resolve) => { resolve(fn.apply(thisArg, args)); });
       }
       const ctl = new AbortController();

@@ -115,6 +115,9 @@ describe('hangs and timeouts', () => {
     assert.equal(seen.aborted, true);
     assert.equal(b.snapshot().failures, 1);
     assert.equal(await b.callWith({ timeoutMs: 1000 }, async () => 'fast'), 'fast');
+    // With neither a timeout nor a signal, fn still gets one (never aborted).
+    const [c] = clocked({ windowSize: 10 });
+    assert.equal(await c.callWith({}, ({ signal }) => signal.aborted), false);
   });
 
   test('an AbortSignal.timeout inside fn counts as a failure', async () => {

@@ -308,7 +308,8 @@ export function bind(raw) {
         const d = ops.lastDuration(b.#h);
         return { outcome: T.outcomes[status >> 1], durationMs: d < 0 ? null : d, transition: b.#ended(status, end, undefined) };
       };
-      handleOf = (b) => (b.#ops === FREED ? FREED.handle() : b.#h);
+      // A breaker's handle and its time now, for a snapshot taken elsewhere.
+      handleOf = (b) => (b.#ops === FREED ? FREED.handle() : [b.#h, b.#t()]);
     }
 
     // ---- internals -------------------------------------------------------------------------
@@ -495,7 +496,7 @@ export function bind(raw) {
     try {
       for (const [name, b] of entries) {
         if (!(b instanceof CircuitBreaker)) throw argumentError(TypeError, `prometheusText() takes breakers, got ${show(b)} for ${show(name)}`);
-        x.add(String(name), handleOf(b), NaN);
+        x.add(String(name), ...handleOf(b));
       }
       return x.text();
     } finally {

@@ -358,6 +358,11 @@ describe('Prometheus text (the core\'s write_text)', () => {
     assert.match(both, /^cbreaker_state\{breaker="b",state="forced_open"\} 1$/m);
     assert.equal(prometheusText(new Map([['a', a], ['b', b]])), both);
     assert.equal(prometheusText([a]), text);
+    // Each breaker is read at its own clock.
+    const [c, t] = clocked({ window: 'consecutive', consecutiveFailures: 1, openDurationMs: 1000 });
+    c.tryAcquire().failure();
+    t.now = 250;
+    assert.match(prometheusText({ c }), /^cbreaker_retry_after_seconds\{breaker="c"\} 0\.75$/m);
     assert.throws(() => prometheusText({ x: {} }), isCode('ERR_CB_INVALID_ARGUMENT'));
   });
 });

@@ -854,6 +854,30 @@ mod tests {
         assert_eq!(unpack(NO_TRANSITION), None);
     }
 
+    /// The Prometheus text of a scenario, written by the core with no JS in between: the JS
+    /// test (test/api.test.mjs) compares its `prometheusText()` with the same file, so the
+    /// bytes are the same on both sides.
+    #[test]
+    fn prometheus_text_matches_the_golden_file() {
+        let b: Breaker = Breaker::new(Config {
+            minimum_calls: 4,
+            ..Config::count(4)
+        })
+        .unwrap();
+        for outcome in [Outcome::Success, Outcome::Failure, Outcome::Failure] {
+            let p = b.try_acquire(Millis(0)).unwrap().permit;
+            let _ = b.record(p, outcome, None, Millis(0));
+        }
+        let row = metrics::Row {
+            breaker: "pay\"ments",
+            snapshot: b.snapshot(Millis(0)),
+            durations: None,
+        };
+        let mut text = String::new();
+        metrics::write_text(&mut text, &[row]).unwrap();
+        assert_eq!(text, include_str!("../test/prometheus.golden.txt"));
+    }
+
     #[test]
     fn time_conversion() {
         assert_eq!(ms(f64::NAN), Millis(0));

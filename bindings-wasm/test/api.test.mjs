@@ -339,6 +339,13 @@ describe('state, health, snapshot, manual moves', () => {
 });
 
 describe('Prometheus text (the core\'s write_text)', () => {
+  test('the same bytes as Rust\'s (the golden file src/lib.rs checks too)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const b = new CircuitBreaker({ windowSize: 4, minimumCalls: 4, name: 'pay"ments', now: () => 0 });
+    for (const o of ['success', 'failure', 'failure']) b.record(b.tryAcquire(), o);
+    assert.equal(b.prometheusText(), readFileSync(new URL('prometheus.golden.txt', import.meta.url), 'utf8'));
+  });
+
   test('one breaker, and several by name, in the core\'s families', () => {
     const [a] = clocked({ windowSize: 4, minimumCalls: 4, name: 'pay"ments' });
     a.tryAcquire().success();

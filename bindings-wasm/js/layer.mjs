@@ -118,11 +118,10 @@ export function bind(raw) {
   let finishPermit; // settles a permit's call on its breaker; set in CircuitBreaker's static block
   let settle; // (permit, End, options): set in Permit's static block
   let handleOf;
-  const notInitialised = () => new Error('cbreaker: the WebAssembly module is not initialised; call initSync({ module }) or await init() first');
 
   function load() {
     if (T !== undefined) return;
-    try { T = raw.tables(); } catch { throw notInitialised(); }
+    try { T = raw.tables(); } catch { throw new Error('cbreaker: the WebAssembly module is not initialised; call initSync({ module }) or await init() first'); }
     T.ends.forEach((name, i) => { E[name] = i; });
     PRESETS.push(...T.presets);
     Object.freeze(PRESETS);
@@ -133,39 +132,41 @@ export function bind(raw) {
   const FREED = new Proxy({}, {
     get: () => () => { throw coded(Error, 'ERR_CB_FREED', 'this CircuitBreaker was freed (free()); make a new one'); },
   });
-  // A probe permit (half-open) collected unsettled is settled as cancelled (ignored), as the
-  // contract says, freeing its slot before the core's reclaim. Only probes: registering costs
-  // ~250 ns a permit (3x a whole call()), and a closed-state permit holds nothing.
+  // A probe permit (half-open) collected unsettled is settled as cancelled (ignored), freeing its
+  // slot before the core's reclaim. Only probes: registering costs ~250 ns a permit (3x call()).
   const collected = typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(([b, bits, started]) => {
     try { finishPermit(b, bits, started, false, E.cancelled, undefined, true); } catch { /* its breaker was freed */ }
   });
 
   class Permit {
-    #call; // [breaker, permit bits, start of a timed call or NaN]: the core's Call, kept in JS
+    #b; // the core's Call, kept in JS: breaker, permit bits, start of a timed call (or NaN)
+    #bits;
+    #started;
     #settled = false;
     #probe;
     constructor(b, bits, started, probe) {
-      this.#call = [b, bits, started];
+      this.#b = b;
+      this.#bits = bits;
+      this.#started = started;
       this.#probe = probe;
-      if (probe) collected?.register(this, this.#call, this);
+      if (probe) collected?.register(this, [b, bits, started], this);
     }
     success(opts) { return this.#settle(E.success, opts); }
     failure(opts) { return this.#settle(E.failure, opts); }
     ignore(opts) { return this.#settle(E.ignored, opts); }
     get settled() { return this.#settled; }
-    get timed() { return this.#call[2] >= 0; }
+    get timed() { return this.#started >= 0; }
     #settle(end, opts) {
       const o = keys(opts, ['durationMs', 'nowMs'], 'settling a permit');
       const d = o.durationMs === undefined || o.durationMs === null ? o.durationMs : time(o.durationMs, 'durationMs');
-      const [b, bits, started] = this.#call;
-      const done = finishPermit(b, bits, started, this.#settled, end, d, false, o.nowMs);
+      const done = finishPermit(this.#b, this.#bits, this.#started, this.#settled, end, d, false, o.nowMs);
       this.#settled = true;
       if (this.#probe) collected?.unregister(this);
       return done;
     }
     static {
       settle = (p, b, end, opts) => {
-        if (!(typeof p === 'object' && p !== null && #call in p && p.#call[0] === b)) throw argumentError(TypeError, 'record() needs a permit from this breaker\'s tryAcquire()');
+        if (!(typeof p === 'object' && p !== null && #b in p && p.#b === b)) throw argumentError(TypeError, 'record() needs a permit from this breaker\'s tryAcquire()');
         return p.#settle(end, opts);
       };
     }
@@ -305,7 +306,8 @@ export function bind(raw) {
         const status = typeof durationMs !== 'number' ? ops.finish(b.#h, bits, durationMs === null ? NaN : started, settled, end, now)
           : ops.finishMeasured(b.#h, bits, settled, end, durationMs, now);
         if (status === SETTLED) throw new PermitSettledError(T.permitSettled.message);
-        const d = ops.lastDuration(b.#h);
+        // A call with no start and no measurement is untimed: the core reports no duration.
+        const d = started >= 0 || typeof durationMs === 'number' ? ops.lastDuration(b.#h) : -1;
         return { outcome: T.outcomes[status >> 1], durationMs: d < 0 ? null : d, transition: b.#ended(status, end, undefined) };
       };
       // A breaker's handle and its time now, for a snapshot taken elsewhere.

@@ -21,14 +21,19 @@ struct Slot {
     breaker: Option<Box<JsBreaker>>,
 }
 
-#[derive(Default)]
 struct Slab {
     slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
 thread_local! {
-    static SLAB: RefCell<Slab> = RefCell::new(Slab::default());
+    // `const`: no lazy-initialisation check on the hot paths' every access.
+    static SLAB: RefCell<Slab> = const {
+        RefCell::new(Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+        })
+    };
 }
 
 /// Keeps `breaker`; its handle, or `None` when [`MAX_LIVE`] breakers are alive.

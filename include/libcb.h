@@ -414,6 +414,12 @@ typedef uint32_t cb_health;
 #define CB_CAUSE_HALF_OPEN 12
 
 /**
+ * Closed with an empty window: the breaker found a word out of its range (memory written by
+ * something else: a wild write, a bit flip, a process of another build) and repaired itself.
+ */
+#define CB_CAUSE_REPAIRED 13
+
+/**
  * The call worked (slow too if its duration is at or above `slow_call_duration_ms`).
  */
 #define CB_OUTCOME_SUCCESS 0

@@ -21,6 +21,8 @@ conformance-rust:
 # Invariant 7: PROPTEST_CASES=100000 make test-model for a longer run.
 test-model:
 	cargo test -p cbreaker-conformance --test model
+	@# Any bit pattern is a state: 20,000 rounds of random bytes written into live breakers.
+	cargo test -p cbreaker-conformance --release --test corruption -- --nocapture
 	cargo test -q -p cbreaker-conformance --doc
 
 # Core vs reference model under libFuzzer, about $(FUZZ_SECONDS) s (fuzz/ is its own workspace).
@@ -28,3 +30,6 @@ test-fuzz:
 	cargo +$(NIGHTLY) fuzz build --fuzz-dir fuzz ops
 	mkdir -p fuzz/corpus/ops
 	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz ops -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	cargo +$(NIGHTLY) fuzz build --fuzz-dir fuzz corrupt
+	mkdir -p fuzz/corpus/corrupt
+	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz corrupt -- -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048

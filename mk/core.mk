@@ -23,7 +23,7 @@ test-core:
 	cargo test -p cbreaker --release --test stress
 	cargo run -q --release -p cbreaker --example demo >/dev/null
 
-# Loom: every model in core/src/tests/loom_*.rs. Separate target dir: RUSTFLAGS changes rebuild all.
+# Loom: every model in core/src/machine/tests/loom_*.rs. Separate target dir: RUSTFLAGS changes rebuild all.
 test-loom:
 	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
 	  cargo test -p cbreaker --lib --release loom_

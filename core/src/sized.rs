@@ -9,8 +9,8 @@ extern crate alloc;
 use alloc::boxed::Box;
 
 use crate::{
-    Admitted, Breaker, Clock, Config, ConfigError, MAX_SLOTS, Millis, Outcome, Permit, Rejected,
-    Snapshot, State, Transition,
+    Admitted, Begun, Breaker, Call, Clock, Config, ConfigError, End, Finished, MAX_SLOTS, Millis,
+    Outcome, Permit, PermitSettled, Rejected, Snapshot, State, Transition,
 };
 
 /// Window storage of the inline variant: 8 slots (32 outcomes or 2 time buckets).
@@ -123,5 +123,56 @@ impl SizedBreaker {
     /// See [`Breaker::reset`].
     pub fn reset(&self, now: impl Clock) -> Transition {
         forward!(self, b => b.reset(now))
+    }
+
+    /// See [`Breaker::trip`].
+    pub fn trip(&self, now: impl Clock) -> Transition {
+        forward!(self, b => b.trip(now))
+    }
+
+    /// See [`Breaker::half_open`].
+    pub fn half_open(&self, now: impl Clock) -> Transition {
+        forward!(self, b => b.half_open(now))
+    }
+
+    /// See [`Breaker::times_calls`].
+    #[must_use]
+    pub fn times_calls(&self, sink: bool) -> bool {
+        forward!(self, b => b.times_calls(sink))
+    }
+
+    /// See [`Breaker::begin`].
+    ///
+    /// # Errors
+    /// As [`Breaker::begin`].
+    pub fn begin(&self, now: impl Clock, sink: bool) -> Result<Begun, Rejected> {
+        forward!(self, b => b.begin(now, sink))
+    }
+
+    /// See [`Breaker::finish`].
+    ///
+    /// # Errors
+    /// As [`Breaker::finish`].
+    pub fn finish(
+        &self,
+        call: &mut Call,
+        end: End,
+        now: impl Clock,
+    ) -> Result<Finished, PermitSettled> {
+        forward!(self, b => b.finish(call, end, now))
+    }
+
+    /// See [`Breaker::finish_measured`].
+    ///
+    /// # Errors
+    /// As [`Breaker::finish`].
+    pub fn finish_measured(
+        &self,
+        call: &mut Call,
+        end: End,
+        now: impl Clock,
+        measured: Millis,
+    ) -> Result<Finished, PermitSettled> {
+        forward!(self, b => b.finish_measured(call, end, now, measured))
     }
 }

@@ -55,6 +55,9 @@ pub const CB_CAUSE_RESET: cb_cause = 10;
 pub const CB_CAUSE_TRIP: cb_cause = 11;
 /// `cb_breaker_half_open`: HalfOpen by hand, probes admitted as after a deadline.
 pub const CB_CAUSE_HALF_OPEN: cb_cause = 12;
+/// Closed with an empty window: the breaker found a word out of its range (memory written by
+/// something else: a wild write, a bit flip, a process of another build) and repaired itself.
+pub const CB_CAUSE_REPAIRED: cb_cause = 13;
 
 /// How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`: the core's `End`. A
 /// timeout is recorded as a failure, a cancellation as ignored.
@@ -273,6 +276,7 @@ mod tests {
             CB_CAUSE_RESET,
             CB_CAUSE_TRIP,
             CB_CAUSE_HALF_OPEN,
+            CB_CAUSE_REPAIRED,
         ];
         assert_eq!(
             causes.len(),

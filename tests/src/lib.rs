@@ -57,6 +57,7 @@
 //! by side over random operation sequences (invariant 7: `tests/tests/model.rs` and the
 //! cargo-fuzz target `fuzz/fuzz_targets/ops.rs`).
 
+pub mod corrupt;
 pub mod ops;
 pub mod reference;
 

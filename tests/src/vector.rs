@@ -353,7 +353,7 @@ pub const REASONS: [&str; 3] = ["open", "half_open_full", "forced_open"];
 pub const HEALTH_NAMES: [&str; 3] = ["healthy", "degraded", "unhealthy"];
 
 /// The transition causes (`Cause::name()`).
-pub const CAUSE_NAMES: [&str; 13] = [
+pub const CAUSE_NAMES: [&str; 14] = [
     "failure_rate",
     "slow_call_rate",
     "consecutive_failures",
@@ -367,6 +367,7 @@ pub const CAUSE_NAMES: [&str; 13] = [
     "reset",
     "trip",
     "half_open",
+    "repaired",
 ];
 
 /// The state names.

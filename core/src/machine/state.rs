@@ -191,6 +191,16 @@ impl Word {
         )
     }
 
+    /// Whether this word holds something no operation writes (only memory written by
+    /// something else does): a phase encoding no state has, or half-open counters past the
+    /// config's (`max` probes out at most; fewer than `threshold` successes).
+    #[cfg_attr(all(test, loom), allow(dead_code))] // see `record_general`
+    pub(crate) const fn damaged(self, max: u32, threshold: u32) -> bool {
+        self.0 & 7 >= 6
+            || (matches!(self.phase(), State::HalfOpen)
+                && (self.probes() > max || self.successes() >= threshold))
+    }
+
     /// The bits a permit carries: phase, generation and window epoch.
     pub(crate) const fn permit_bits(self) -> u32 {
         self.0 & PERMIT_MASK

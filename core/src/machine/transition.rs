@@ -42,11 +42,15 @@ pub enum Cause {
     Trip = 11,
     /// `half_open`: HalfOpen by hand, probes admitted as after a deadline.
     HalfOpen = 12,
+    /// Closed with an empty window: the breaker found a word out of its range (memory
+    /// written by something else: a wild write, a bit flip, a process of another build) and
+    /// repaired itself.
+    Repaired = 13,
 }
 
 impl Cause {
     /// Every cause, in discriminant order (for bindings' tables; `ALL[c as usize] == c`).
-    pub const ALL: [Cause; 13] = [
+    pub const ALL: [Cause; 14] = [
         Cause::FailureRate,
         Cause::SlowCallRate,
         Cause::ConsecutiveFailures,
@@ -60,6 +64,7 @@ impl Cause {
         Cause::Reset,
         Cause::Trip,
         Cause::HalfOpen,
+        Cause::Repaired,
     ];
 
     /// The snake_case name used in logs and bindings.
@@ -79,6 +84,7 @@ impl Cause {
             Cause::Reset => "reset",
             Cause::Trip => "trip",
             Cause::HalfOpen => "half_open",
+            Cause::Repaired => "repaired",
         }
     }
 }

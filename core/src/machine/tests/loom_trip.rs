@@ -116,3 +116,31 @@ fn opened(events: Option<[Option<crate::Transition>; 2]>) -> usize {
         .filter(|t| t.to == State::Open)
         .count()
 }
+
+/// `trip` racing the failure of a half-open probe: both want half-open → open. Each
+/// transition is seen by exactly one caller, the counters agree with the events, and the
+/// breaker ends open with a deadline it recovers from (a probe is admitted after it).
+#[test]
+fn loom_trip_racing_a_probe_failure_is_one_transition_each() {
+    loom::model(|| {
+        let b = breaker(Config {
+            open_duration: Millis(10),
+            ..Config::consecutive(1)
+        });
+        let p = b.try_acquire(Millis(0)).unwrap().permit;
+        b.record(p, Outcome::Failure, None, Millis(0));
+        let probe = b.try_acquire(Millis(10)).unwrap().permit; // half-open
+        let b2 = b.clone();
+        let prober = thread::spawn(move || b2.record(probe, Outcome::Failure, None, Millis(11)));
+        let tripped = b.trip(Millis(11));
+        let failed = prober.join().unwrap();
+        let s = b.snapshot(Millis(11));
+        // The first trip, this trip, and the probe failure unless the trip made it stale.
+        let opens = 1 + 1 + usize::from(failed.is_some());
+        assert_eq!(s.transitions_into(State::Open) as usize, opens);
+        assert_eq!(s.state, State::Open);
+        assert_eq!(tripped.to, State::Open);
+        // Whatever the order, the breaker recovers by itself: no wedge.
+        assert!(b.try_acquire(Millis(10_000)).is_ok());
+    });
+}

@@ -556,7 +556,8 @@ fn cause_table_follows_discriminants() {
         | Cause::MetricsOnly
         | Cause::Reset
         | Cause::Trip
-        | Cause::HalfOpen => c as usize,
+        | Cause::HalfOpen
+        | Cause::Repaired => c as usize,
     };
     for (i, c) in Cause::ALL.iter().enumerate() {
         assert_eq!(index(*c), i);
@@ -680,5 +681,125 @@ fn thirty_two_bit_divisions_match_the_64_bit_arithmetic() {
         let m = (next() % 2001) as u32 + 1;
         let v = next();
         assert_eq!(u64::from(mod_small(v, m)), v % u64::from(m), "{v} mod {m}");
+    }
+}
+
+/// Memory written by something else: each word out of its range is repaired (closed, window
+/// cleared, one transition with cause `repaired`) or read within its range, never indexed,
+/// divided or unwrapped. (The corruption fuzz target and `tests/tests/corruption.rs` write
+/// random bytes; these pin each case.)
+mod memory_written_by_something_else {
+    use crate::sync::Ordering::Relaxed;
+    use crate::{Breaker, Cause, Config, Millis, Outcome, State};
+
+    fn breaker(config: Config) -> Breaker<32> {
+        Breaker::new(Config {
+            minimum_calls: 4,
+            open_duration: Millis(100),
+            ..config
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_phase_no_state_has_is_repaired_at_the_next_outcome() {
+        let mut b = breaker(Config::count(8));
+        let (state, _, _) = b.raw();
+        state.store(state.load(Relaxed) | 7, Relaxed);
+        let p = b.try_acquire(Millis(1)).unwrap().permit; // reads as metrics-only: admits
+        let t = b
+            .record(p, Outcome::Failure, None, Millis(2))
+            .expect("repaired");
+        assert_eq!(
+            (t.from, t.to, t.cause),
+            (State::MetricsOnly, State::Closed, Cause::Repaired)
+        );
+        let s = b.snapshot(Millis(2));
+        assert_eq!((s.state, s.window_calls), (State::Closed, 0));
+        // Itself again: it trips on its rule.
+        for _ in 0..4 {
+            let p = b.try_acquire(Millis(3)).unwrap().permit;
+            b.record(p, Outcome::Failure, None, Millis(3));
+        }
+        assert_eq!(b.state(Millis(3)), State::Open);
+    }
+
+    #[test]
+    fn a_count_window_position_past_the_size_is_repaired() {
+        let mut b = breaker(Config::count(8));
+        let p = b.try_acquire(Millis(0)).unwrap().permit;
+        b.record(p, Outcome::Failure, None, Millis(0));
+        let (_, window, _) = b.raw();
+        // Position field (bits 3.., 10 bits) to 1000, far past the size 8.
+        let head = window.head.load(Relaxed);
+        window
+            .head
+            .store((head & !(0x3FF << 3)) | (1000 << 3), Relaxed);
+        assert!(
+            b.snapshot(Millis(1)).window_calls <= 8,
+            "read within its range"
+        );
+        let p = b.try_acquire(Millis(1)).unwrap().permit;
+        let t = b
+            .record(p, Outcome::Failure, None, Millis(1))
+            .expect("repaired");
+        assert_eq!(t.cause, Cause::Repaired);
+        assert_eq!(b.snapshot(Millis(1)).window_calls, 0);
+    }
+
+    #[test]
+    fn config_words_out_of_range_read_within_it() {
+        for config in [Config::count(8), Config::time(Millis(400), 4)] {
+            let mut b = breaker(config);
+            let (_, _, cfg) = b.raw();
+            cfg.size = 0;
+            cfg.bucket_ms = 0;
+            cfg.kind_bits = 1; // a time window, with a width of 0
+            for t in 0..50 {
+                if let Ok(a) = b.try_acquire(Millis(t)) {
+                    b.record(a.permit, Outcome::Failure, Some(Millis(t)), Millis(t));
+                }
+                let _ = b.snapshot(Millis(t));
+            }
+            let (_, _, cfg) = b.raw();
+            cfg.size = u32::MAX;
+            cfg.kind_bits = 0; // a count window far larger than its storage
+            for t in 50..2_000 {
+                if let Ok(a) = b.try_acquire(Millis(t)) {
+                    b.record(a.permit, Outcome::Success, None, Millis(t));
+                }
+            }
+            assert!(b.snapshot(Millis(2_000)).window_calls <= 128);
+            let (_, _, cfg) = b.raw();
+            cfg.kind_bits = 200; // no kind: no window
+            b.reset(Millis(2_001));
+            assert_eq!(b.snapshot(Millis(2_001)).window_calls, 0);
+        }
+    }
+
+    #[test]
+    fn half_open_counters_past_the_config_never_wedge() {
+        let mut b = breaker(Config {
+            half_open_max_wait: Millis(50),
+            ..Config::consecutive(1)
+        });
+        let p = b.try_acquire(Millis(0)).unwrap().permit;
+        b.record(p, Outcome::Failure, None, Millis(0));
+        let _probe = b.try_acquire(Millis(100)).unwrap(); // half-open, one probe out
+        let (state, _, _) = b.raw();
+        // 31 probes out (5 bits), far past `half_open_max_calls` = 1.
+        state.store(state.load(Relaxed) | (31 << 22), Relaxed);
+        assert!(b.try_acquire(Millis(120)).is_err());
+        let probe = b
+            .try_acquire(Millis(150))
+            .expect("reclaimed after half_open_max_wait");
+        // The reclaim wrote a word in range again: the probe is judged as any probe.
+        let t = b
+            .record(probe.permit, Outcome::Failure, None, Millis(151))
+            .expect("a transition");
+        assert_eq!(
+            (t.from, t.to, t.cause),
+            (State::HalfOpen, State::Open, Cause::ProbeFailed)
+        );
     }
 }

@@ -121,7 +121,12 @@ impl Head {
     }
     /// Outcomes in the window: the positions claimed since the clear, up to `n`.
     const fn filled(self, n: u32) -> u32 {
-        if self.span() == 0 { self.pos() } else { n }
+        // `min`: a position at or past `n` is only in memory written by something else.
+        if self.span() == 0 && self.pos() < n {
+            self.pos()
+        } else {
+            n
+        }
     }
     const fn successes(self) -> u32 {
         (self.0 >> SUCC_SHIFT) as u32
@@ -140,7 +145,8 @@ impl Head {
     #[inline]
     const fn advance(self, n: u32, success: bool) -> Head {
         let mut next = self.0;
-        if self.pos() + 1 == n {
+        // `>=`: a position at or past `n` (memory written by something else) wraps too.
+        if self.pos() + 1 >= n {
             // Back to position 0 of the next lap (the lap wraps within its field).
             next -= (self.pos() as u64) << POS_SHIFT;
             next = (next & !LAP_MASK) | ((next + (1 << LAP_SHIFT)) & LAP_MASK);
@@ -173,7 +179,7 @@ impl Head {
         let span = LAP_MOD * n;
         let here = self.lap() * n + self.pos();
         let there = lap * n + pos;
-        ((here + span - there) % span) as u64
+        ((here + span).wrapping_sub(there) % span) as u64
     }
 }
 
@@ -383,6 +389,26 @@ fn claim<const S: usize>(
     }
 }
 
+/// The window size this breaker can hold: `cfg.size`, within `1..=` its storage (4 outcomes
+/// a slot, at most [`MAX_COUNT_WINDOW`](crate::limits::MAX_COUNT_WINDOW)). Only memory
+/// written by something else holds a size out of that range; 0 means "no room at all" (a
+/// breaker of no slots), and every function then leaves the window alone.
+#[inline]
+pub(crate) const fn size<const S: usize>(cfg: &Compiled) -> u32 {
+    let cap = if S >= crate::limits::MAX_COUNT_WINDOW as usize / 4 {
+        crate::limits::MAX_COUNT_WINDOW
+    } else {
+        S as u32 * 4
+    };
+    if cfg.size > cap {
+        cap
+    } else if cfg.size == 0 {
+        if cap == 0 { 0 } else { 1 }
+    } else {
+        cfg.size
+    }
+}
+
 #[inline]
 pub(crate) fn record<const S: usize>(
     w: &Window<S>,
@@ -392,7 +418,10 @@ pub(crate) fn record<const S: usize>(
     success: bool,
     live_epoch: &impl Fn() -> u32,
 ) -> (bool, Option<Stats>) {
-    let n = cfg.size;
+    let n = size::<S>(cfg);
+    if n == 0 {
+        return (false, None);
+    }
     let Some(claimed) = claim(w, n, epoch, success, live_epoch) else {
         return (false, None);
     };
@@ -410,7 +439,11 @@ pub(crate) fn success<const S: usize>(
     epoch: u32,
     live_epoch: &impl Fn() -> u32,
 ) -> Option<bool> {
-    let claimed = claim(w, cfg.size, epoch, true, live_epoch)?;
+    let n = size::<S>(cfg);
+    if n == 0 {
+        return None;
+    }
+    let claimed = claim(w, n, epoch, true, live_epoch)?;
     let marked = cell(&w.slots, claimed.pos())
         .is_some_and(|(word, shift)| (word.load(Ordering::Acquire) >> shift) & MARKS != 0);
     if marked {
@@ -425,19 +458,19 @@ pub(crate) fn success<const S: usize>(
             claimed,
         );
     }
-    Some(reaches_minimum(cfg, claimed))
+    Some(reaches_minimum(cfg, n, claimed))
 }
 
-/// Whether the claim made at `claimed` brought the window up to `minimum_calls` (0 counts
-/// as 1).
+/// Whether the claim made at `claimed` brought the window of size `n` up to
+/// `minimum_calls` (0 counts as 1).
 #[inline]
-const fn reaches_minimum(cfg: &Compiled, claimed: Head) -> bool {
+const fn reaches_minimum(cfg: &Compiled, n: u32, claimed: Head) -> bool {
     let minimum = if cfg.minimum_calls == 0 {
         1
     } else {
         cfg.minimum_calls
     };
-    claimed.filled(cfg.size) + 1 == minimum
+    claimed.filled(n) + 1 == minimum
 }
 
 /// Everything after the claim: the cell, `counts`, and the figures for the trip rule.
@@ -454,7 +487,7 @@ fn after_claim<const S: usize>(
     marks: Marks,
     claimed: Head,
 ) -> Option<Stats> {
-    let n = cfg.size;
+    let n = size::<S>(cfg);
     // The claim's window: its clear count tells it apart from every window after a clear,
     // however long this thread is held up (across fewer than `GEN_MOD / 2` clears).
     let (lap, pos, span, g) = (claimed.lap(), claimed.pos(), claimed.span(), claimed.gen_());
@@ -474,7 +507,7 @@ fn after_claim<const S: usize>(
         }
         // Rates only fall when a success enters, unless it fills the window up to
         // `minimum_calls`: only then are the figures worth reading.
-        return reaches_minimum(cfg, claimed)
+        return reaches_minimum(cfg, n, claimed)
             .then(|| stats_after(w, g, claimed.advance(n, false).filled(n)));
     }
 
@@ -562,6 +595,16 @@ fn stats_after<const S: usize>(w: &Window<S>, gen_: u32, filled: u32) -> Stats {
         slow: s.min(filled),
         consecutive: 0,
     }
+}
+
+/// Whether `head` holds something no operation writes (only memory written by something
+/// else does): a span past [`SPAN_MAX`], or a position at or past `n` in the current window.
+/// (`counts` may legitimately run ahead of the window by one outcome per writer in flight,
+/// so no value of it proves damage; reads cap it at the window's fill.)
+#[cfg_attr(all(test, loom), allow(dead_code))] // see `record_general`
+pub(crate) fn damaged<const S: usize>(w: &Window<S>, n: u32, epoch: u32) -> bool {
+    let head = Head::load(&w.head, Ordering::Relaxed);
+    head.span() > SPAN_MAX || (head.epoch() == epoch && head.pos() >= n && n > 0)
 }
 
 pub(crate) fn stats<const S: usize>(w: &Window<S>, n: u32, epoch: u32) -> Stats {

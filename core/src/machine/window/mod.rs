@@ -204,9 +204,19 @@ impl<const SLOTS: usize> Window<SLOTS> {
     pub(crate) fn clear(&self, cfg: &Compiled, epoch: u32) {
         run::clear(&self.run, epoch);
         match cfg.kind() {
-            Kind::Count => count::clear(self, cfg.size, epoch),
+            Kind::Count => count::clear(self, count::size::<SLOTS>(cfg), epoch),
             Kind::Time => time::clear(self, cfg, epoch),
             Kind::Consecutive => {}
+        }
+    }
+
+    /// Whether the window's words hold something no operation writes (see
+    /// `count::damaged`); a time window's words are all in range by construction.
+    #[cfg_attr(all(test, loom), allow(dead_code))] // see `record_general`
+    pub(crate) fn damaged(&self, cfg: &Compiled, epoch: u32) -> bool {
+        match cfg.kind() {
+            Kind::Count => count::damaged(self, count::size::<SLOTS>(cfg), epoch),
+            Kind::Time | Kind::Consecutive => false,
         }
     }
 
@@ -214,7 +224,7 @@ impl<const SLOTS: usize> Window<SLOTS> {
     pub(crate) fn stats(&self, cfg: &Compiled, epoch: u32, now: u64) -> Stats {
         let consecutive = run::read(&self.run, epoch);
         let stats = match cfg.kind() {
-            Kind::Count => count::stats(self, cfg.size, epoch),
+            Kind::Count => count::stats(self, count::size::<SLOTS>(cfg), epoch),
             Kind::Time => time::stats(&self.slots, cfg, epoch, now),
             Kind::Consecutive => Stats::default(),
         };

@@ -243,11 +243,33 @@ fn note_marked(hint: &AtomicU32, epoch: u32, e: u64) {
     }
 }
 
-/// The bucket epoch of `now` and the first slot of its bucket.
+/// The buckets storage of `words` words can hold: `cfg.size`, within `1..=` four words a
+/// bucket (at most [`MAX_BUCKETS`](crate::limits::MAX_BUCKETS)). Only memory written by
+/// something else holds a count out of that range; 0 means "no room at all" (fewer than
+/// four words), and every function then leaves the window alone.
 #[inline]
-fn bucket_of(cfg: &Compiled, now: u64) -> (u64, usize) {
-    let e = now / u64::from(cfg.bucket_ms);
-    (e, (e % u64::from(cfg.size)) as usize * 4)
+pub(crate) const fn buckets(cfg: &Compiled, words: usize) -> u32 {
+    let cap = if words / 4 >= crate::limits::MAX_BUCKETS as usize {
+        crate::limits::MAX_BUCKETS
+    } else {
+        (words / 4) as u32
+    };
+    if cfg.size > cap {
+        cap
+    } else if cfg.size == 0 {
+        if cap == 0 { 0 } else { 1 }
+    } else {
+        cfg.size
+    }
+}
+
+/// The bucket epoch of `now` and the first slot of its bucket, of `nb ≥ 1` buckets. A bucket
+/// width of 0 (memory written by something else) reads as 1 ms.
+#[inline]
+fn bucket_of(cfg: &Compiled, nb: u32, now: u64) -> (u64, usize) {
+    let width = if cfg.bucket_ms == 0 { 1 } else { cfg.bucket_ms };
+    let e = now / u64::from(width);
+    (e, (e % u64::from(nb)) as usize * 4)
 }
 
 /// [`bump`] on the successes word of the bucket at `base`: `None` if dropped, else whether
@@ -286,7 +308,11 @@ pub(crate) fn record<const S: usize>(
     live_epoch: &impl Fn() -> u32,
 ) -> Option<(bool, Option<Stats>)> {
     let slots = &w.slots;
-    let (e, base) = bucket_of(cfg, now);
+    let nb = buckets(cfg, S);
+    if nb == 0 {
+        return None;
+    }
+    let (e, base) = bucket_of(cfg, nb, now);
     let bucket_epoch = &slots[base];
     if !claim_bucket(&slots[base..base + 4], &w.carry, epoch, e) {
         return None;
@@ -323,7 +349,11 @@ pub(crate) fn success<const S: usize>(
     now: u64,
     live_epoch: &impl Fn() -> u32,
 ) -> Option<(bool, bool)> {
-    let (e, base) = bucket_of(cfg, now);
+    let nb = buckets(cfg, S);
+    if nb == 0 {
+        return None;
+    }
+    let (e, base) = bucket_of(cfg, nb, now);
     // Acquire: pairs with the rotation's Release, as in `bump`.
     if w.slots[base].load(Ordering::Acquire) != e as u32 {
         return None;
@@ -345,7 +375,7 @@ pub(crate) fn successes<const S: usize>(w: &Window<S>, cfg: &Compiled) -> u64 {
     // Acquire: pairs with `fold`'s Release, so a count already folded is reset below.
     #[allow(clippy::useless_conversion)] // u32 on targets without 64-bit atomics
     let folded = u64::from(w.carry.load(Ordering::Acquire));
-    let live: u64 = (0..cfg.size as usize)
+    let live: u64 = (0..buckets(cfg, S) as usize)
         .map(|b| u64::from(w.slots[b * 4 + 1].load(Ordering::Relaxed) >> TAG_BITS))
         .sum();
     let total = folded + live;
@@ -366,9 +396,13 @@ fn stats_synced(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64) -> St
 }
 
 fn walk(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64, synced: bool) -> Stats {
-    let (e, base) = bucket_of(cfg, now);
-    let buckets = cfg.size as usize;
     let mut s = Stats::default();
+    let nb = buckets(cfg, slots.len());
+    if nb == 0 {
+        return s;
+    }
+    let (e, base) = bucket_of(cfg, nb, now);
+    let buckets = nb as usize;
     // Walk back from the current epoch `e` (bucket `e mod buckets`) through the window's
     // epochs: one division, not one per bucket.
     let mut i = base / 4;
@@ -411,7 +445,7 @@ fn walk(slots: &[AtomicU32], cfg: &Compiled, epoch: u32, now: u64, synced: bool)
 /// Zeroes every count word of an older window epoch (see `Window::clear`), folding the
 /// successes words' counts, and forgets the hint.
 pub(crate) fn clear<const S: usize>(w: &Window<S>, cfg: &Compiled, epoch: u32) {
-    for b in 0..cfg.size as usize {
+    for b in 0..buckets(cfg, S) as usize {
         for (i, word) in w.slots[b * 4 + 1..b * 4 + 4].iter().enumerate() {
             // Keep the bucket-epoch bits: with a zero count, what they say does not matter.
             let old = super::reset_word(word, epoch, EPOCH_MOD - 1, |old| {

@@ -9,7 +9,7 @@ export type State = 'closed' | 'open' | 'half_open' | 'forced_open' | 'disabled'
 export type Cause =
   | 'failure_rate' | 'slow_call_rate' | 'consecutive_failures' | 'open_elapsed' | 'probe_failed'
   | 'probe_slow' | 'probes_succeeded' | 'force_open' | 'force_closed' | 'metrics_only' | 'reset'
-  | 'trip' | 'half_open';
+  | 'trip' | 'half_open' | 'repaired';
 
 /** What the breaker records. */
 export type Outcome = 'success' | 'failure' | 'ignored';

@@ -355,7 +355,7 @@ describe('Prometheus text (the core\'s write_text)', () => {
     assert.ok(text.startsWith('# HELP cbreaker_state '), text);
     assert.match(text, /^cbreaker_state\{breaker="pay\\"ments",state="closed"\} 1$/m);
     assert.match(text, /^cbreaker_calls_total\{breaker="pay\\"ments",outcome="failure"\} 2$/m);
-    assert.match(text, /^cbreaker_window_failure_rate_percent\{breaker="pay\\"ments"\} 66\.66666666666667$/m);
+    assert.match(text, /^cbreaker_window_failure_rate_percent\{breaker="pay\\"ments"\} 66\.66666666666666666666$/m);
     for (const f of ['cbreaker_calls_total', 'cbreaker_slow_calls_total', 'cbreaker_transitions_total', 'cbreaker_window_slow_rate_percent',
       'cbreaker_retry_after_seconds', 'cbreaker_call_duration_seconds']) assert.match(text, new RegExp(`^# TYPE ${f} `, 'm'));
     const [b] = clocked({ windowSize: 4 });

@@ -14,6 +14,9 @@
 //! assert!(text.contains("cbreaker_state{breaker=\"payments\",state=\"closed\"} 1\n"));
 //! assert!(text.contains("cbreaker_calls_total{breaker=\"payments\",outcome=\"rejected\"} 0\n"));
 //! ```
+//!
+//! Values are written exactly, with integer arithmetic (a rate of 2 in 3 is
+//! `66.66666666666666666666`): no float formatting is linked.
 
 use core::fmt::{self, Write};
 
@@ -148,15 +151,99 @@ pub const DURATION_BUCKETS: [f64; 15] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// [`DURATION_BUCKETS`] as their `le` labels (written as text, so the writer needs no float
+/// formatting).
+pub const DURATION_BUCKET_LABELS: [&str; 15] = [
+    "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+    "10", "30", "60",
+];
+
 /// A call-duration histogram's figures.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Durations<'a> {
     /// `cumulative[i]`: observations ≤ `DURATION_BUCKETS[i]` (one per bucket).
     pub cumulative: &'a [u64],
-    /// The sum of every observation, in seconds.
-    pub sum_seconds: f64,
+    /// The sum of every observation, in microseconds.
+    pub sum_micros: u64,
     /// How many observations.
     pub count: u64,
+}
+
+/// A sample's value, exactly: `scale × num / den` (a count is `n / 1`). The text writer
+/// prints it with integer arithmetic (no float formatting: a few KB less in every image that
+/// links it, and the same digits everywhere); [`Value::as_f64`] is for metric clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Value {
+    /// Numerator.
+    pub num: u64,
+    /// Denominator (0 reads as a value of 0).
+    pub den: u64,
+    /// Multiplier (100 for a percentage).
+    pub scale: u64,
+}
+
+impl Value {
+    /// A whole count.
+    #[must_use]
+    pub const fn count(n: u64) -> Value {
+        Value {
+            num: n,
+            den: 1,
+            scale: 1,
+        }
+    }
+
+    /// As a float, for metric clients.
+    #[must_use]
+    pub fn as_f64(self) -> f64 {
+        if self.den == 0 {
+            0.0
+        } else if self.den == 1 && self.scale == 1 {
+            self.num as f64
+        } else {
+            self.scale as f64 * self.num as f64 / self.den as f64
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// The exact decimal, cut after 20 decimal places, trailing zeros dropped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.den == 0 {
+            return f.write_str("0");
+        }
+        // In u64: counts are scaled by 1, window rates (≤ 2^32 outcomes) by 100, durations
+        // by 1; `saturating` only for values no breaker reports. (No u128: its formatting and
+        // division routines are kilobytes in a WASM image.)
+        let (num, den) = (self.num.saturating_mul(self.scale), self.den);
+        write!(f, "{}", num / den)?;
+        let mut rest = num % den;
+        if rest == 0 {
+            return Ok(());
+        }
+        // 20 decimals: parsing the text gives the float `as_f64` computes (a unit test checks
+        // every rate of a window up to 1,024 outcomes).
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        for d in &mut digits {
+            // `rest < den`, and `den` is a window's size or 1,000,000 at most: no overflow.
+            rest = rest.saturating_mul(10);
+            *d = (rest / den) as u8;
+            rest %= den;
+            len += 1;
+            if rest == 0 {
+                break;
+            }
+        }
+        while len > 0 && digits[len - 1] == 0 {
+            len -= 1;
+        }
+        f.write_str(".")?;
+        for d in &digits[..len] {
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One breaker's figures for [`write_text`].
@@ -173,16 +260,19 @@ pub struct Row<'a> {
 /// The Prometheus text exposition format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The value of each sample of `family` for `snapshot`, with its second label's value
-/// (`""` where the family has only `breaker`). Not for [`CALL_DURATION`] (see
-/// [`Durations`]). Front doors that register families with their own client (Python's
-/// `prometheus_client`) take the values from here.
-pub fn samples(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str, f64)) {
-    let secs = |ms: u64| ms as f64 / 1000.0;
+/// The value of each sample of `family` for `snapshot`, exactly, with its second label's
+/// value (`""` where the family has only `breaker`). Not for [`CALL_DURATION`] (see
+/// [`Durations`]).
+pub fn values(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str, Value)) {
+    let percent = |n: u32| Value {
+        num: u64::from(n),
+        den: u64::from(s.window_calls),
+        scale: 100,
+    };
     match family.name {
         "cbreaker_state" => {
             for state in State::ALL {
-                each(state.name(), f64::from(u8::from(s.state == state)));
+                each(state.name(), Value::count(u64::from(s.state == state)));
             }
         }
         "cbreaker_calls_total" => {
@@ -191,20 +281,36 @@ pub fn samples(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str,
                     .iter()
                     .zip([s.successes, s.failures, s.ignored, s.rejected])
             {
-                each(outcome, v as f64);
+                each(outcome, Value::count(v));
             }
         }
-        "cbreaker_slow_calls_total" => each("", s.slow as f64),
+        "cbreaker_slow_calls_total" => each("", Value::count(s.slow)),
         "cbreaker_transitions_total" => {
             for state in State::ALL {
-                each(state.name(), f64::from(s.transitions_into(state)));
+                each(
+                    state.name(),
+                    Value::count(u64::from(s.transitions_into(state))),
+                );
             }
         }
-        "cbreaker_window_failure_rate_percent" => each("", s.failure_rate),
-        "cbreaker_window_slow_rate_percent" => each("", s.slow_rate),
-        "cbreaker_retry_after_seconds" => each("", secs(s.retry_after.map_or(0, |m| m.0))),
+        "cbreaker_window_failure_rate_percent" => each("", percent(s.window_failures)),
+        "cbreaker_window_slow_rate_percent" => each("", percent(s.window_slow)),
+        "cbreaker_retry_after_seconds" => each(
+            "",
+            Value {
+                num: s.retry_after.map_or(0, |m| m.0),
+                den: 1000,
+                scale: 1,
+            },
+        ),
         _ => {}
     }
+}
+
+/// [`values`] as floats, for front doors that register families with their own client
+/// (Python's `prometheus_client`, the `prometheus` crate).
+pub fn samples(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str, f64)) {
+    values(family, s, |label, v| each(label, v.as_f64()));
 }
 
 /// Writes every family for `rows` in the text exposition format (version 0.0.4).
@@ -224,23 +330,17 @@ pub fn write_text<W: Write>(out: &mut W, rows: &[Row<'_>]) -> fmt::Result {
                 continue;
             }
             let mut result = Ok(());
-            samples(family, &row.snapshot, |second, v| {
+            values(family, &row.snapshot, |second, v| {
                 if result.is_err() {
                     return;
                 }
                 result = match family.labels.get(1) {
                     Some(label) => writeln!(
                         out,
-                        "{}{{breaker=\"{breaker}\",{label}=\"{second}\"}} {}",
-                        family.name,
-                        Number(v)
+                        "{}{{breaker=\"{breaker}\",{label}=\"{second}\"}} {v}",
+                        family.name
                     ),
-                    None => writeln!(
-                        out,
-                        "{}{{breaker=\"{breaker}\"}} {}",
-                        family.name,
-                        Number(v)
-                    ),
+                    None => writeln!(out, "{}{{breaker=\"{breaker}\"}} {v}", family.name),
                 };
             });
             result?;
@@ -255,7 +355,7 @@ fn write_histogram<W: Write>(
     breaker: &Escaped<'_>,
     d: &Durations<'_>,
 ) -> fmt::Result {
-    for (le, n) in DURATION_BUCKETS.iter().zip(d.cumulative) {
+    for (le, n) in DURATION_BUCKET_LABELS.iter().zip(d.cumulative) {
         writeln!(
             out,
             "{name}_bucket{{breaker=\"{breaker}\",le=\"{le}\"}} {n}"
@@ -266,26 +366,13 @@ fn write_histogram<W: Write>(
         "{name}_bucket{{breaker=\"{breaker}\",le=\"+Inf\"}} {}",
         d.count
     )?;
-    writeln!(
-        out,
-        "{name}_sum{{breaker=\"{breaker}\"}} {}",
-        Number(d.sum_seconds)
-    )?;
+    let sum = Value {
+        num: d.sum_micros,
+        den: 1_000_000,
+        scale: 1,
+    };
+    writeln!(out, "{name}_sum{{breaker=\"{breaker}\"}} {sum}")?;
     writeln!(out, "{name}_count{{breaker=\"{breaker}\"}} {}", d.count)
-}
-
-/// A sample value: integers without a fraction (`3`, not `3.0`), others as Rust prints them.
-struct Number(f64);
-
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        if v.is_finite() && v == (v as i64) as f64 && v.abs() < 9.0e15 {
-            write!(f, "{}", v as i64)
-        } else {
-            write!(f, "{v}")
-        }
-    }
 }
 
 /// A label value with `\`, `"` and newlines escaped, as the text format requires.
@@ -302,5 +389,40 @@ impl fmt::Display for Escaped<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DURATION_BUCKET_LABELS, DURATION_BUCKETS, Value};
+    use std::string::ToString;
+
+    #[test]
+    fn bucket_labels_are_the_buckets() {
+        for (label, b) in DURATION_BUCKET_LABELS.iter().zip(DURATION_BUCKETS) {
+            assert_eq!(label.parse::<f64>().unwrap(), b);
+        }
+    }
+
+    #[test]
+    fn values_print_exactly_and_parse_back_to_the_clients_float() {
+        let v = |num, den, scale| Value { num, den, scale };
+        assert_eq!(v(2, 3, 100).to_string(), "66.66666666666666666666");
+        assert_eq!(v(1, 4, 100).to_string(), "25");
+        assert_eq!(v(1, 8, 1).to_string(), "0.125");
+        assert_eq!(v(1500, 1000, 1).to_string(), "1.5");
+        assert_eq!(v(7, 0, 100).to_string(), "0");
+        assert_eq!(Value::count(u64::MAX).to_string(), u64::MAX.to_string());
+        // Every rate a window up to 1,024 outcomes can have reads back as the client's float.
+        for den in 1..=1024u64 {
+            for num in 0..=den {
+                let x = v(num, den, 100);
+                assert_eq!(
+                    x.to_string().parse::<f64>().unwrap(),
+                    x.as_f64(),
+                    "{num}/{den}"
+                );
+            }
+        }
     }
 }

@@ -36,6 +36,8 @@ pub struct HistogramSnapshot {
     pub sum_seconds: f64,
     /// Number of observations.
     pub count: u64,
+    /// Sum of the observations, in microseconds (exact; `sum_seconds` is this / 10^6).
+    pub sum_micros: u64,
 }
 
 impl Default for Histogram {
@@ -77,6 +79,7 @@ impl Histogram {
         HistogramSnapshot {
             cumulative,
             sum_seconds: Counters::read(&self.sum_us) as f64 / 1e6,
+            sum_micros: Counters::read(&self.sum_us),
             count: total,
         }
     }

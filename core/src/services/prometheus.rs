@@ -65,7 +65,7 @@ pub fn render<'a, const SLOTS: usize>(
             snapshot: *snapshot,
             durations: h.as_ref().map(|h| Durations {
                 cumulative: &h.cumulative,
-                sum_seconds: h.sum_seconds,
+                sum_micros: h.sum_micros,
                 count: h.count,
             }),
         })

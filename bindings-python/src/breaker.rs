@@ -1,4 +1,5 @@
-//! The native `CircuitBreaker`: a frozen pyclass over a `cbreaker::SizedBreaker`. Every call
+//! The native `CircuitBreaker`: a frozen pyclass over the core's `Breaker` (inline, boxed, or
+//! in shared memory). Every call
 //! helper runs the core's call protocol (`begin` → `Call` → `finish`); this file only maps a
 //! Python exception to an `End` and reads the clock.
 //!
@@ -19,22 +20,50 @@ use crate::clock::Clock;
 use crate::config::{build, to_dict};
 use crate::errors::{PyCbError, binding, secs};
 use crate::permit::PyPermit;
+use crate::shared::Shared;
 use crate::types::{PyTransition, Settled, snapshot_dict};
-use cbreaker::SizedBreaker as Core;
+use cbreaker::{Breaker, Config, MAX_SLOTS, SMALL_SLOTS, SizedBreaker};
 
 const HOOK_TRANSITION: u8 = 1;
 const HOOK_REJECT: u8 = 2;
 const HOOK_OUTCOME: u8 = 4;
 
-/// Reaches the breaker inside a `SizedBreaker` for what it does not forward (the call protocol,
-/// `trip`, `half_open`). NB: drop once `core/src/sized.rs` forwards them.
+/// Where a breaker lives: inline (a small window), boxed (any window), or in a shared-memory
+/// segment. The boxed and shared variants are the same type, `Breaker<MAX_SLOTS>`.
+pub(crate) enum Core {
+    Small(Breaker<SMALL_SLOTS>),
+    Large(Box<Breaker<MAX_SLOTS>>),
+    Shared(Shared),
+}
+
+/// Runs `$e` with `$b` bound to the breaker, wherever it lives.
 macro_rules! inner {
     ($core:expr, $b:ident => $e:expr) => {
         match $core {
             Core::Small($b) => $e,
             Core::Large($b) => $e,
+            Core::Shared(s) => {
+                let $b = s.get();
+                $e
+            }
         }
     };
+}
+
+impl Core {
+    fn local(config: Config) -> PyResult<Core> {
+        Ok(match SizedBreaker::new(config).map_err(PyCbError::Core)? {
+            SizedBreaker::Small(b) => Core::Small(b),
+            SizedBreaker::Large(b) => Core::Large(b),
+        })
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Core::Large(_) => size_of::<Breaker<MAX_SLOTS>>(),
+            _ => 0,
+        }
+    }
 }
 
 /// A begun call: the core's `Call`, and for a timed call its start (ns) on Python's finer clock;
@@ -63,13 +92,14 @@ impl PyBreaker {
     }
 
     pub(crate) fn snapshot_now(&self, py: Python<'_>) -> PyResult<cbreaker::Snapshot> {
-        Ok(self.core.snapshot(self.now_ms(py)?))
+        let now = self.now_ms(py)?;
+        Ok(inner!(&self.core, b => b.snapshot(now)))
     }
 
     /// The state now, reading the clock only if the core needs it.
     fn state_now(&self, py: Python<'_>) -> PyResult<State> {
         let mut err = None;
-        let s = self.core.state(|| self.clock.now(py, &mut err));
+        let s = inner!(&self.core, b => b.state(|| self.clock.now(py, &mut err)));
         err.map_or(Ok(s), Err)
     }
 
@@ -131,8 +161,12 @@ impl PyBreaker {
         let mut err = None;
         let done = match (raw, started) {
             (Some(duration), _) => Ok(Finished {
-                transition: (this.core)
-                    .record(call.permit(), end.outcome(), duration, || this.clock.now(py, &mut err)),
+                transition: inner!(&this.core, b => b.record(
+                    call.permit(),
+                    end.outcome(),
+                    duration,
+                    || this.clock.now(py, &mut err)
+                )),
                 outcome: end.outcome(),
                 duration,
             }),
@@ -164,7 +198,10 @@ impl PyBreaker {
         let end = match exc {
             None => End::Success,
             Some(_) if timed_out => End::TimedOut,
-            Some(e) => this.end_of(e).unwrap_or(End::Failure),
+            Some(e) => this.end_of(e).unwrap_or_else(|err| {
+                report_predicate_error(py, err, e);
+                End::Failure
+            }),
         };
         let tr = Self::settle(slf, begun, end, None)
             .map_err(|e| e.write_unraisable(py, Some(slf.as_any())))
@@ -210,17 +247,34 @@ pub(crate) fn end_named(name: &str) -> PyResult<End> {
 #[pymethods]
 impl PyBreaker {
     /// Keywords in Python units (seconds, percent); `preset` names the core's base config.
+    /// `shared_memory`: the name of a shared-memory segment holding the breaker, created by
+    /// the first process and attached to by the others (`src/shared.rs`).
     #[new]
-    #[pyo3(signature = (*, exclude = None, clock = None, **config))]
+    #[pyo3(signature = (*, exclude = None, clock = None, shared_memory = None, **config))]
     fn new(
+        py: Python<'_>,
         exclude: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
+        shared_memory: Option<&Bound<'_, PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let core = Core::new(build(config)?).map_err(PyCbError::Core)?;
+        let config = build(config)?;
         if clock.is_some_and(|c| !c.is_callable()) {
             return Err(binding("clock", "a callable returning nanoseconds"));
         }
+        let core = match shared_memory.filter(|s| !s.is_none()) {
+            None => Core::local(config)?,
+            Some(_) if clock.is_some() => {
+                let what = "unset with shared_memory (every process must read one clock)";
+                return Err(binding("clock", what));
+            }
+            Some(name) => {
+                let name = name
+                    .extract::<String>()
+                    .map_err(|_| binding("shared_memory", "a segment name (a str)"))?;
+                Core::Shared(crate::shared::place(py, &name, config)?)
+            }
+        };
         let items: Vec<Bound<'_, PyAny>> = match exclude {
             None => Vec::new(),
             Some(ex) if ex.cast::<PyType>().is_ok() => vec![ex.clone()],
@@ -239,7 +293,7 @@ impl PyBreaker {
         });
         Ok(PyBreaker {
             core,
-            clock: Clock::new(clock.map(|c| c.clone().unbind())),
+            clock: Clock::new(py, clock.map(|c| c.clone().unbind())),
             exclude: exclude.collect::<PyResult<_>>()?,
             hooks: AtomicU8::new(0),
         })
@@ -352,27 +406,27 @@ impl PyBreaker {
     /// The validated config, as keyword arguments.
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        to_dict(py, &self.core.config())
+        to_dict(py, &inner!(&self.core, b => b.config()))
     }
 
     /// Rejects every call until `reset`, `force_closed` or `metrics_only`.
     fn force_open(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
-        Self::manual(slf, |b, t| b.force_open(t))
+        Self::manual(slf, |c, t| inner!(c, b => b.force_open(t)))
     }
 
     /// Admits every call and never trips (state `"disabled"`).
     fn force_closed(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
-        Self::manual(slf, |b, t| b.force_closed(t))
+        Self::manual(slf, |c, t| inner!(c, b => b.force_closed(t)))
     }
 
     /// Admits every call, keeps the window and metrics, never trips.
     fn metrics_only(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
-        Self::manual(slf, |b, t| b.metrics_only(t))
+        Self::manual(slf, |c, t| inner!(c, b => b.metrics_only(t)))
     }
 
     /// Closed, window cleared, backoff reset.
     fn reset(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
-        Self::manual(slf, |b, t| b.reset(t))
+        Self::manual(slf, |c, t| inner!(c, b => b.reset(t)))
     }
 
     /// Open as an automatic trip would be: it moves to half-open by itself after the deadline.
@@ -383,6 +437,26 @@ impl PyBreaker {
     /// Half-open: probes are admitted as after an open deadline.
     fn half_open(slf: &Bound<'_, Self>) -> PyResult<PyTransition> {
         Self::manual(slf, |c, t| inner!(c, b => b.half_open(t)))
+    }
+
+    /// The current generation (modulo 4,096): a permit of another one is stale.
+    fn _generation(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.snapshot_now(py)?.generation)
+    }
+
+    /// The shared-memory segment holding the breaker, or `None` for a breaker of its own.
+    #[getter]
+    fn shared_memory(&self) -> Option<&str> {
+        match &self.core {
+            Core::Shared(s) => Some(&s.name),
+            _ => None,
+        }
+    }
+
+    /// Whether this process created the shared-memory segment (`False` when it attached).
+    #[getter]
+    fn shared_memory_created(&self) -> bool {
+        matches!(&self.core, Core::Shared(s) if s.created)
     }
 
     /// The clock reading in seconds (the injected clock, if any).
@@ -406,6 +480,24 @@ impl PyBreaker {
     /// Turns listener hooks on (used by the Python layer).
     fn _set_hooks(&self, mask: u8) {
         self.hooks.store(mask, Ordering::Relaxed);
+    }
+}
+
+/// An `exclude=` predicate raised while classifying `exc`: the call counts as a failure (the
+/// predicate could not say otherwise) and the predicate's error is logged on the `cbreaker`
+/// logger with its traceback, never swallowed and never raised in place of the call's own.
+#[cold]
+fn report_predicate_error(py: Python<'_>, err: PyErr, exc: &Bound<'_, PyAny>) {
+    let logged = (|| -> PyResult<()> {
+        let log = py.import("logging")?.call_method1("getLogger", ("cbreaker",))?;
+        let kw = PyDict::new(py);
+        kw.set_item("exc_info", err.value(py))?;
+        let msg = "cbreaker: an exclude= predicate raised while classifying %r: the call counts as a failure";
+        log.call_method("error", (msg, exc), Some(&kw))?;
+        Ok(())
+    })();
+    if let Err(e) = logged {
+        e.write_unraisable(py, Some(exc));
     }
 }
 

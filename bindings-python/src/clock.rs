@@ -8,7 +8,19 @@ use std::time::Instant;
 use cbreaker::Millis;
 use pyo3::prelude::*;
 
-static ORIGIN: OnceLock<Instant> = OnceLock::new();
+/// The process's first reading: an `Instant` and what `time.monotonic_ns()` read then. Every
+/// reading is `monotonic_ns at origin + elapsed`: CLOCK_MONOTONIC, one time base for every
+/// process of a host, as a breaker in shared memory needs.
+static ORIGIN: OnceLock<(Instant, u64)> = OnceLock::new();
+
+fn origin(py: Python<'_>) -> (Instant, u64) {
+    *ORIGIN.get_or_init(|| {
+        let base = (py.import("time").and_then(|t| t.call_method0("monotonic_ns")))
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        (Instant::now(), base)
+    })
+}
 
 /// Where a breaker reads `now`.
 pub(crate) struct Clock {
@@ -19,8 +31,8 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    pub(crate) fn new(source: Option<Py<PyAny>>) -> Self {
-        ORIGIN.get_or_init(Instant::now);
+    pub(crate) fn new(py: Python<'_>, source: Option<Py<PyAny>>) -> Self {
+        origin(py);
         Clock {
             source,
             last: AtomicU64::new(0),
@@ -30,7 +42,8 @@ impl Clock {
     /// Nanoseconds on this clock.
     pub(crate) fn now_ns(&self, py: Python<'_>, err: &mut Option<PyErr>) -> u64 {
         let Some(f) = &self.source else {
-            return ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64;
+            let (start, base) = origin(py);
+            return base + start.elapsed().as_nanos() as u64;
         };
         match f.call0(py).and_then(|v| v.extract::<u64>(py)) {
             Ok(ns) => {

@@ -10,6 +10,7 @@ mod clock;
 mod config;
 mod errors;
 mod permit;
+mod shared;
 mod types;
 mod vocab;
 
@@ -29,6 +30,13 @@ mod _native {
     use super::types::PyTransition;
     #[pymodule_export]
     use super::vocab::{group_health, metric_samples, metrics_text};
+
+    /// The file holding shared-memory segment `name` (`$CBREAKER_SHM_DIR`, default
+    /// `/dev/shm`, then `cbreaker.<name>`); a `ConfigError` for a name that cannot be one.
+    #[pyfunction]
+    fn shared_memory_path(name: &str) -> PyResult<std::path::PathBuf> {
+        super::shared::path_of(name)
+    }
 
     use cbreaker::{Config, PermitSettled, metrics};
     use pyo3::prelude::*;

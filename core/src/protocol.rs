@@ -18,7 +18,7 @@
 use crate::breaker::Breaker;
 use crate::error::{PermitSettled, Rejected};
 use crate::permit::{Outcome, Permit};
-use crate::time::{Clock, LazyNow, Millis};
+use crate::time::{Clock, Millis};
 use crate::transition::Transition;
 
 /// How a call through a helper ended, as the binding saw it. The core maps it to the
@@ -176,7 +176,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// # Errors
     /// [`Rejected`], with its reason and retry advice.
-    #[inline]
+    #[inline(always)]
     pub fn begin(&self, now: impl Clock, sink: bool) -> Result<Begun, Rejected> {
         let (admitted, started) = if self.times_calls(sink) {
             let t = now.now();
@@ -199,7 +199,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// # Errors
     /// [`PermitSettled`] if `call` was settled already; nothing is recorded then.
-    #[inline]
+    #[inline(always)]
     pub fn finish(
         &self,
         call: &mut Call,
@@ -216,7 +216,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     ///
     /// # Errors
     /// As [`finish`](Self::finish).
-    #[inline]
+    #[inline(always)]
     pub fn finish_measured(
         &self,
         call: &mut Call,
@@ -227,7 +227,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         self.settle(call, end, now, Some(measured))
     }
 
-    #[inline]
+    #[inline(always)]
     fn settle(
         &self,
         call: &mut Call,
@@ -240,11 +240,21 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         }
         call.settled = true;
         let outcome = end.outcome();
-        let mut now = LazyNow::new(now);
-        let duration = call
-            .started
-            .map(|start| measured.unwrap_or_else(|| Millis(now.get().0.saturating_sub(start.0))));
-        let transition = self.record(call.permit, outcome, duration, move || now.get());
+        // `now` goes to `record` as it came (read only if the decision needs it), unless the
+        // duration needs it first: one clock type per path, so `record` stays the same code
+        // the plain verb runs.
+        let (duration, transition) = match (call.started, measured) {
+            (None, _) => (None, self.record(call.permit, outcome, None, now)),
+            (Some(_), Some(took)) => (
+                Some(took),
+                self.record(call.permit, outcome, Some(took), now),
+            ),
+            (Some(start), None) => {
+                let t = now.now();
+                let took = Millis(t.0.saturating_sub(start.0));
+                (Some(took), self.record(call.permit, outcome, Some(took), t))
+            }
+        };
         Ok(Finished {
             outcome,
             duration,

@@ -127,7 +127,7 @@ pub struct PermitGuard<'a, const SLOTS: usize> {
 impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
     /// Begins a call (the clock is read only if the state or the timing rule needs it); its
     /// duration goes to `histogram`, if any.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acquire(
         breaker: &'a Breaker<SLOTS>,
         histogram: Option<&'a Histogram>,
@@ -157,18 +157,19 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
     }
 
     /// Reports the outcome. Returns the transition it caused, if any.
-    #[inline]
+    #[inline(always)]
     pub fn record(self, outcome: Outcome) -> Option<Transition> {
         self.finish(End::from(outcome))
     }
 
     /// Reports how the call ended ([`End::TimedOut`] counts as a failure,
     /// [`End::Cancelled`] as ignored). Returns the transition it caused, if any.
-    #[inline]
+    #[inline(always)]
     pub fn finish(mut self, end: End) -> Option<Transition> {
         self.settle(end)
     }
 
+    #[inline(always)]
     fn settle(&mut self, end: End) -> Option<Transition> {
         // A guard is settled once (record and finish consume it; drop checks), so this
         // never meets `PermitSettled`.
@@ -196,6 +197,7 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
 }
 
 impl<const SLOTS: usize> Drop for PermitGuard<'_, SLOTS> {
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.call.is_settled() {
             self.settle(End::Cancelled);

@@ -253,6 +253,9 @@ fn adjust(word: &AtomicU32, gen_: u32, marks: u32, add: bool) -> bool {
         let next = if add {
             Counts::pack(gen_, f + df, s + ds)
         } else {
+            // Debug builds check the accounting; not under the fuzzers, whose `corrupt` target
+            // writes `counts` itself (memory written by something else saturates instead).
+            #[cfg(not(fuzzing))]
             debug_assert!(f >= df && s >= ds, "count window underflow");
             Counts::pack(gen_, f.saturating_sub(df), s.saturating_sub(ds))
         };

@@ -111,8 +111,12 @@ def test_names_and_constants() -> None:
     assert issubclass(compat.CircuitBreakerError, cbreaker.CircuitBreakerOpenError)
     cb.half_open()  # the core's half_open (issue 13: it used to raise NotImplementedError)
     assert cb.current_state == compat.STATE_HALF_OPEN
-    with pytest.raises(NotImplementedError):
-        compat.CircuitBreaker(state_storage=object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        compat.CircuitMemoryStorage("ajar")
+    shared = compat.CircuitMemoryStorage(compat.STATE_CLOSED)
+    a = compat.CircuitBreaker(fail_max=2, state_storage=shared)
+    b = compat.CircuitBreaker(fail_max=2, state_storage=shared)
+    assert a.breaker is b.breaker  # one record, one core breaker
 
 
 def manual_script(mod: ModuleType) -> list[Any]:

@@ -489,7 +489,9 @@ impl PyBreaker {
 #[cold]
 fn report_predicate_error(py: Python<'_>, err: PyErr, exc: &Bound<'_, PyAny>) {
     let logged = (|| -> PyResult<()> {
-        let log = py.import("logging")?.call_method1("getLogger", ("cbreaker",))?;
+        let log = py
+            .import("logging")?
+            .call_method1("getLogger", ("cbreaker",))?;
         let kw = PyDict::new(py);
         kw.set_item("exc_info", err.value(py))?;
         let msg = "cbreaker: an exclude= predicate raised while classifying %r: the call counts as a failure";

@@ -15,9 +15,11 @@ static ORIGIN: OnceLock<(Instant, u64)> = OnceLock::new();
 
 fn origin(py: Python<'_>) -> (Instant, u64) {
     *ORIGIN.get_or_init(|| {
-        let base = (py.import("time").and_then(|t| t.call_method0("monotonic_ns")))
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0);
+        let base = (py
+            .import("time")
+            .and_then(|t| t.call_method0("monotonic_ns")))
+        .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0);
         (Instant::now(), base)
     })
 }

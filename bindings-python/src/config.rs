@@ -4,7 +4,6 @@
 //! refused here, naming the keyword; everything else is the core's `Config::validate`.
 
 use cbreaker::{Config, ConfigError, Millis, WindowKind};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt};
 
@@ -78,8 +77,8 @@ pub(crate) fn build(kw: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
     for k in kw.into_iter().flat_map(|d| d.keys()) {
         let k = k.extract::<String>()?;
         if !KEYWORDS.contains(&k.as_str()) {
-            let msg = format!("CircuitBreaker() got an unexpected keyword argument '{k}'");
-            return Err(PyTypeError::new_err(msg));
+            let msg = format!("invalid config: unknown option {k:?}");
+            return Err(crate::errors::UnknownOptionError::new_err((msg, k)));
         }
     }
     let base = match get("preset")? {

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 pyo3::import_exception!(cbreaker._errors, CircuitBreakerError);
 pyo3::import_exception!(cbreaker._errors, ConfigError);
+pyo3::import_exception!(cbreaker._errors, UnknownOptionError);
 pyo3::import_exception!(cbreaker._errors, CircuitBreakerOpenError);
 pyo3::import_exception!(cbreaker._errors, PermitError);
 pyo3::import_exception!(cbreaker._errors, PermitSettledError);

@@ -74,8 +74,14 @@ const PROT_READ: c_int = 1;
 const PROT_WRITE: c_int = 2;
 const MAP_SHARED: c_int = 1;
 unsafe extern "C" {
-    fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64)
-    -> *mut c_void;
+    fn mmap(
+        addr: *mut c_void,
+        len: usize,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        off: i64,
+    ) -> *mut c_void;
     fn munmap(addr: *mut c_void, len: usize) -> c_int;
 }
 
@@ -286,7 +292,9 @@ fn differs(py: Python<'_>, name: &str, theirs: &Config, ours: &Config) -> PyErr 
             let mine = o.get_item(&k)?;
             if mine.as_ref().is_none_or(|m| !m.eq(&v).unwrap_or(false)) {
                 let shown = |x: Option<Bound<'_, PyAny>>| {
-                    x.map_or("unset".into(), |x| x.repr().map_or("?".into(), |r| r.to_string()))
+                    x.map_or("unset".into(), |x| {
+                        x.repr().map_or("?".into(), |r| r.to_string())
+                    })
                 };
                 return Ok(Some((k.extract()?, shown(Some(v)), shown(mine))));
             }

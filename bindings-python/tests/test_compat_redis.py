@@ -69,10 +69,14 @@ def boom() -> None:
 def test_real_pybreaker_and_the_shim_share_one_breaker(server: int) -> None:
     ns = f"migration{time.monotonic_ns()}"
     old = real.CircuitBreaker(
-        fail_max=4, reset_timeout=1, state_storage=real.CircuitRedisStorage("closed", client(server), namespace=ns)
+        fail_max=4,
+        reset_timeout=1,
+        state_storage=real.CircuitRedisStorage("closed", client(server), namespace=ns),
     )
     new = shim.CircuitBreaker(
-        fail_max=4, reset_timeout=1, state_storage=shim.CircuitRedisStorage("closed", client(server), namespace=ns)
+        fail_max=4,
+        reset_timeout=1,
+        state_storage=shim.CircuitRedisStorage("closed", client(server), namespace=ns),
     )
     raw = client(server)
     assert sorted(raw.keys(f"{ns}:*")) == [
@@ -154,7 +158,9 @@ def test_redis_down_falls_back(server: int) -> None:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    dead = redis.Redis(
+        host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
     with pytest.raises(redis.ConnectionError):
         shim.CircuitRedisStorage("closed", dead)  # PyBreaker's constructor talks to Redis too
     storage = shim.CircuitRedisStorage("closed", client(server), namespace=f"down{time.monotonic_ns()}")

@@ -47,11 +47,11 @@ TIMING = {
     "CircuitBreakerRedisConcurrencyTestCase::test_fail_max_thread_safety",
 }
 
-SHIM = '''\
+SHIM = """\
 import sys
 import cbreaker.compat.pybreaker as _shim
 sys.modules[__name__] = _shim
-'''
+"""
 
 
 def _run(tmp_path: Path, report: Path, tests: list[str], deselect: set[str]) -> tuple[int, str, ET.Element]:
@@ -94,7 +94,9 @@ def test_pybreaker_upstream_suite_passes_through_the_shim(tmp_path: Path) -> Non
     assert failed <= TIMING, f"PyBreaker's suite failed through the shim:\n{tail}"
     for name in sorted(failed):
         for attempt in range(2):
-            rc, tail, again = _run(tmp_path, tmp_path / f"again{attempt}.xml", [f"pybreaker_test.py::{name}"], set())
+            rc, tail, again = _run(
+                tmp_path, tmp_path / f"again{attempt}.xml", [f"pybreaker_test.py::{name}"], set()
+            )
             if rc == 0 and not _failed(again):
                 print(f"{name}: timing-sensitive, passed when run again")
                 break

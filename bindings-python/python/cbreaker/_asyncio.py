@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import difflib
 import functools
 import inspect
 import logging
 import sys
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Coroutine, Mapping
 from types import CoroutineType as _Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, overload
 
 from . import _native
-from ._errors import ConfigError
+from ._errors import ConfigError, UnknownOptionError
+from ._types import EventName, Listener, Listeners, Metrics
 
 if TYPE_CHECKING:
-    from typing_extensions import ParamSpec
+    from typing_extensions import ParamSpec, Unpack
+
+    from ._native import Transition
+    from ._types import BreakerOptions, CoreOptions
 
     P = ParamSpec("P")
 
@@ -29,7 +34,6 @@ __all__ = ["CircuitBreaker", "Listener"]
 log = logging.getLogger("cbreaker")
 
 R = TypeVar("R")
-Listener = Callable[..., Any]
 
 _EVENTS = ("on_state_change", "on_reject", "on_success", "on_failure")
 _HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME = 1, 2, 4
@@ -73,6 +77,15 @@ class _Deadline:
 
 # The platform's names for native keywords.
 _ALIASES = {"failure_threshold": "consecutive_failures", "recovery_timeout": "open_duration"}
+# Every keyword a CircuitBreaker takes (for a misspelt one's "did you mean").
+_KEYWORDS = (
+    "name", "failure_threshold", "recovery_timeout", "half_open_max_calls", "success_threshold",
+    "timeout", "on_state_change", "on_reject", "on_success", "on_failure", "preset", "shared_memory",
+    "window", "window_size", "window_duration", "window_buckets", "failure_rate_threshold",
+    "slow_call_rate_threshold", "slow_call_duration", "consecutive_failures", "minimum_calls",
+    "open_duration", "open_duration_max", "open_duration_multiplier", "jitter_percent", "jitter_seed",
+    "half_open_max_wait", "exclude", "clock",
+)  # fmt: skip
 
 
 class CircuitBreaker(_native.CircuitBreaker):
@@ -107,12 +120,13 @@ class CircuitBreaker(_native.CircuitBreaker):
         success_threshold: Optional[int] = None,
         *,
         timeout: Optional[float] = None,
-        on_state_change: Union[Listener, Iterable[Listener], None] = None,
-        on_reject: Union[Listener, Iterable[Listener], None] = None,
-        on_success: Union[Listener, Iterable[Listener], None] = None,
-        on_failure: Union[Listener, Iterable[Listener], None] = None,
+        on_state_change: Listeners = None,
+        on_reject: Listeners = None,
+        on_success: Listeners = None,
+        on_failure: Listeners = None,
         preset: Optional[str] = None,
-        **config: Any,
+        shared_memory: Optional[str] = None,
+        **config: Unpack[CoreOptions],
     ) -> CircuitBreaker:
         cfg: dict[str, Any] = {"preset": "agents_platform" if preset is None else preset, **config}
         given = {
@@ -128,13 +142,15 @@ class CircuitBreaker(_native.CircuitBreaker):
                 cfg[key] = value
                 aliases[key] = alias
         try:
-            return super().__new__(cls, **cfg)
+            return super().__new__(cls, shared_memory=shared_memory, **cfg)
+        except UnknownOptionError as e:
+            close = difflib.get_close_matches(e.field, _KEYWORDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UnknownOptionError(f"CircuitBreaker(): {e}{hint}", e.field) from None
         except ConfigError as e:
             if aliases.get(e.field, e.field) != e.field:
                 raise ConfigError(f"{e} (given as {aliases[e.field]})", aliases[e.field]) from None
             raise
-        except TypeError as e:
-            raise TypeError(f"CircuitBreaker(): {e}") from None
 
     def __init__(
         self,
@@ -145,12 +161,13 @@ class CircuitBreaker(_native.CircuitBreaker):
         success_threshold: Optional[int] = None,
         *,
         timeout: Optional[float] = None,
-        on_state_change: Union[Listener, Iterable[Listener], None] = None,
-        on_reject: Union[Listener, Iterable[Listener], None] = None,
-        on_success: Union[Listener, Iterable[Listener], None] = None,
-        on_failure: Union[Listener, Iterable[Listener], None] = None,
+        on_state_change: Listeners = None,
+        on_reject: Listeners = None,
+        on_success: Listeners = None,
+        on_failure: Listeners = None,
         preset: Optional[str] = None,
-        **config: Any,
+        shared_memory: Optional[str] = None,
+        **config: Unpack[CoreOptions],
     ) -> None:
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"invalid config: name must be a str, got {name!r}", "name")
@@ -169,12 +186,30 @@ class CircuitBreaker(_native.CircuitBreaker):
             if fns is None:
                 continue
             for fn in [fns] if callable(fns) else list(fns):
-                self.add_listener(event, fn)
+                self._add_listener(event, fn)
         self._update_hooks()
 
     # ---- listeners -------------------------------------------------------------------
 
-    def add_listener(self, event: str, fn: Listener) -> None:
+    @overload
+    def add_listener(
+        self, event: Literal["on_state_change"], fn: Callable[[CircuitBreaker, Transition], object]
+    ) -> None: ...
+    @overload
+    def add_listener(
+        self, event: Literal["on_reject"], fn: Callable[[CircuitBreaker, Optional[float]], object]
+    ) -> None: ...
+    @overload
+    def add_listener(self, event: Literal["on_success"], fn: Callable[[CircuitBreaker], object]) -> None: ...
+    @overload
+    def add_listener(
+        self, event: Literal["on_failure"], fn: Callable[[CircuitBreaker, Optional[BaseException]], object]
+    ) -> None: ...
+    def add_listener(self, event: EventName, fn: Callable[..., object]) -> None:
+        """Adds a listener for ``event`` (see :meth:`_add_listener`)."""
+        self._add_listener(event, fn)
+
+    def _add_listener(self, event: str, fn: Callable[..., object]) -> None:
         """Adds a listener: ``on_state_change(breaker, transition)``,
         ``on_reject(breaker, retry_after)``, ``on_success(breaker)``,
         ``on_failure(breaker, exc)``. Listeners run in the calling thread, after the core
@@ -186,7 +221,7 @@ class CircuitBreaker(_native.CircuitBreaker):
         self._listeners = {**self._listeners, event: (*self._listeners[event], fn)}
         self._update_hooks()
 
-    def remove_listener(self, event: str, fn: Listener) -> None:
+    def remove_listener(self, event: EventName, fn: Callable[..., object]) -> None:
         """Removes a listener added with :meth:`add_listener`."""
         fns = list(self._listeners[event])
         fns.remove(fn)
@@ -202,7 +237,7 @@ class CircuitBreaker(_native.CircuitBreaker):
             mask |= _HOOK_OUTCOME
         self._set_hooks(mask)
 
-    def _fire(self, event: str, *args: Any) -> None:
+    def _fire(self, event: EventName, *args: Any) -> None:
         for fn in self._listeners[event]:
             try:
                 fn(self, *args)
@@ -225,23 +260,24 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     # ---- calls ---------------------------------------------------------------------------
 
-    async def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """``await fn(*args, **kwargs)`` under the breaker (a plain function's result is
-        returned as is). Raises :class:`CircuitBreakerOpenError` when rejected.
+    async def call(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``await fn(*args, **kwargs)`` under the breaker. Typed for coroutine functions (a
+        plain function's result is returned as is at run time; :meth:`call_sync` is its typed
+        verb). Raises :class:`CircuitBreakerOpenError` when rejected.
         Cancellation counts as ignored and frees a half-open slot; the per-call ``timeout``
         counts as a failure."""
         if self.timeout is not None:
-            return await self._call_within(self.timeout, fn, args, kwargs)
+            return await self._call_within(self.timeout, fn, args, kwargs)  # type: ignore[no-any-return]
         token = self._begin()
         try:
-            result = fn(*args, **kwargs)
+            result: Any = fn(*args, **kwargs)
             if result.__class__ is _Coroutine or inspect.isawaitable(result):
                 result = await result
         except BaseException as exc:
             self._end(token, exc)
             raise
         self._end(token)
-        return result
+        return result  # type: ignore[no-any-return]
 
     async def _call_within(
         self, seconds: float, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -295,16 +331,16 @@ class CircuitBreaker(_native.CircuitBreaker):
     # ---- decorator ------------------------------------------------------------------------
 
     @overload
-    def __call__(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
     @overload
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@breaker`` on a sync or an async function."""
         if inspect.iscoroutinefunction(fn):
             begin, end = self._begin, self._end
 
             @functools.wraps(fn)
-            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 if self.timeout is not None:
                     return await self._call_within(self.timeout, fn, args, kwargs)
                 token = begin()
@@ -321,26 +357,25 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     # ---- the agents platform's API ----------------------------------------------------------
 
-    def get_metrics(self) -> dict[str, Any]:
-        """``{"name", "state", "failure_count", "success_count", "error_rate",
-        "time_until_retry", "total_calls", "total_failures", "total_successes",
-        "rejected_calls", ...}``. ``error_rate`` is lifetime failures ÷ calls (0.0–1.0);
-        ``time_until_retry`` is seconds (0.0 while calls are admitted, ``None`` when forced
-        open); ``failure_count`` is the current run of consecutive failures for a
+    def get_metrics(self) -> Metrics:
+        """The agents platform's ``{"state", "failure_count", "error_rate",
+        "time_until_retry"}`` and more: ``"name"``, ``"success_count"``, ``"total_calls"``,
+        ``"total_successes"``, ``"total_failures"``, ``"ignored_calls"``, ``"rejected_calls"``,
+        ``"slow_calls"``, ``"window_failure_rate"``, ``"transitions"``. ``error_rate`` is
+        lifetime failures ÷ calls (0.0–1.0); ``time_until_retry`` is the core's retry advice in
+        seconds while calls are refused, ``None`` while they are admitted (closed) and when
+        forced open; ``failure_count`` is the current run of consecutive failures for a
         consecutive window, else the failures in the window."""
         s = self.snapshot()
-        state = s["state"]
         calls = s["calls"]
         consecutive = self.config["window"] == "consecutive"
-        # The core's retry advice as is: None while forced open, 0.0 while calls are admitted.
-        until = None if state == "forced_open" else (s["retry_after"] or 0.0)
         return {
             "name": self.name,
-            "state": state,
+            "state": s["state"],
             "failure_count": s["consecutive_failures"] if consecutive else s["window_failures"],
-            "success_count": s["successes"],
             "error_rate": (s["failures"] / calls) if calls else 0.0,
-            "time_until_retry": until,
+            "time_until_retry": s["retry_after"],
+            "success_count": s["successes"],
             "total_calls": calls,
             "total_successes": s["successes"],
             "total_failures": s["failures"],
@@ -353,7 +388,11 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     @classmethod
     def from_env(
-        cls, name: Optional[str] = None, *, environ: Optional[dict[str, str]] = None, **overrides: Any
+        cls,
+        name: Optional[str] = None,
+        *,
+        environ: Optional[Mapping[str, str]] = None,
+        **overrides: Unpack[BreakerOptions],
     ) -> CircuitBreaker:
         """A breaker configured by ``CIRCUIT_BREAKER_FAILURE_THRESHOLD``,
         ``CIRCUIT_BREAKER_RECOVERY_TIMEOUT``, ``CIRCUIT_BREAKER_HALF_OPEN_CALLS`` and
@@ -362,7 +401,7 @@ class CircuitBreaker(_native.CircuitBreaker):
         variable."""
         from ._env import breaker_env
 
-        kwargs = {**breaker_env(environ), **overrides}
+        kwargs: dict[str, Any] = {**breaker_env(environ), **overrides}
         return cls(name, **kwargs)
 
     def __repr__(self) -> str:

@@ -5,11 +5,16 @@ constructor's for ``RetryPolicy`` and ``HealthMonitor``."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from ._errors import ConfigError
 
+# Plain ASCII numbers only: Python's int()/float() also take "1_000", full-width digits and
+# other scripts' digits, which a config file should not silently mean.
+_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -23,10 +28,9 @@ def env_int(env: Mapping[str, str], name: str, minimum: int = 0) -> Optional[int
     raw = _raw(env, name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}", name) from None
+    if not _INT.fullmatch(raw):
+        raise ConfigError(f"{name} must be a whole number (ASCII digits), got {raw!r}", name)
+    value = int(raw)
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}", name)
     return value
@@ -38,12 +42,9 @@ def env_float(
     raw = _raw(env, name)
     if raw is None:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}", name) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigError(f"{name} must be a finite number, got {raw!r}", name)
+    if not _FLOAT.fullmatch(raw):
+        raise ConfigError(f"{name} must be a finite number (ASCII digits), got {raw!r}", name)
+    value = float(raw)
     if value < minimum or (positive and value <= 0):
         bound = "greater than 0" if positive else f"at least {minimum}"
         raise ConfigError(f"{name} must be {bound}, got {raw!r}", name)

@@ -18,6 +18,7 @@ __all__ = [
     "PermitSettledError",
     "RejectReason",
     "RetryExhaustedError",
+    "UnknownOptionError",
 ]
 
 RejectReason = Literal["open", "half_open_full", "forced_open"]
@@ -68,6 +69,11 @@ class ConfigError(CircuitBreakerError, ValueError):
 
     def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
         return (type(self), (str(self), self.field))
+
+
+class UnknownOptionError(ConfigError, TypeError):
+    """A keyword argument no breaker takes (a misspelt option): a :class:`ConfigError` naming
+    it, and a ``TypeError`` as Python raises for an unexpected keyword."""
 
 
 class PermitError(CircuitBreakerError, RuntimeError):

@@ -3,9 +3,10 @@
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Optional, TypedDict, TypeVar, Union, final
 
-from typing_extensions import Self, disjoint_base
+from typing_extensions import ParamSpec, Self, disjoint_base
 
 _R = TypeVar("_R")
+_P = ParamSpec("_P")
 
 StateName = Literal["closed", "open", "half_open", "forced_open", "disabled", "metrics_only"]
 WindowName = Literal["count", "time", "consecutive"]
@@ -33,6 +34,7 @@ __all__ = [
     "group_health",
     "metric_samples",
     "metrics_text",
+    "shared_memory_path",
 ]
 
 MAX_SLOTS: int
@@ -48,6 +50,7 @@ METRICS_CONTENT_TYPE: str
 def group_health(states: Sequence[StateName]) -> HealthName: ...
 def metric_samples(breaker: CircuitBreaker) -> list[tuple[str, list[tuple[str, float]]]]: ...
 def metrics_text(rows: Sequence[tuple[str, CircuitBreaker]]) -> str: ...
+def shared_memory_path(name: str) -> str: ...
 
 class TransitionCounts(TypedDict):
     closed: int
@@ -145,7 +148,8 @@ class CircuitBreaker:
         *,
         exclude: Union[ExcludeItem, Iterable[ExcludeItem], None] = None,
         clock: Optional[Callable[[], int]] = None,
-        preset: Optional[PresetName] = None,
+        shared_memory: Optional[str] = None,
+        preset: Optional[str] = None,
         window: Optional[WindowName] = None,
         window_size: Optional[int] = None,
         window_duration: Optional[Number] = None,
@@ -169,7 +173,7 @@ class CircuitBreaker:
     def record(
         self, permit: Permit, outcome: EndName, duration: Optional[float] = None
     ) -> Optional[Transition]: ...
-    def call_sync(self, func: Callable[..., _R], /, *args: Any, **kwargs: Any) -> _R: ...
+    def call_sync(self, func: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
     def _begin(self) -> Union[int, tuple[int, int]]: ...
     def _end(
         self,
@@ -191,6 +195,11 @@ class CircuitBreaker:
     def reset(self) -> Transition: ...
     def trip(self) -> Transition: ...
     def half_open(self) -> Transition: ...
+    def _generation(self) -> int: ...
+    @property
+    def shared_memory(self) -> Optional[str]: ...
+    @property
+    def shared_memory_created(self) -> bool: ...
     def now(self) -> float: ...
     @property
     def clock(self) -> Optional[Callable[[], int]]: ...

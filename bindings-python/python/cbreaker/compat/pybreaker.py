@@ -36,12 +36,15 @@ import time
 import types
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from .. import _native
 from .._asyncio import CircuitBreaker as _Breaker
 from .._errors import CircuitBreakerOpenError, ConfigError
 from .._native import Permit, Transition
+
+if TYPE_CHECKING:
+    from .._native import EndName
 
 __all__ = [
     "STATE_CLOSED",
@@ -377,14 +380,16 @@ class CircuitRedisStorage(CircuitBreakerStorage):
             if later(current):
                 pipe.set(key, value)
 
-        self._write("opened_at", plain if self._cluster_mode else lambda: self._redis.transaction(transaction, key))
+        self._write(
+            "opened_at", plain if self._cluster_mode else lambda: self._redis.transaction(transaction, key)
+        )
 
 
 # ---- the breaker ------------------------------------------------------------------------------
 
 
 def _positive(field: str, value: Any, whole: bool) -> Any:
-    kinds: tuple[type, ...] = (int,) if whole else (int, float)
+    kinds: tuple[type[int], ...] | tuple[type[int], type[float]] = (int,) if whole else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or value != value or value < 0:
         what = "a whole number" if whole else "a non-negative number of seconds"
         raise ConfigError(f"invalid config: {field} must be {what}, got {value!r}", field)
@@ -683,6 +688,7 @@ class CircuitBreaker:
     def _end(self, ticket: _Ticket, exc: Optional[BaseException]) -> None:
         """Settles a call: the record, the counters, the listeners (under the lock); raises
         :class:`CircuitBreakerError` from ``exc`` when this failure opened the circuit."""
+        end: EndName
         if exc is None:
             end = "success"
         elif not isinstance(exc, Exception):
@@ -690,7 +696,11 @@ class CircuitBreaker:
         else:
             end = "failure" if self.is_system_error(exc) else "success"  # PyBreaker: excluded = success
         with self._lock:
-            opened = self._settle_core(ticket, end) if ticket.core is not None else self._settle_storage(ticket, end)
+            opened = (
+                self._settle_core(ticket, end)
+                if ticket.core is not None
+                else self._settle_storage(ticket, end)
+            )
             if end == "failure":
                 assert exc is not None
                 for listener in self._listeners:
@@ -700,12 +710,21 @@ class CircuitBreaker:
             if end == "success":
                 for listener in self._listeners:
                     listener.success(self)
-        if opened is not None and opened[1] == STATE_OPEN and end == "failure" and self._throw_new_error_on_trip:
+        if (
+            opened is not None
+            and opened[1] == STATE_OPEN
+            and end == "failure"
+            and self._throw_new_error_on_trip
+        ):
             trial = opened[0] == STATE_HALF_OPEN
-            msg = "Trial call failed, circuit breaker opened" if trial else "Failures threshold reached, circuit breaker opened"
+            msg = (
+                "Trial call failed, circuit breaker opened"
+                if trial
+                else "Failures threshold reached, circuit breaker opened"
+            )
             raise CircuitBreakerError(msg) from exc
 
-    def _settle_core(self, ticket: _Ticket, end: str) -> Optional[tuple[str, str]]:
+    def _settle_core(self, ticket: _Ticket, end: EndName) -> Optional[tuple[str, str]]:
         core, permit = ticket.core, ticket.permit
         assert core is not None and permit is not None
         # Counted only if the core counts it: a permit of the current generation (a call that
@@ -725,7 +744,7 @@ class CircuitBreaker:
             self._state_storage.opened_at = datetime.now(UTC)
         return (_NAMES[t.from_state], new)
 
-    def _settle_storage(self, ticket: _Ticket, end: str) -> Optional[tuple[str, str]]:
+    def _settle_storage(self, ticket: _Ticket, end: EndName) -> Optional[tuple[str, str]]:
         """PyBreaker's protocol on a storage, for a call that started in ``ticket.state``."""
         storage = self._state_storage
         if ticket.state == STATE_HALF_OPEN:

@@ -22,6 +22,7 @@ from ._errors import (
 )
 from ._native import MAX_SLOTS, PRESETS, Permit, Transition
 from ._platform import CircuitBreakerManager, FallbackHandler, HealthMonitor, RetryPolicy
+from ._shared import shared_memory_path, unlink_shared_memory
 
 NativeCircuitBreaker = _native.CircuitBreaker
 __version__: str = _native.__version__
@@ -46,4 +47,6 @@ __all__ = [
     "RetryPolicy",
     "Transition",
     "__version__",
+    "shared_memory_path",
+    "unlink_shared_memory",
 ]

@@ -75,8 +75,6 @@ def test_bad_segments_are_clear_errors(segment: str, tmp_path: Path, monkeypatch
         NativeCircuitBreaker(shared_memory=segment, clock=lambda: 0)
     assert e.value.field == "clock"
     monkeypatch.setenv("CBREAKER_SHM_DIR", str(tmp_path))
-    size = Path(cbreaker.shared_memory_path(segment)).stat().st_size if False else None
-    del size
     # Another layout or version: a file of another size, or the right size with another
     # fingerprint; a creator that died before finishing.
     (tmp_path / "cbreaker.small").write_bytes(b"\0" * 64)
@@ -297,8 +295,8 @@ async def test_uvicorn_four_workers_share_one_breaker(
         await workers.stop()
     print(
         f"\n4 uvicorn workers, threshold 5, 40 sequential requests: upstream calls before every worker "
-        f"refuses: {trip_calls} shared (answered by {len(answered_by)} workers) vs {independent} with a breaker "
-        f"per worker ({len(trips)} trips); probes per recovery (half_open_max_calls=3, 40 concurrent): "
+        f"refuses: {trip_calls} shared (answered by {len(answered_by)} workers) vs {independent} with a "
+        f"breaker per worker ({len(trips)} trips); probes per recovery (half_open_max_calls=3, 40 concurrent): "
         f"{probes}; a SIGKILLed probe holder reclaimed after {reclaimed_after:.2f} s (half_open_max_wait 2 s)"
     )
     assert independent >= trip_calls and len(trips) >= 1

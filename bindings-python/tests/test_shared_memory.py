@@ -297,7 +297,8 @@ async def test_uvicorn_four_workers_share_one_breaker(
         f"\n4 uvicorn workers, threshold 5, 40 sequential requests: upstream calls before every worker "
         f"refuses: {trip_calls} shared (answered by {len(answered_by)} workers) vs {independent} with a "
         f"breaker per worker ({len(trips)} trips); probes per recovery (half_open_max_calls=3, "
-        f"40 concurrent): {probes}; a SIGKILLed probe holder reclaimed after {reclaimed_after:.2f} s (half_open_max_wait 2 s)"
+        f"40 concurrent): {probes}; a SIGKILLed probe holder reclaimed after {reclaimed_after:.2f} s "
+        "(half_open_max_wait 2 s)"
     )
     assert independent >= trip_calls and len(trips) >= 1
     assert shared_heard.count("probe closed->open") == 1

@@ -1,14 +1,15 @@
-//! [`Breaker`]: the one public state-machine type. It owns every CAS loop on the state word;
-//! the decisions themselves are pure functions in `transition.rs` and `state.rs`.
+//! [`Breaker`]: the one public state-machine type. It owns the one CAS loop on the state word
+//! ([`Breaker::update`]), and what follows a landed write ([`Breaker::land`]); every decision
+//! is a pure function in `step.rs` (on the words of `state.rs`, the rules of `transition.rs`).
 
+use super::step::{self, After, Move, Reading, Step};
 use crate::anchor::Anchor;
-use crate::config::limits::HALF_OPEN_FULL_RETRY_AFTER;
 use crate::config::{Compiled, Config, FAST_PATHS, Kind};
 use crate::counters::Counters;
 use crate::error::{ConfigError, RejectReason, Rejected};
 use crate::permit::{Admitted, Outcome, Permit};
 use crate::snapshot::Snapshot;
-use crate::state::{K_MAX, State, Word};
+use crate::state::{State, Word};
 use crate::sync::{AtomicU32, HEAD_COUNTS_SUCCESSES, Ordering, const_unless_loom};
 use crate::time::{Clock, LazyNow, Millis};
 use crate::transition::{
@@ -151,28 +152,66 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         self.load().epoch()
     }
 
-    /// Records `from → to` and builds its event.
-    fn transition(&self, from: State, next: Word, at: Millis, cause: Cause) -> Transition {
-        self.counters.entered(next.phase());
-        Transition {
-            from,
-            to: next.phase(),
-            at,
-            generation: next.generation(),
-            cause,
+    /// The one CAS loop on the state word: `step` decides on the word (starting from `w`), and
+    /// either answers without a write (`Err`) or names the next word, which one CAS writes;
+    /// if another call moved the word first, `step` decides again on the word found. A
+    /// landed write comes back as `(from, to, after)`, for [`land`](Self::land).
+    #[inline(always)]
+    fn update<A>(
+        &self,
+        mut w: Word,
+        mut step: impl FnMut(Word) -> Step<A>,
+    ) -> Result<(Word, Word, After), A> {
+        loop {
+            match step(w) {
+                Step::Done(answer) => return Err(answer),
+                Step::Write(next, after) => match self.cas(w, next) {
+                    Ok(()) => return Ok((w, next, after)),
+                    Err(actual) => w = actual,
+                },
+            }
         }
     }
 
-    /// Enters Open from `w` with backoff exponent `k`, publishing the deadline.
-    fn open(&self, w: Word, k: u32, now: Millis, cause: Cause) -> Result<Transition, Word> {
-        let next = w.enter(State::Open, k, false);
-        self.cas(w, next)?;
-        let d = open_duration(&self.cfg, k, next.generation());
-        self.anchor
-            .publish(next.generation(), now.0.wrapping_add(d), || {
-                self.generation_now()
-            });
-        Ok(self.transition(w.phase(), next, now, cause))
+    /// What follows the landed write `from → to`, done once, by its writer: the anchor (the
+    /// open deadline, or the half-open start) or the window clear, then the transition event
+    /// (counted, and returned). `at` is the caller's `now`, read only if needed.
+    fn land(
+        &self,
+        from: Word,
+        to: Word,
+        after: After,
+        at: impl FnOnce() -> Millis,
+    ) -> Option<Transition> {
+        if after == After::Nothing {
+            return None;
+        }
+        let at = at();
+        let g = to.generation();
+        match after {
+            After::Deadline(_) => {
+                let d = open_duration(&self.cfg, to.k(), g);
+                self.anchor
+                    .publish(g, at.0.wrapping_add(d), || self.generation_now());
+            }
+            // The generation's start, from which lost probes are reclaimed.
+            After::Start(_) => self.anchor.publish(g, at.0, || self.generation_now()),
+            After::Clear(_) => self.window.clear(&self.cfg, to.epoch()),
+            After::Nothing | After::Event(_) => {}
+        }
+        Some(self.transition(from, to, at, after.cause()?))
+    }
+
+    /// Counts the transition `from → to` and builds its event.
+    fn transition(&self, from: Word, to: Word, at: Millis, cause: Cause) -> Transition {
+        self.counters.entered(to.phase());
+        Transition {
+            from: from.phase(),
+            to: to.phase(),
+            at,
+            generation: to.generation(),
+            cause,
+        }
     }
 
     /// Whether `w` or the window holds something no operation writes: memory written by
@@ -182,16 +221,6 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     fn damaged(&self, w: Word) -> bool {
         w.damaged(self.cfg.half_open_max, self.cfg.success_threshold)
             || self.window.damaged(&self.cfg, w.epoch())
-    }
-
-    /// Enters `Closed` from `w` with an empty window and the backoff reset: a probe run that
-    /// succeeded, or a repair ([`Cause::Repaired`]). `Err` with the word found if another call
-    /// moved it first.
-    fn close(&self, w: Word, at: Millis, cause: Cause) -> Result<Transition, Word> {
-        let next = w.enter(State::Closed, 0, true);
-        self.cas(w, next)?;
-        self.window.clear(&self.cfg, next.epoch());
-        Ok(self.transition(w.phase(), next, at, cause))
     }
 
     /// Time left before open word `w` admits a probe, publishing a deadline from `now` if the
@@ -230,10 +259,14 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         }
     }
 
-    /// The retry advice while every half-open slot is out: `left` until the reclaim, but
-    /// never more than one probe's settling time is worth waiting.
-    fn half_open_full_advice(left: u64) -> u64 {
-        left.min(HALF_OPEN_FULL_RETRY_AFTER.0)
+    /// Time left before half-open word `w`, every slot out, reclaims its slots, publishing
+    /// `now` as the generation's start if nobody has yet (see `anchor.rs`).
+    fn reclaim_remaining(&self, w: Word, now: u64) -> Option<u64> {
+        let wait = u64::from(self.cfg.half_open_wait_ms);
+        let start = self
+            .anchor
+            .read_or_publish(w.generation(), now, || self.generation_now());
+        remaining(start.wrapping_add(wait), now, wait)
     }
 
     /// Asks to make one call.
@@ -265,77 +298,25 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     #[inline(never)]
     fn try_acquire_slow(&self, w: Word, now: impl Clock) -> Result<Admitted, Rejected> {
         let mut now = LazyNow::new(now);
-        let mut w = w;
-        loop {
-            match w.phase() {
-                State::Closed | State::Disabled | State::MetricsOnly => {
-                    return Ok(Admitted {
-                        permit: Permit(w.permit_bits()),
-                        transition: None,
-                    });
-                }
-                State::ForcedOpen => return Err(self.reject(RejectReason::ForcedOpen, None)),
-                State::Open => {
-                    let t = now.get();
-                    if let Some(left) = self.open_remaining(w, t.0) {
-                        return Err(self.reject(RejectReason::Open, Some(left)));
-                    }
-                    let next = w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0);
-                    match self.cas(w, next) {
-                        Ok(()) => {
-                            self.anchor
-                                .publish(next.generation(), t.0, || self.generation_now());
-                            let tr = self.transition(State::Open, next, t, Cause::OpenElapsed);
-                            return Ok(Admitted {
-                                permit: Permit(next.permit_bits()),
-                                transition: Some(tr),
-                            });
-                        }
-                        Err(actual) => w = actual,
-                    }
-                }
-                State::HalfOpen => {
-                    let (probes, succ) = (w.probes(), w.successes());
-                    if probes < self.cfg.half_open_max {
-                        let next = w.with_probes(probes + 1, succ);
-                        match self.cas(w, next) {
-                            Ok(()) => {
-                                return Ok(Admitted {
-                                    permit: Permit(next.permit_bits()),
-                                    transition: None,
-                                });
-                            }
-                            Err(actual) => {
-                                w = actual;
-                                continue;
-                            }
-                        }
-                    }
-                    let t = now.get().0;
-                    let wait = u64::from(self.cfg.half_open_wait_ms);
-                    let start = self
-                        .anchor
-                        .read_or_publish(w.generation(), t, || self.generation_now());
-                    if let Some(left) = remaining(start.wrapping_add(wait), t, wait) {
-                        let advice = Self::half_open_full_advice(left);
-                        return Err(self.reject(RejectReason::HalfOpenFull, Some(advice)));
-                    }
-                    // Every slot is out and none decided within `half_open_max_wait`: reclaim
-                    // them in a new generation, so their late outcomes are stale.
-                    let next = w.reclaim(1);
-                    match self.cas(w, next) {
-                        Ok(()) => {
-                            self.anchor
-                                .publish(next.generation(), t, || self.generation_now());
-                            return Ok(Admitted {
-                                permit: Permit(next.permit_bits()),
-                                transition: None,
-                            });
-                        }
-                        Err(actual) => w = actual,
-                    }
-                }
-            }
+        let max = self.cfg.half_open_max;
+        let landed = self.update(w, |w| {
+            let left = match step::acquire_reads(w, max) {
+                Reading::Nothing => None,
+                Reading::Deadline => self.open_remaining(w, now.get().0),
+                Reading::Reclaim => self.reclaim_remaining(w, now.get().0),
+            };
+            step::acquire(w, max, left)
+        });
+        match landed {
+            Ok((from, next, after)) => Ok(Admitted {
+                permit: Permit(next.permit_bits()),
+                transition: self.land(from, next, after, || now.get()),
+            }),
+            Err(Ok(bits)) => Ok(Admitted {
+                permit: Permit(bits),
+                transition: None,
+            }),
+            Err(Err((reason, advice))) => Err(self.reject(reason, advice)),
         }
     }
 
@@ -415,11 +396,11 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let cause = trip_cause(&self.cfg, stats)?;
         // Only a word of the permit's own generation may trip: exactly one of many
         // concurrent recorders wins this CAS (invariant 1).
-        let w = self.load();
-        if w.permit_bits() != p.0 {
-            return None;
-        }
-        self.open(w, 0, now.now(), cause).ok()
+        let seen = self.load();
+        let (from, next, after) = self
+            .update(seen, |w| step::rule_trip(w, seen, p.0, cause))
+            .ok()?;
+        self.land(from, next, after, || now.now())
     }
 
     #[inline(never)]
@@ -452,7 +433,8 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             if self.damaged(w) {
                 // Repaired: closed, window cleared. The outcome counted above; its generation
                 // ends with the repair.
-                return self.close(w, now.get(), Cause::Repaired).ok();
+                let (from, next, after) = self.update(w, |cur| step::repair(cur, w)).ok()?;
+                return self.land(from, next, after, || now.get());
             }
         }
         let success = outcome == Outcome::Success;
@@ -493,35 +475,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         slow: bool,
         now: &mut LazyNow<C>,
     ) -> Option<Transition> {
-        let mut w = self.load();
-        loop {
-            if w.permit_bits() != p.0 {
-                return None; // stale: reclaimed or decided already
-            }
-            let (probes, succ) = (w.probes(), w.successes());
-            let probe_slow = slow && self.cfg.slow_rate > 0;
-            let result = match outcome {
-                Outcome::Ignored => self
-                    .cas(w, w.with_probes(probes.saturating_sub(1), succ))
-                    .map(|()| None),
-                Outcome::Failure => self
-                    .open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeFailed)
-                    .map(Some),
-                Outcome::Success if probe_slow => self
-                    .open(w, (w.k() + 1).min(K_MAX), now.get(), Cause::ProbeSlow)
-                    .map(Some),
-                Outcome::Success if succ + 1 >= self.cfg.success_threshold => {
-                    self.close(w, now.get(), Cause::ProbesSucceeded).map(Some)
-                }
-                Outcome::Success => self
-                    .cas(w, w.with_probes(probes.saturating_sub(1), succ + 1))
-                    .map(|()| None),
-            };
-            match result {
-                Ok(tr) => return tr,
-                Err(actual) => w = actual,
-            }
-        }
+        let (slow, threshold) = (slow && self.cfg.slow_rate > 0, self.cfg.success_threshold);
+        let (from, next, after) = self
+            .update(self.load(), |w| {
+                step::probe(w, p.0, outcome, slow, threshold)
+            })
+            .ok()?;
+        self.land(from, next, after, || now.get())
     }
 
     /// Gives a permit back unused (a call abandoned before it ran): counted as ignored, and
@@ -530,45 +490,34 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let _ = self.record(permit, Outcome::Ignored, None, now);
     }
 
-    fn manual(&self, to: State, cause: Cause, now: impl Clock) -> Transition {
+    /// Manual move `m`: always exactly one transition.
+    fn manual(&self, m: Move, now: impl Clock) -> Transition {
         let at = now.now();
-        let mut w = self.load();
-        loop {
-            let next = match to {
-                State::Closed => w.enter(State::Closed, 0, true),
-                _ => w.enter(to, w.k(), false),
-            };
-            match self.cas(w, next) {
-                Ok(()) => {
-                    if to == State::Closed {
-                        self.window.clear(&self.cfg, next.epoch());
-                    }
-                    return self.transition(w.phase(), next, at, cause);
-                }
-                Err(actual) => w = actual,
-            }
-        }
+        let Ok((from, next, after)) = self.update(self.load(), |w| step::manual(w, m));
+        // Every move's write is a transition, with the move's own cause.
+        self.land(from, next, after, || at)
+            .unwrap_or_else(|| self.transition(from, next, at, m.cause()))
     }
 
     /// Rejects every call until `reset`, `force_closed` or `metrics_only`.
     pub fn force_open(&self, now: impl Clock) -> Transition {
-        self.manual(State::ForcedOpen, Cause::ForceOpen, now)
+        self.manual(Move::ForceOpen, now)
     }
 
     /// Admits every call and never trips (state `Disabled`) until `reset`, `force_open` or
     /// `metrics_only`.
     pub fn force_closed(&self, now: impl Clock) -> Transition {
-        self.manual(State::Disabled, Cause::ForceClosed, now)
+        self.manual(Move::ForceClosed, now)
     }
 
     /// Admits every call, keeps the window and the metrics, never trips.
     pub fn metrics_only(&self, now: impl Clock) -> Transition {
-        self.manual(State::MetricsOnly, Cause::MetricsOnly, now)
+        self.manual(Move::MetricsOnly, now)
     }
 
     /// Back to `Closed` with an empty window and the backoff reset. Lifetime counters stay.
     pub fn reset(&self, now: impl Clock) -> Transition {
-        self.manual(State::Closed, Cause::Reset, now)
+        self.manual(Move::Reset, now)
     }
 
     /// Opens the circuit by hand, as an automatic trip would: the deadline is the open
@@ -587,18 +536,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// assert!(breaker.try_acquire(Millis(500)).is_ok()); // recovers by itself
     /// ```
     pub fn trip(&self, now: impl Clock) -> Transition {
-        let at = now.now();
-        let mut w = self.load();
-        loop {
-            let k = match w.phase() {
-                State::Closed | State::Disabled | State::MetricsOnly => 0,
-                State::Open | State::HalfOpen | State::ForcedOpen => (w.k() + 1).min(K_MAX),
-            };
-            match self.open(w, k, at, Cause::Trip) {
-                Ok(tr) => return tr,
-                Err(actual) => w = actual,
-            }
-        }
+        self.manual(Move::Trip, now)
     }
 
     /// Moves the circuit to half-open by hand: probes are admitted (up to
@@ -617,20 +555,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// assert_eq!(closed.to, State::Closed);
     /// ```
     pub fn half_open(&self, now: impl Clock) -> Transition {
-        let at = now.now();
-        let mut w = self.load();
-        loop {
-            let next = w.enter(State::HalfOpen, w.k(), false);
-            match self.cas(w, next) {
-                Ok(()) => {
-                    // The generation's start, from which lost probes are reclaimed.
-                    self.anchor
-                        .publish(next.generation(), at.0, || self.generation_now());
-                    return self.transition(w.phase(), next, at, Cause::HalfOpen);
-                }
-                Err(actual) => w = actual,
-            }
-        }
+        self.manual(Move::HalfOpen, now)
     }
 
     /// The state a `try_acquire` at `now` would see. Takes no permit and changes nothing.
@@ -670,7 +595,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
                     .and_then(|s| remaining(s.wrapping_add(wait), t, wait));
                 (
                     State::HalfOpen,
-                    left.map(|l| Millis(Self::half_open_full_advice(l))),
+                    left.map(|l| Millis(step::half_open_full_advice(l))),
                 )
             }
             phase => (phase, None),

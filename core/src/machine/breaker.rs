@@ -156,7 +156,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// either answers without a write (`Err`) or names the next word, which one CAS writes;
     /// if another call moved the word first, `step` decides again on the word found. A
     /// landed write comes back as `(from, to, after)`, for [`land`](Self::land).
-    #[inline(always)]
+    #[inline]
     fn update<A>(
         &self,
         mut w: Word,
@@ -176,6 +176,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// What follows the landed write `from → to`, done once, by its writer: the anchor (the
     /// open deadline, or the half-open start) or the window clear, then the transition event
     /// (counted, and returned). `at` is the caller's `now`, read only if needed.
+    #[inline]
     fn land(
         &self,
         from: Word,
@@ -186,7 +187,13 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         if after == After::Nothing {
             return None;
         }
-        let at = at();
+        self.land_at(from, to, after, at())
+    }
+
+    /// [`land`](Self::land) at `at`: one copy for every caller (the window clear and the
+    /// anchor publish are not small).
+    #[inline(never)]
+    fn land_at(&self, from: Word, to: Word, after: After, at: Millis) -> Option<Transition> {
         let g = to.generation();
         match after {
             After::Deadline(_) => {

@@ -233,13 +233,7 @@ pub(crate) const fn size<const S: usize>(cfg: &Compiled) -> u32 {
     } else {
         S as u32 * 4
     };
-    if cfg.size > cap {
-        cap
-    } else if cfg.size == 0 {
-        if cap == 0 { 0 } else { 1 }
-    } else {
-        cfg.size
-    }
+    super::within(cfg.size, cap)
 }
 
 #[inline]

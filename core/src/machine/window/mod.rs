@@ -33,6 +33,18 @@ impl Marks {
     }
 }
 
+/// `size` read within `1..=cap` (only memory written by something else holds one outside),
+/// or 0 when there is no room at all (`cap` 0): the window's functions then leave it alone.
+pub(crate) const fn within(size: u32, cap: u32) -> u32 {
+    if size > cap {
+        cap
+    } else if size == 0 && cap > 0 {
+        1
+    } else {
+        size
+    }
+}
+
 /// `a` is newer than `b` in a wrapping space of `modulus` (a power of two).
 #[inline]
 pub(crate) const fn newer(a: u32, b: u32, modulus: u32) -> bool {

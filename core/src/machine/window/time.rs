@@ -254,13 +254,7 @@ pub(crate) const fn buckets(cfg: &Compiled, words: usize) -> u32 {
     } else {
         (words / 4) as u32
     };
-    if cfg.size > cap {
-        cap
-    } else if cfg.size == 0 {
-        if cap == 0 { 0 } else { 1 }
-    } else {
-        cfg.size
-    }
+    super::within(cfg.size, cap)
 }
 
 /// The bucket epoch of `now` and the first slot of its bucket, of `nb ≥ 1` buckets. A bucket

@@ -748,6 +748,21 @@ mod memory_written_by_something_else {
     }
 
     #[test]
+    fn a_head_of_all_ones_wraps_within_its_fields() {
+        // Found by the `corrupt` fuzz target: advancing an all-ones head overflowed the lap
+        // field into the word's top (a debug-build panic; release builds wrapped).
+        let mut b = breaker(Config::count(8));
+        let (_, window, _) = b.raw();
+        window.head.store(!7, Relaxed); // epoch bits 0: the current window's
+        for t in 0..20 {
+            if let Ok(a) = b.try_acquire(Millis(t)) {
+                b.record(a.permit, Outcome::Success, None, Millis(t));
+            }
+        }
+        assert!(b.snapshot(Millis(20)).window_calls <= 8);
+    }
+
+    #[test]
     fn config_words_out_of_range_read_within_it() {
         for config in [Config::count(8), Config::time(Millis(400), 4)] {
             let mut b = breaker(config);

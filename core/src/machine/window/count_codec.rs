@@ -94,7 +94,7 @@ impl Head {
         if self.pos() + 1 >= n {
             // Back to position 0 of the next lap (the lap wraps within its field).
             next -= (self.pos() as u64) << POS_SHIFT;
-            next = (next & !LAP_MASK) | ((next + (1 << LAP_SHIFT)) & LAP_MASK);
+            next = (next & !LAP_MASK) | (next.wrapping_add(1 << LAP_SHIFT) & LAP_MASK);
             if self.span() < SPAN_MAX {
                 next += 1 << SPAN_SHIFT;
             }

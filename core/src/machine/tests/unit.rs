@@ -763,7 +763,10 @@ mod memory_written_by_something_else {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "4,000 calls: minutes under miri; the corruption test covers it")]
+    #[cfg_attr(
+        miri,
+        ignore = "4,000 calls: minutes under miri; the corruption test covers it"
+    )]
     fn config_words_out_of_range_read_within_it() {
         for config in [Config::count(8), Config::time(Millis(400), 4)] {
             let mut b = breaker(config);

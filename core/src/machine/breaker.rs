@@ -432,11 +432,11 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         }
         let p = Word(permit.0);
         let mut now = LazyNow::new(now);
+        let w = self.load();
         // Only memory written by something else is damaged: never a state loom reaches, so the
-        // models leave out these two reads rather than explore every schedule around them.
+        // models leave out the window read rather than explore every schedule around it.
         #[cfg(not(all(test, loom)))]
         {
-            let w = self.load();
             if self.damaged(w) {
                 // Repaired: closed, window cleared. The outcome counted above; its generation
                 // ends with the repair.
@@ -447,7 +447,7 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
         let success = outcome == Outcome::Success;
         let in_window = matches!(p.phase(), State::Closed | State::MetricsOnly)
             && outcome != Outcome::Ignored
-            && self.load().permit_bits() == p.0;
+            && w.permit_bits() == p.0;
         if !in_window {
             if success {
                 Counters::bump(&self.counters.successes);

@@ -34,7 +34,7 @@ extern crate std;
 // short.
 mod machine;
 pub(crate) use machine::{
-    anchor, breaker, config, counters, permit, snapshot, state, sync, time, transition, window,
+    adoption, anchor, breaker, config, counters, permit, snapshot, state, sync, time, transition, window,
 };
 
 // The contract around it, also `no_std`: errors, the call protocol, defaults and presets, the
@@ -67,6 +67,7 @@ pub(crate) use services::{call, service};
 #[cfg(feature = "std")]
 pub use services::{histogram, monotonic};
 
+pub use adoption::Adoption;
 pub use breaker::{Breaker, MAX_SLOTS, WORD_LAYOUT};
 pub use config::{Config, WindowKind, limits};
 pub use error::{ConfigError, PermitSettled, RejectReason, Rejected};

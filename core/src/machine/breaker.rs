@@ -3,6 +3,7 @@
 //! is a pure function in `step.rs` (on the words of `state.rs`, the rules of `transition.rs`).
 
 use super::step::{self, After, Move, Reading, Step};
+use crate::adoption::Adoption;
 use crate::anchor::Anchor;
 use crate::config::{Compiled, Config, FAST_PATHS, Kind};
 use crate::counters::Counters;
@@ -30,8 +31,9 @@ pub const MAX_SLOTS: usize = 256;
 /// 3: count-window head keeps laps since the clear (not the fill); cells have a pending bit.
 /// 4: count-window head and `counts` carry the clear count; wider head lap, 21-bit successes.
 /// 5: fields in a fixed order (`repr(C)`): counters, config, state, anchor, window (`head` last).
+/// 6: an open word's `probes` are slots held for the next half-open generation (a fleet's).
 #[doc(hidden)]
-pub const WORD_LAYOUT: u32 = 5;
+pub const WORD_LAYOUT: u32 = 6;
 
 /// A lock-free circuit breaker. `Sync`: share it by `&`, `Arc`, a `static`, or memory
 /// shared between processes (it holds no pointers and no heap).
@@ -204,7 +206,8 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
             // The generation's start, from which lost probes are reclaimed.
             After::Start(_) => self.anchor.publish(g, at.0, || self.generation_now()),
             After::Clear(_) => self.window.clear(&self.cfg, to.epoch()),
-            After::Nothing | After::Event(_) => {}
+            // The caller published the deadline it names (`adopt`).
+            After::Nothing | After::Event(_) | After::Until(_) => {}
         }
         Some(self.transition(from, to, at, after.cause()?))
     }
@@ -563,6 +566,53 @@ impl<const SLOTS: usize> Breaker<SLOTS> {
     /// ```
     pub fn half_open(&self, now: impl Clock) -> Transition {
         self.manual(Move::HalfOpen, now)
+    }
+
+    /// Follows a fleet's record: one transition with cause [`Cause::Fleet`] into
+    /// `adoption.state`, in a new generation (outcomes of calls admitted before it are
+    /// stale). Open gets the fleet's deadline (`open_for` from `now`, capped as any open
+    /// deadline is); open and half-open keep `held` probe slots taken, so the member probes
+    /// only with the leases the fleet handed it ([`release_slots`](Self::release_slots)
+    /// frees them). Closed clears the window. Used by the fleet agent (`crate::fleet`).
+    ///
+    /// ```
+    /// use cbreaker::{Adoption, Breaker, Cause, Config, Millis, State};
+    /// let breaker: Breaker = Breaker::new(Config { half_open_max_calls: 2, ..Config::count(10) }).unwrap();
+    /// let t = breaker.adopt(Adoption::open(Millis(500), 0, 2), Millis(0));
+    /// assert_eq!((t.to, t.cause), (State::Open, Cause::Fleet));
+    /// assert_eq!(breaker.try_acquire(Millis(100)).unwrap_err().retry_after, Some(Millis(400)));
+    /// // The deadline passed, but both probe slots are held: no probe without a lease.
+    /// assert!(breaker.try_acquire(Millis(600)).is_err());
+    /// assert!(breaker.release_slots(t.generation, 1));
+    /// assert!(breaker.try_acquire(Millis(601)).is_ok());
+    /// assert!(breaker.try_acquire(Millis(602)).is_err());
+    /// ```
+    pub fn adopt(&self, adoption: Adoption, now: impl Clock) -> Transition {
+        let at = now.now();
+        let target = step::Target {
+            state: adoption.state,
+            k: adoption.k.min(crate::state::K_MAX),
+            held: adoption.held,
+        };
+        let max = self.cfg.half_open_max;
+        let Ok((from, next, after)) = self.update(self.load(), |w| step::adopt(w, target, max));
+        if let After::Until(_) = after {
+            let cap = open_duration(&self.cfg, next.k(), next.generation());
+            let deadline = at.0.wrapping_add(adoption.open_for.0.min(cap));
+            self.anchor
+                .publish(next.generation(), deadline, || self.generation_now());
+        }
+        self.land_at(from, next, after, at)
+            .unwrap_or_else(|| self.transition(from, next, at, Cause::Fleet))
+    }
+
+    /// Frees `n` probe slots held by [`adopt`](Self::adopt) in generation `generation`, while
+    /// the breaker is still open or half-open in it. Returns whether it was.
+    pub fn release_slots(&self, generation: u32, n: u32) -> bool {
+        match self.update(self.load(), |w| step::release(w, generation, n)) {
+            Ok(_) => true,
+            Err(still) => still,
+        }
     }
 
     /// The state a `try_acquire` at `now` would see. Takes no permit and changes nothing.

@@ -2,6 +2,7 @@
 //! counters, the windows, time, and the one file that picks the atomic types. Everything here
 //! is `no_std`, allocation-free and model-checked under loom (`tests/`).
 
+pub(crate) mod adoption;
 pub(crate) mod anchor;
 pub(crate) mod breaker;
 pub(crate) mod config;

@@ -28,6 +28,8 @@ pub(crate) enum After {
     Nothing,
     /// Open entered: publish its deadline (`now` + this trip's duration), then the event.
     Deadline(Cause),
+    /// Open entered with a deadline the caller names (a fleet's): publish it, then the event.
+    Until(Cause),
     /// A half-open generation started: publish `now` as its start (from which lost probes are
     /// reclaimed), then the event if there is one (`None`: a reclaim, which has none).
     Start(Option<Cause>),
@@ -42,7 +44,11 @@ impl After {
     pub(crate) const fn cause(self) -> Option<Cause> {
         match self {
             After::Nothing | After::Start(None) => None,
-            After::Deadline(c) | After::Start(Some(c)) | After::Clear(c) | After::Event(c) => {
+            After::Deadline(c)
+            | After::Until(c)
+            | After::Start(Some(c))
+            | After::Clear(c)
+            | After::Event(c) => {
                 Some(c)
             }
         }
@@ -82,9 +88,17 @@ pub(crate) const fn acquire(w: Word, max: u32, left: Option<u64>) -> Step<Acquir
         State::ForcedOpen => Step::Done(Err((RejectReason::ForcedOpen, None))),
         State::Open => match left {
             Some(left) => Step::Done(Err((RejectReason::Open, Some(left)))),
-            // The deadline passed: half-open, and this call takes the first probe.
+            // The deadline passed, but a fleet holds every probe slot (`probes` of an open
+            // word: slots the half-open generation starts with taken, see `adopt`): no
+            // probe here until the fleet hands this member a lease.
+            None if w.probes() >= max => Step::Done(Err((
+                RejectReason::HalfOpenFull,
+                Some(HALF_OPEN_FULL_RETRY_AFTER.0),
+            ))),
+            // The deadline passed: half-open, and this call takes the first free probe.
             None => Step::Write(
-                w.enter(State::HalfOpen, w.k(), false).with_probes(1, 0),
+                w.enter(State::HalfOpen, w.k(), false)
+                    .with_probes(w.probes() + 1, 0),
                 After::Start(Some(Cause::OpenElapsed)),
             ),
         },
@@ -232,6 +246,52 @@ pub(crate) const fn manual(w: Word, m: Move) -> Step<core::convert::Infallible> 
         ),
     };
     Step::Write(next, after)
+}
+
+/// A fleet's record adopted by the local breaker (see `crate::fleet`): one transition with
+/// cause `fleet` into `target.state`, in a new generation. Open keeps `target.held` probe slots
+/// taken for the half-open generation that follows (a fleet member probes only with a
+/// lease); half-open starts with them taken.
+#[inline]
+pub(crate) const fn adopt(w: Word, target: Target, max: u32) -> Step<core::convert::Infallible> {
+    let held = if target.held < max { target.held } else { max };
+    let (next, after) = match target.state {
+        State::Open => (
+            w.enter(State::Open, target.k, false).with_probes(held, 0),
+            After::Until(Cause::Fleet),
+        ),
+        State::HalfOpen => (
+            w.enter(State::HalfOpen, target.k, false)
+                .with_probes(held, 0),
+            After::Start(Some(Cause::Fleet)),
+        ),
+        State::Closed => (w.enter(State::Closed, 0, true), After::Clear(Cause::Fleet)),
+        state => (w.enter(state, w.k(), false), After::Event(Cause::Fleet)),
+    };
+    Step::Write(next, after)
+}
+
+/// What [`adopt`] moves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) state: State,
+    pub(crate) k: u32,
+    pub(crate) held: u32,
+}
+
+/// Frees `n` held probe slots of generation `generation` (a lease granted, or the fleet
+/// left behind): only while that generation is open or half-open; no event.
+#[inline]
+pub(crate) const fn release(w: Word, generation: u32, n: u32) -> Step<bool> {
+    if w.generation() != generation || !matches!(w.phase(), State::Open | State::HalfOpen) {
+        return Step::Done(false);
+    }
+    let probes = w.probes();
+    let left = if probes > n { probes - n } else { 0 };
+    if left == probes {
+        return Step::Done(true);
+    }
+    Step::Write(w.with_probes(left, w.successes()), After::Nothing)
 }
 
 /// The backoff exponent of one more consecutive trip.

@@ -46,11 +46,17 @@ pub enum Cause {
     /// written by something else: a wild write, a bit flip, a process of another build) and
     /// repaired itself.
     Repaired = 13,
+    /// A fleet member's breaker followed its fleet's record (`crate::fleet`): the fleet
+    /// tripped, probed, closed, or an operator moved it.
+    Fleet = 14,
+    /// A fleet's Closed → Open: `k` of its members tripped on their own within the fleet's
+    /// window (quorum mode). Fleet records only.
+    Quorum = 15,
 }
 
 impl Cause {
     /// Every cause, in discriminant order (for bindings' tables; `ALL[c as usize] == c`).
-    pub const ALL: [Cause; 14] = [
+    pub const ALL: [Cause; 16] = [
         Cause::FailureRate,
         Cause::SlowCallRate,
         Cause::ConsecutiveFailures,
@@ -65,6 +71,8 @@ impl Cause {
         Cause::Trip,
         Cause::HalfOpen,
         Cause::Repaired,
+        Cause::Fleet,
+        Cause::Quorum,
     ];
 
     /// The snake_case name used in logs and bindings.
@@ -85,6 +93,8 @@ impl Cause {
             Cause::Trip => "trip",
             Cause::HalfOpen => "half_open",
             Cause::Repaired => "repaired",
+            Cause::Fleet => "fleet",
+            Cause::Quorum => "quorum",
         }
     }
 }

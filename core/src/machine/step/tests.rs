@@ -56,12 +56,21 @@ fn acquire_admits_rejects_or_takes_a_slot_as_the_rules_say() {
                 assert_eq!(reads, Reading::Deadline);
                 match left {
                     Some(l) => assert_eq!(step, Step::Done(Err((RejectReason::Open, Some(l))))),
+                    // Every slot held (a fleet member without a lease): no probe.
+                    None if w.probes() >= max => assert_eq!(
+                        step,
+                        Step::Done(Err((RejectReason::HalfOpenFull, Some(1000))))
+                    ),
                     None => {
                         let Step::Write(next, after) = step else {
                             panic!("{w:?}")
                         };
                         entered(w, next, State::HalfOpen, w.k(), 0);
-                        assert_eq!((next.probes(), next.successes()), (1, 0));
+                        assert_eq!(
+                            (next.probes(), next.successes()),
+                            (w.probes() + 1, 0),
+                            "the held slots stay taken, this call takes one more"
+                        );
                         assert_eq!(after, After::Start(Some(Cause::OpenElapsed)));
                     }
                 }
@@ -231,5 +240,66 @@ fn one_attempt_steps_write_only_the_word_they_were_decided_on() {
         entered(w, next, State::Closed, 0, 1);
         assert_eq!(after, After::Clear(Cause::Repaired));
         assert_eq!(repair(other, w), Step::Done(()));
+    });
+}
+
+#[test]
+fn adoptions_are_one_transition_into_the_fleets_state_with_its_held_slots() {
+    each(|w, r| {
+        let max = 1 + (r as u32 % 31);
+        let state = State::ALL[(r >> 5) as usize % 6];
+        let target = Target {
+            state,
+            k: (r >> 8) as u32 % 16,
+            held: (r >> 12) as u32 % 40,
+        };
+        let Step::Write(next, after) = adopt(w, target, max);
+        assert_eq!(after.cause(), Some(Cause::Fleet));
+        let held = target.held.min(max);
+        match state {
+            State::Open => {
+                entered(w, next, State::Open, target.k, 0);
+                assert_eq!((next.probes(), next.successes()), (held, 0));
+                assert_eq!(after, After::Until(Cause::Fleet));
+            }
+            State::HalfOpen => {
+                entered(w, next, State::HalfOpen, target.k, 0);
+                assert_eq!((next.probes(), next.successes()), (held, 0));
+                assert_eq!(after, After::Start(Some(Cause::Fleet)));
+            }
+            State::Closed => {
+                entered(w, next, State::Closed, 0, 1);
+                assert_eq!(after, After::Clear(Cause::Fleet));
+            }
+            _ => {
+                entered(w, next, state, w.k(), 0);
+                assert_eq!((next.probes(), next.successes()), (0, 0));
+                assert_eq!(after, After::Event(Cause::Fleet));
+            }
+        }
+    });
+}
+
+#[test]
+fn releases_free_held_slots_of_their_own_open_or_half_open_generation_only() {
+    each(|w, r| {
+        let n = r as u32 % 40;
+        let own = release(w, w.generation(), n);
+        match w.phase() {
+            State::Open | State::HalfOpen => {
+                let left = w.probes().saturating_sub(n);
+                if left == w.probes() {
+                    assert_eq!(own, Step::Done(true));
+                } else {
+                    assert_eq!(
+                        own,
+                        Step::Write(w.with_probes(left, w.successes()), After::Nothing)
+                    );
+                }
+            }
+            _ => assert_eq!(own, Step::Done(false)),
+        }
+        let other = (w.generation() + 1 + (r >> 8) as u32 % 4095) % 4096;
+        assert_eq!(release(w, other, n), Step::Done(false), "another generation");
     });
 }

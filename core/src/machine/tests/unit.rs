@@ -557,7 +557,9 @@ fn cause_table_follows_discriminants() {
         | Cause::Reset
         | Cause::Trip
         | Cause::HalfOpen
-        | Cause::Repaired => c as usize,
+        | Cause::Repaired
+        | Cause::Fleet
+        | Cause::Quorum => c as usize,
     };
     for (i, c) in Cause::ALL.iter().enumerate() {
         assert_eq!(index(*c), i);

@@ -34,12 +34,14 @@ extern crate std;
 // short.
 mod machine;
 pub(crate) use machine::{
-    adoption, anchor, breaker, config, counters, permit, snapshot, state, sync, time, transition, window,
+    adoption, anchor, breaker, config, counters, permit, snapshot, state, sync, time, transition,
+    window,
 };
 
 // The contract around it, also `no_std`: errors, the call protocol, defaults and presets, the
 // health rule and the metric vocabulary (docs/defaults.md, docs/metrics.md).
 mod error;
+pub mod fleet;
 mod health;
 pub mod metrics;
 mod presets;

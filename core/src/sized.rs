@@ -135,6 +135,16 @@ impl SizedBreaker {
         forward!(self, b => b.half_open(now))
     }
 
+    /// See [`Breaker::adopt`].
+    pub fn adopt(&self, adoption: crate::Adoption, now: impl Clock) -> Transition {
+        forward!(self, b => b.adopt(adoption, now))
+    }
+
+    /// See [`Breaker::release_slots`].
+    pub fn release_slots(&self, generation: u32, n: u32) -> bool {
+        forward!(self, b => b.release_slots(generation, n))
+    }
+
     /// See [`Breaker::times_calls`].
     #[must_use]
     pub fn times_calls(&self, sink: bool) -> bool {

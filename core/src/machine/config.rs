@@ -162,6 +162,49 @@ impl Config {
         config
     }
 
+    /// A 64-bit digest of every field (FNV-1a over them in declaration order): two configs
+    /// that decide alike have the same one, on every target. A fleet refuses a member whose
+    /// config digest differs from the fleet's.
+    ///
+    /// ```
+    /// use cbreaker::Config;
+    /// assert_eq!(Config::count(10).fingerprint(), Config::count(10).fingerprint());
+    /// assert_ne!(Config::count(10).fingerprint(), Config::count(11).fingerprint());
+    /// ```
+    #[must_use]
+    pub fn fingerprint(&self) -> u64 {
+        let (kind, a, b) = match self.window {
+            WindowKind::Count { size } => (0u64, u64::from(size), 0),
+            WindowKind::Time { duration, buckets } => (1, duration.0, u64::from(buckets)),
+            WindowKind::Consecutive => (2, 0, 0),
+        };
+        let fields = [
+            kind,
+            a,
+            b,
+            u64::from(self.failure_rate_threshold),
+            u64::from(self.slow_call_rate_threshold),
+            self.slow_call_duration.0,
+            u64::from(self.consecutive_failures),
+            u64::from(self.minimum_calls),
+            self.open_duration.0,
+            self.open_duration_max.0,
+            self.open_duration_multiplier.to_bits(),
+            u64::from(self.jitter_percent),
+            self.jitter_seed,
+            u64::from(self.half_open_max_calls),
+            u64::from(self.success_threshold),
+            self.half_open_max_wait.0,
+        ];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for field in fields {
+            for byte in field.to_le_bytes() {
+                h = (h ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    }
+
     /// Checks every field against its documented range. A [`Breaker`](crate::Breaker) with
     /// fewer slots than [`MAX_SLOTS`](crate::MAX_SLOTS) also checks that the window fits it.
     ///

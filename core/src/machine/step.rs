@@ -48,9 +48,7 @@ impl After {
             | After::Until(c)
             | After::Start(Some(c))
             | After::Clear(c)
-            | After::Event(c) => {
-                Some(c)
-            }
+            | After::Event(c) => Some(c),
         }
     }
 }
@@ -287,7 +285,7 @@ pub(crate) const fn release(w: Word, generation: u32, n: u32) -> Step<bool> {
         return Step::Done(false);
     }
     let probes = w.probes();
-    let left = if probes > n { probes - n } else { 0 };
+    let left = probes.saturating_sub(n);
     if left == probes {
         return Step::Done(true);
     }

@@ -300,6 +300,10 @@ fn releases_free_held_slots_of_their_own_open_or_half_open_generation_only() {
             _ => assert_eq!(own, Step::Done(false)),
         }
         let other = (w.generation() + 1 + (r >> 8) as u32 % 4095) % 4096;
-        assert_eq!(release(w, other, n), Step::Done(false), "another generation");
+        assert_eq!(
+            release(w, other, n),
+            Step::Done(false),
+            "another generation"
+        );
     });
 }

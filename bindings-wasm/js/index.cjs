@@ -3,7 +3,7 @@
 // ES module entries (index.mjs, and `cbreaker/web` under Node) re-export this one instance, so
 // every entry has the same classes (instanceof works across them).
 const layer = require('./layer.cjs');
-const api = layer.bind(require('./node/cbreaker.js'));
+const api = layer.bind(require('./node/cbreaker.js'), require('node:diagnostics_channel'));
 api.load(); // the module is instantiated synchronously here: the preset names are there at once
 
 module.exports = {

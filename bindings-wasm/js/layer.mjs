@@ -109,9 +109,12 @@ function endOf(err, E) {
 /**
  * Builds the public API over the raw wasm-bindgen module `raw` (Node or web build). Nothing
  * here touches the module until `load()` or the first breaker, so a web build can be
- * initialised (`initSync`) after import.
+ * initialised (`initSync`) after import. `dc`: the `node:diagnostics_channel` module where the
+ * runtime has one (every transition is published on TRANSITION_CHANNEL), else undefined.
  */
-export function bind(raw) {
+export function bind(raw, dc) {
+  let channel; // the transition channel, or undefined (no diagnostics_channel here)
+  try { channel = dc?.channel(TRANSITION_CHANNEL); } catch { /* a runtime without channels */ }
   let T; // the core's name tables, from load()
   const E = {}; // End name -> discriminant
   const PRESETS = [];
@@ -358,8 +361,12 @@ export function bind(raw) {
       return (status & 1) === 0 ? undefined : this.#transition(this.#ops.takeTransition(this.#h));
     }
 
+    // Every transition passes here once (the core returns each exactly once): the
+    // 'statechange' event and the diagnostics channel (free while nobody subscribes; publish
+    // never throws: Node reports a subscriber's throw as uncaught, its rule for every channel).
     #transition(t) {
       if (this.#listeners !== null) this.#emit('statechange', { type: 'statechange', ...t });
+      if (channel?.hasSubscribers) channel.publish({ breaker: this, name: this.#opts.name, ...t });
       return t;
     }
 
@@ -508,6 +515,9 @@ export function bind(raw) {
 
   return { CircuitBreaker, Permit, PRESETS, prometheusText, load };
 }
+
+// The diagnostics_channel on which every state change is published (Node; docs/wasm.md).
+const TRANSITION_CHANNEL = 'cbreaker:transition';
 
 // Marks the TimeoutError of a call's own timeoutMs (not one from fn's own AbortSignal.timeout).
 const OWN_TIMEOUT = Symbol('cbreaker.timeout');

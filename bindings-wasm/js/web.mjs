@@ -5,7 +5,10 @@
 import wbgInit, * as raw from './web/cbreaker.js';
 import { bind } from './layer.mjs';
 
-const api = bind(raw);
+// Transitions are published on a diagnostics channel where the runtime has one (workerd with
+// nodejs_compat); a browser has none.
+const dc = (() => { try { return globalThis.process?.getBuiltinModule?.('node:diagnostics_channel'); } catch { return undefined; } })();
+const api = bind(raw, dc);
 
 export { CircuitOpenError, PermitSettledError } from './layer.mjs';
 export const { CircuitBreaker, Permit, PRESETS, prometheusText } = api;

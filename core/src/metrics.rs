@@ -8,7 +8,7 @@
 //! ```
 //! use cbreaker::{Breaker, Config, Millis, metrics};
 //! let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
-//! let row = metrics::Row { breaker: "payments", snapshot: breaker.snapshot(Millis(0)), durations: None };
+//! let row = metrics::Row { breaker: "payments", snapshot: breaker.snapshot(Millis(0)), durations: None, minimum_calls: 10 };
 //! let mut text = String::new();
 //! metrics::write_text(&mut text, &[row]).unwrap();
 //! assert!(text.contains("cbreaker_state{breaker=\"payments\",state=\"closed\"} 1\n"));
@@ -23,6 +23,74 @@ use core::fmt::{self, Write};
 use crate::snapshot::Snapshot;
 use crate::state::State;
 
+pub mod otel;
+pub mod resilience4j;
+
+/// Which names the Prometheus output uses: cbreaker's own families, or the names
+/// resilience4j's Micrometer binding exposes (so a dashboard built on those keeps working).
+/// The mapping is [`resilience4j::FAMILIES`]; docs/metrics.md has the table.
+///
+/// ```
+/// use cbreaker::metrics::Naming;
+/// assert_eq!(Naming::parse("resilience4j"), Ok(Naming::Resilience4j));
+/// assert_eq!(Naming::default().name(), "cbreaker");
+/// assert!(Naming::parse("micrometer").unwrap_err().to_string().contains("cbreaker, resilience4j"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Naming {
+    /// [`FAMILIES`]: `cbreaker_state`, `cbreaker_calls_total`, ...
+    #[default]
+    Cbreaker,
+    /// [`resilience4j::FAMILIES`]: `resilience4j_circuitbreaker_state`, ...
+    Resilience4j,
+}
+
+impl Naming {
+    /// Every naming, in the order of their names' list.
+    pub const ALL: [Naming; 2] = [Naming::Cbreaker, Naming::Resilience4j];
+
+    /// The option's spelling in every front door (`"cbreaker"`, `"resilience4j"`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Naming::Cbreaker => "cbreaker",
+            Naming::Resilience4j => "resilience4j",
+        }
+    }
+
+    /// The naming spelled `name`.
+    ///
+    /// # Errors
+    /// [`UnknownNaming`] (its message lists the names) for any other text.
+    pub fn parse(name: &str) -> Result<Naming, UnknownNaming> {
+        Naming::ALL
+            .into_iter()
+            .find(|n| n.name() == name)
+            .ok_or(UnknownNaming)
+    }
+
+    /// The families written under this naming, in the order they are written.
+    #[must_use]
+    pub const fn families(self) -> &'static [Family] {
+        match self {
+            Naming::Cbreaker => &FAMILIES,
+            Naming::Resilience4j => &resilience4j::FAMILIES,
+        }
+    }
+}
+
+/// A naming that is not one of [`Naming::ALL`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownNaming;
+
+impl fmt::Display for UnknownNaming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown metric naming: expected one of cbreaker, resilience4j")
+    }
+}
+
+impl core::error::Error for UnknownNaming {}
+
 /// A family's Prometheus type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MetricType {
@@ -32,6 +100,9 @@ pub enum MetricType {
     Counter,
     /// Observations in buckets.
     Histogram,
+    /// A count and a sum of observations (resilience4j's call timers, as Micrometer
+    /// exposes them).
+    Summary,
 }
 
 impl MetricType {
@@ -42,6 +113,7 @@ impl MetricType {
             MetricType::Gauge => "gauge",
             MetricType::Counter => "counter",
             MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
         }
     }
 }
@@ -180,6 +252,9 @@ pub struct Value {
     pub den: u64,
     /// Multiplier (100 for a percentage).
     pub scale: u64,
+    /// Whether the value is below zero (only resilience4j's `-1`, "fewer calls than
+    /// `minimum_calls`").
+    pub negative: bool,
 }
 
 impl Value {
@@ -190,19 +265,40 @@ impl Value {
             num: n,
             den: 1,
             scale: 1,
+            negative: false,
         }
     }
+
+    /// `scale × num / den`, not negative.
+    #[must_use]
+    pub const fn ratio(num: u64, den: u64, scale: u64) -> Value {
+        Value {
+            num,
+            den,
+            scale,
+            negative: false,
+        }
+    }
+
+    /// `-1`: resilience4j's rate while the window holds fewer than `minimum_calls` outcomes.
+    pub const MINUS_ONE: Value = Value {
+        num: 1,
+        den: 1,
+        scale: 1,
+        negative: true,
+    };
 
     /// As a float, for metric clients.
     #[must_use]
     pub fn as_f64(self) -> f64 {
-        if self.den == 0 {
+        let x = if self.den == 0 {
             0.0
         } else if self.den == 1 && self.scale == 1 {
             self.num as f64
         } else {
             self.scale as f64 * self.num as f64 / self.den as f64
-        }
+        };
+        if self.negative { -x } else { x }
     }
 }
 
@@ -211,6 +307,9 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.den == 0 {
             return f.write_str("0");
+        }
+        if self.negative && self.num != 0 {
+            f.write_str("-")?;
         }
         // In u64: counts are scaled by 1, window rates (≤ 2^32 outcomes) by 100, durations
         // by 1; `saturating` only for values no breaker reports. (No u128: its formatting and
@@ -255,6 +354,10 @@ pub struct Row<'a> {
     pub snapshot: Snapshot,
     /// Its call-duration histogram, if it keeps one.
     pub durations: Option<Durations<'a>>,
+    /// Its config's `minimum_calls`: under [`Naming::Resilience4j`] the window rates read
+    /// `-1` while the window holds fewer outcomes (resilience4j's convention). Unused by
+    /// cbreaker's own names.
+    pub minimum_calls: u32,
 }
 
 /// The Prometheus text exposition format's content type.
@@ -264,11 +367,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// value (`""` where the family has only `breaker`). Not for [`CALL_DURATION`] (see
 /// [`Durations`]).
 pub fn values(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str, Value)) {
-    let percent = |n: u32| Value {
-        num: u64::from(n),
-        den: u64::from(s.window_calls),
-        scale: 100,
-    };
+    let percent = |n: u32| Value::ratio(u64::from(n), u64::from(s.window_calls), 100);
     match family.name {
         "cbreaker_state" => {
             for state in State::ALL {
@@ -295,14 +394,9 @@ pub fn values(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str, 
         }
         "cbreaker_window_failure_rate_percent" => each("", percent(s.window_failures)),
         "cbreaker_window_slow_rate_percent" => each("", percent(s.window_slow)),
-        "cbreaker_retry_after_seconds" => each(
-            "",
-            Value {
-                num: s.retry_after.map_or(0, |m| m.0),
-                den: 1000,
-                scale: 1,
-            },
-        ),
+        "cbreaker_retry_after_seconds" => {
+            each("", Value::ratio(s.retry_after.map_or(0, |m| m.0), 1000, 1));
+        }
         _ => {}
     }
 }
@@ -313,14 +407,34 @@ pub fn samples(family: &Family, s: &Snapshot, mut each: impl FnMut(&'static str,
     values(family, s, |label, v| each(label, v.as_f64()));
 }
 
-/// Writes every family for `rows` in the text exposition format (version 0.0.4).
+/// Writes every family for `rows` in the text exposition format (version 0.0.4), under
+/// cbreaker's own names ([`write_text_named`] with [`Naming::Cbreaker`]).
 ///
 /// # Errors
 /// Only what `out` returns.
 pub fn write_text<W: Write>(out: &mut W, rows: &[Row<'_>]) -> fmt::Result {
-    for family in &FAMILIES {
+    write_text_named(out, rows, Naming::Cbreaker)
+}
+
+/// Writes every family of `naming` for `rows` in the text exposition format (version 0.0.4).
+///
+/// ```
+/// use cbreaker::{Breaker, Config, Millis, metrics::{self, Naming}};
+/// let breaker: Breaker = Breaker::new(Config::count(10)).unwrap();
+/// let row = metrics::Row { breaker: "payments", snapshot: breaker.snapshot(Millis(0)), durations: None, minimum_calls: 10 };
+/// let mut text = String::new();
+/// metrics::write_text_named(&mut text, &[row], Naming::Resilience4j).unwrap();
+/// assert!(text.contains("resilience4j_circuitbreaker_state{name=\"payments\",state=\"closed\"} 1\n"));
+/// assert!(text.contains("resilience4j_circuitbreaker_failure_rate{name=\"payments\"} -1\n"));
+/// ```
+///
+/// # Errors
+/// Only what `out` returns.
+pub fn write_text_named<W: Write>(out: &mut W, rows: &[Row<'_>], naming: Naming) -> fmt::Result {
+    for family in naming.families() {
         writeln!(out, "# HELP {} {}", family.name, family.help)?;
         writeln!(out, "# TYPE {} {}", family.name, family.kind.name())?;
+        let first = family.labels.first().copied().unwrap_or(LABEL_BREAKER);
         for row in rows {
             let breaker = Escaped(row.breaker);
             if family.kind == MetricType::Histogram {
@@ -329,20 +443,32 @@ pub fn write_text<W: Write>(out: &mut W, rows: &[Row<'_>]) -> fmt::Result {
                 }
                 continue;
             }
+            // A summary's samples carry a suffix (`_count`); a plain family's none.
+            let suffix = if family.kind == MetricType::Summary {
+                "_count"
+            } else {
+                ""
+            };
             let mut result = Ok(());
-            values(family, &row.snapshot, |second, v| {
+            let mut sample = |second: &str, v: Value| {
                 if result.is_err() {
                     return;
                 }
                 result = match family.labels.get(1) {
                     Some(label) => writeln!(
                         out,
-                        "{}{{breaker=\"{breaker}\",{label}=\"{second}\"}} {v}",
+                        "{}{suffix}{{{first}=\"{breaker}\",{label}=\"{second}\"}} {v}",
                         family.name
                     ),
-                    None => writeln!(out, "{}{{breaker=\"{breaker}\"}} {v}", family.name),
+                    None => writeln!(out, "{}{suffix}{{{first}=\"{breaker}\"}} {v}", family.name),
                 };
-            });
+            };
+            match naming {
+                Naming::Cbreaker => values(family, &row.snapshot, &mut sample),
+                Naming::Resilience4j => {
+                    resilience4j::values(family, &row.snapshot, row.minimum_calls, &mut sample);
+                }
+            }
             result?;
         }
     }
@@ -366,11 +492,7 @@ fn write_histogram<W: Write>(
         "{name}_bucket{{breaker=\"{breaker}\",le=\"+Inf\"}} {}",
         d.count
     )?;
-    let sum = Value {
-        num: d.sum_micros,
-        den: 1_000_000,
-        scale: 1,
-    };
+    let sum = Value::ratio(d.sum_micros, 1_000_000, 1);
     writeln!(out, "{name}_sum{{breaker=\"{breaker}\"}} {sum}")?;
     writeln!(out, "{name}_count{{breaker=\"{breaker}\"}} {}", d.count)
 }
@@ -394,8 +516,59 @@ impl fmt::Display for Escaped<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{DURATION_BUCKET_LABELS, DURATION_BUCKETS, Value};
+    use super::{DURATION_BUCKET_LABELS, DURATION_BUCKETS, Naming, Value, otel, resilience4j};
+    use crate::{Breaker, Config, Millis, Outcome};
     use std::string::ToString;
+    use std::vec::Vec;
+
+    #[test]
+    fn every_family_and_observable_instrument_reads_the_snapshot() {
+        let b: Breaker = Breaker::new(Config::count(4)).unwrap();
+        let p = b.try_acquire(Millis(0)).unwrap().permit;
+        let _ = b.record(p, Outcome::Failure, None, Millis(0));
+        let s = b.snapshot(Millis(0));
+        for naming in Naming::ALL {
+            assert_eq!(Naming::parse(naming.name()), Ok(naming));
+            for family in naming.families() {
+                if family.kind == super::MetricType::Histogram {
+                    continue;
+                }
+                let mut n = 0;
+                match naming {
+                    Naming::Cbreaker => super::values(family, &s, |_, _| n += 1),
+                    Naming::Resilience4j => resilience4j::values(family, &s, 1, |_, _| n += 1),
+                }
+                assert!(n > 0, "{} has no samples", family.name);
+            }
+        }
+        for i in otel::INSTRUMENTS {
+            let mut n = 0;
+            otel::points(&i, &s, |_, _| n += 1);
+            assert_eq!(n > 0, i.kind.is_observable(), "{}", i.name);
+            assert_eq!(i.attributes[0], otel::ATTR_NAME);
+        }
+        let names: Vec<_> = otel::INSTRUMENTS.iter().map(|i| i.name).collect();
+        for key in [
+            otel::ATTR_NAME,
+            otel::ATTR_STATE,
+            otel::ATTR_OUTCOME,
+            otel::ATTR_CAUSE,
+        ] {
+            assert!(
+                !names.contains(&key),
+                "{key}: a metric and an attribute share a name"
+            );
+        }
+    }
+
+    #[test]
+    fn resilience4j_rates_are_minus_one_below_minimum_calls() {
+        assert_eq!(resilience4j::rate(1, 0, 0), Value::MINUS_ONE);
+        assert_eq!(resilience4j::rate(1, 3, 4), Value::MINUS_ONE);
+        assert_eq!(resilience4j::rate(1, 4, 4), Value::ratio(1, 4, 100));
+        assert_eq!(Value::MINUS_ONE.to_string(), "-1");
+        assert_eq!(Value::MINUS_ONE.as_f64(), -1.0);
+    }
 
     #[test]
     fn bucket_labels_are_the_buckets() {
@@ -406,7 +579,7 @@ mod tests {
 
     #[test]
     fn values_print_exactly_and_parse_back_to_the_clients_float() {
-        let v = |num, den, scale| Value { num, den, scale };
+        let v = Value::ratio;
         assert_eq!(v(2, 3, 100).to_string(), "66.66666666666666666666");
         assert_eq!(v(1, 4, 100).to_string(), "25");
         assert_eq!(v(1, 8, 1).to_string(), "0.125");

@@ -127,6 +127,68 @@ fn values_table() -> String {
     out
 }
 
+fn list(v: &[&str]) -> String {
+    v.iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn resilience4j_table() -> String {
+    let mut out = String::from(
+        "| resilience4j family | type | labels | reads (cbreaker family) | help |\n|---|---|---|---|---|\n",
+    );
+    for (f, (name, from, reads)) in metrics::resilience4j::FAMILIES
+        .iter()
+        .zip(metrics::resilience4j::MAPPING)
+    {
+        assert_eq!(f.name, name, "MAPPING follows FAMILIES");
+        let from = if from == "—" {
+            String::from("the window")
+        } else {
+            format!("`{from}`")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {reads} ({from}) | {} |",
+            f.name,
+            f.kind.name(),
+            list(f.labels),
+            f.help
+        );
+    }
+    out
+}
+
+fn otel_table() -> String {
+    let mut out = String::from(
+        "| instrument | kind | unit | attributes | description |\n|---|---|---|---|---|\n",
+    );
+    for i in metrics::otel::INSTRUMENTS {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {} | {} |",
+            i.name,
+            i.kind.name(),
+            i.unit,
+            list(i.attributes),
+            i.description
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nMeter `{}`; `{}` values: `{}`.",
+        metrics::otel::METER_NAME,
+        metrics::otel::ATTR_CAUSE,
+        cbreaker::Cause::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join("`, `")
+    );
+    out
+}
+
 /// Checks (or rewrites) the table `name` of `file`.
 fn check(file: &str, name: &str, table: &str) {
     let path = docs(file);
@@ -164,4 +226,6 @@ fn defaults_and_presets_table_is_the_cores() {
 fn metric_families_table_is_the_cores() {
     check("metrics.md", "families", &metrics_table());
     check("metrics.md", "values", &values_table());
+    check("metrics.md", "resilience4j", &resilience4j_table());
+    check("metrics.md", "otel", &otel_table());
 }

@@ -48,19 +48,20 @@ pub fn render<'a, const SLOTS: usize>(
 ) {
     let now: Millis = now.now();
     // Read each breaker once, so every family shows the same moment.
-    let read: Vec<(&str, crate::Snapshot, Option<HistogramSnapshot>)> = breakers
+    let read: Vec<(&str, crate::Snapshot, Option<HistogramSnapshot>, u32)> = breakers
         .into_iter()
         .map(|(name, b)| {
             (
                 name,
                 b.snapshot(now),
                 b.keeps_histogram().then(|| b.histogram().snapshot()),
+                b.config().minimum_calls,
             )
         })
         .collect();
     let rows: Vec<Row<'_>> = read
         .iter()
-        .map(|(name, snapshot, h)| Row {
+        .map(|(name, snapshot, h, minimum_calls)| Row {
             breaker: name,
             snapshot: *snapshot,
             durations: h.as_ref().map(|h| Durations {
@@ -68,6 +69,7 @@ pub fn render<'a, const SLOTS: usize>(
                 sum_micros: h.sum_micros,
                 count: h.count,
             }),
+            minimum_calls: *minimum_calls,
         })
         .collect();
     // `fmt::Write` for `String` never fails.

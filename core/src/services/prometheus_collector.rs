@@ -41,6 +41,7 @@ fn proto_type(f: &Family) -> MetricType {
         metrics::MetricType::Gauge => MetricType::GAUGE,
         metrics::MetricType::Counter => MetricType::COUNTER,
         metrics::MetricType::Histogram => MetricType::HISTOGRAM,
+        metrics::MetricType::Summary => MetricType::SUMMARY,
     }
 }
 

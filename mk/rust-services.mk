@@ -1,5 +1,5 @@
-# Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-collector`
-# and `tower` features, and the `integration/` crate (the axum example, the real-server test on
+# Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-collector`,
+# `tower`, `opentelemetry` and `tracing` features, and the `integration/` crate (the axum example, the real-server test on
 # 127.0.0.1, the zero-allocation check). See docs/rust.md.
 
 SETUP_TARGETS += setup-rust-services
@@ -7,8 +7,8 @@ LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
-RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower
-RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower
+RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower opentelemetry tracing
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,opentelemetry,tracing
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
@@ -27,7 +27,8 @@ test-rust-services:
 	for f in $(RUST_SERVICE_FEATURES); do cargo build -q -p cbreaker --no-default-features --features $$f; done
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
-	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text
+	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text \
+		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
 	cargo test -p cbreaker-integration
 	cargo run -q -p cbreaker-integration --example axum -- --smoke

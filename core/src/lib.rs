@@ -56,6 +56,10 @@ mod sized;
 // Rust services (docs/rust.md), behind `std` and the features above it.
 #[cfg(feature = "std")]
 mod services;
+#[cfg(feature = "tracing")]
+pub use services::events;
+#[cfg(feature = "opentelemetry")]
+pub use services::otel;
 #[cfg(feature = "prometheus")]
 pub use services::prometheus;
 #[cfg(feature = "prometheus-collector")]

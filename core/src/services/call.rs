@@ -133,6 +133,10 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
         histogram: Option<&'a Histogram>,
     ) -> Result<(Self, Option<Transition>), Rejected> {
         let begun = breaker.begin(monotonic::now, histogram.is_some())?;
+        #[cfg(feature = "tracing")]
+        if let Some(t) = &begun.transition {
+            crate::events::transition(None, t);
+        }
         Ok((
             PermitGuard {
                 breaker,
@@ -186,6 +190,10 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
         .ok()?;
         if let (Some(h), Some(_), Some(took)) = (self.histogram, done.observed(), took) {
             h.observe(took);
+        }
+        #[cfg(feature = "tracing")]
+        if let Some(t) = &done.transition {
+            crate::events::transition(None, t);
         }
         done.transition
     }

@@ -4,6 +4,8 @@
 pub(crate) mod call;
 pub mod histogram;
 pub mod monotonic;
+#[cfg(feature = "opentelemetry")]
+pub mod otel;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 #[cfg(feature = "prometheus-collector")]
@@ -13,3 +15,5 @@ pub mod registry;
 pub(crate) mod service;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "tracing")]
+pub mod events;

@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::histogram::HistogramSnapshot;
-use crate::metrics::{Durations, Row, write_text};
+use crate::metrics::{Durations, Naming, Row, write_text_named};
 use crate::registry::Registry;
 use crate::service::ServiceBreaker;
 use crate::time::{Clock, Millis};
@@ -29,12 +29,31 @@ pub const CONTENT_TYPE: &str = crate::metrics::CONTENT_TYPE;
 
 /// Every breaker of `registry`, in the text format.
 pub fn text<const SLOTS: usize>(registry: &Registry<SLOTS>, now: impl Clock) -> String {
+    text_named(registry, now, Naming::Cbreaker)
+}
+
+/// Every breaker of `registry`, in the text format, under `naming` (resilience4j's names
+/// for a dashboard built on them: docs/metrics.md).
+///
+/// ```
+/// use cbreaker::{Config, metrics::Naming, registry::Registry};
+/// let registry: Registry = Registry::new(Config::for_http_api()).unwrap();
+/// let _ = registry.get_or_create("payments");
+/// let text = cbreaker::prometheus::text_named(&registry, cbreaker::monotonic::now, Naming::Resilience4j);
+/// assert!(text.contains("resilience4j_circuitbreaker_state{name=\"payments\",state=\"closed\"} 1\n"));
+/// ```
+pub fn text_named<const SLOTS: usize>(
+    registry: &Registry<SLOTS>,
+    now: impl Clock,
+    naming: Naming,
+) -> String {
     let entries = registry.entries();
     let mut out = String::new();
-    render(
+    render_named(
         &mut out,
         entries.iter().map(|(name, b)| (&**name, &**b)),
         now,
+        naming,
     );
     out
 }
@@ -45,6 +64,16 @@ pub fn render<'a, const SLOTS: usize>(
     out: &mut String,
     breakers: impl IntoIterator<Item = (&'a str, &'a ServiceBreaker<SLOTS>)>,
     now: impl Clock,
+) {
+    render_named(out, breakers, now, Naming::Cbreaker);
+}
+
+/// [`render`] under `naming`.
+pub fn render_named<'a, const SLOTS: usize>(
+    out: &mut String,
+    breakers: impl IntoIterator<Item = (&'a str, &'a ServiceBreaker<SLOTS>)>,
+    now: impl Clock,
+    naming: Naming,
 ) {
     let now: Millis = now.now();
     // Read each breaker once, so every family shows the same moment.
@@ -73,12 +102,17 @@ pub fn render<'a, const SLOTS: usize>(
         })
         .collect();
     // `fmt::Write` for `String` never fails.
-    let _ = write_text(out, &rows);
+    let _ = write_text_named(out, &rows, naming);
 }
 
 impl<const SLOTS: usize> Registry<SLOTS> {
     /// [`text`] of this registry.
     pub fn prometheus_text(&self, now: impl Clock) -> String {
         text(self, now)
+    }
+
+    /// [`text_named`] of this registry.
+    pub fn prometheus_text_named(&self, now: impl Clock, naming: Naming) -> String {
+        text_named(self, now, naming)
     }
 }

@@ -32,7 +32,7 @@ use prometheus_crate::proto::{
 };
 
 use crate::histogram::BUCKETS;
-use crate::metrics::{self, FAMILIES, Family};
+use crate::metrics::{self, Family, Naming};
 use crate::monotonic;
 use crate::registry::Registry;
 
@@ -41,7 +41,9 @@ fn proto_type(f: &Family) -> MetricType {
         metrics::MetricType::Gauge => MetricType::GAUGE,
         metrics::MetricType::Counter => MetricType::COUNTER,
         metrics::MetricType::Histogram => MetricType::HISTOGRAM,
-        metrics::MetricType::Summary => MetricType::SUMMARY,
+        // Only resilience4j's call timers, written as their `_count` alone (no sum is kept
+        // per outcome): a counter of that name, so no sum is invented.
+        metrics::MetricType::Summary => MetricType::COUNTER,
     }
 }
 
@@ -50,6 +52,15 @@ fn proto_type(f: &Family) -> MetricType {
 pub struct RegistryCollector<const SLOTS: usize = 32> {
     registry: Arc<Registry<SLOTS>>,
     descs: Vec<Desc>,
+    naming: Naming,
+}
+
+/// A family's exposed name: a summary is written as its `_count` alone.
+fn exposed(f: &Family) -> String {
+    match f.kind {
+        metrics::MetricType::Summary => alloc::format!("{}_count", f.name),
+        _ => String::from(f.name),
+    }
 }
 
 impl<const SLOTS: usize> RegistryCollector<SLOTS> {
@@ -59,11 +70,22 @@ impl<const SLOTS: usize> RegistryCollector<SLOTS> {
     /// Never: the family names and labels are fixed and valid.
     #[must_use]
     pub fn new(registry: Arc<Registry<SLOTS>>) -> Self {
-        let descs = FAMILIES
+        Self::with_naming(registry, Naming::Cbreaker)
+    }
+
+    /// A collector writing the families of `naming` (resilience4j's names for a dashboard
+    /// built on them: docs/metrics.md).
+    ///
+    /// # Panics
+    /// Never: the family names and labels are fixed and valid.
+    #[must_use]
+    pub fn with_naming(registry: Arc<Registry<SLOTS>>, naming: Naming) -> Self {
+        let descs = naming
+            .families()
             .iter()
             .map(|f| {
                 Desc::new(
-                    f.name.to_string(),
+                    exposed(f),
                     f.help.to_string(),
                     f.labels.iter().map(|l| l.to_string()).collect(),
                     HashMap::new(),
@@ -71,7 +93,11 @@ impl<const SLOTS: usize> RegistryCollector<SLOTS> {
                 .expect("fixed, valid metric names")
             })
             .collect();
-        RegistryCollector { registry, descs }
+        RegistryCollector {
+            registry,
+            descs,
+            naming,
+        }
     }
 
     /// Boxed, for `prometheus::Registry::register`.
@@ -124,13 +150,14 @@ impl<const SLOTS: usize> Collector for RegistryCollector<SLOTS> {
             .into_iter()
             .map(|(name, b)| {
                 let h = b.keeps_histogram().then(|| b.histogram().snapshot());
-                (name, b.snapshot(now), h)
+                (name, b.snapshot(now), h, b.config().minimum_calls)
             })
             .collect();
-        let mut out = Vec::with_capacity(FAMILIES.len());
-        for family in &FAMILIES {
+        let families = self.naming.families();
+        let mut out = Vec::with_capacity(families.len());
+        for family in families {
             let mut family_metrics = Vec::new();
-            for (name, s, h) in &rows {
+            for (name, s, h, minimum_calls) in &rows {
                 let name: &str = name;
                 if family.kind == metrics::MetricType::Histogram {
                     let Some(h) = h else { continue };
@@ -155,22 +182,31 @@ impl<const SLOTS: usize> Collector for RegistryCollector<SLOTS> {
                     family_metrics.push(m);
                     continue;
                 }
-                metrics::samples(family, s, |second, v| {
+                let first = family.labels.first().copied().unwrap_or("breaker");
+                let mut sample = |second: &str, v: f64| {
                     let pairs: &[(&str, &str)] = match family.labels.get(1) {
-                        Some(label) => &[("breaker", name), (label, second)],
-                        None => &[("breaker", name)],
+                        Some(label) => &[(first, name), (label, second)],
+                        None => &[(first, name)],
                     };
                     family_metrics.push(match family.kind {
-                        metrics::MetricType::Counter => counter(pairs, v),
+                        metrics::MetricType::Counter | metrics::MetricType::Summary => {
+                            counter(pairs, v)
+                        }
                         _ => gauge(pairs, v),
                     });
-                });
+                };
+                match self.naming {
+                    Naming::Cbreaker => metrics::samples(family, s, &mut sample),
+                    Naming::Resilience4j => {
+                        metrics::resilience4j::samples(family, s, *minimum_calls, &mut sample);
+                    }
+                }
             }
             if family_metrics.is_empty() {
                 continue;
             }
             let mut f = MetricFamily::default();
-            f.set_name(String::from(family.name));
+            f.set_name(exposed(family));
             f.set_help(String::from(family.help));
             f.set_field_type(proto_type(family));
             f.set_metric(family_metrics);

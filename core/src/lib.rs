@@ -58,6 +58,8 @@ mod sized;
 mod services;
 #[cfg(feature = "tracing")]
 pub use services::events;
+#[cfg(feature = "fleet")]
+pub use services::fleet_agent;
 #[cfg(feature = "opentelemetry")]
 pub use services::otel;
 #[cfg(feature = "prometheus")]

@@ -63,9 +63,12 @@ impl Status {
 /// The probe leases a member asks the store for in a sync.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lease {
-    /// How many it wants to hold after the sync (the store grants what is free).
+    /// How many it wants to hold after the sync: held ones above it are returned; with
+    /// `renew`, free ones up to it are granted.
     pub want: u32,
-    /// Whether its held leases restart their expiry (`half_open_max_wait`).
+    /// Whether calls are waiting: new leases are granted and held ones restart their expiry
+    /// (`half_open_max_wait`). Without it, held ones only age (an idle or dead member's
+    /// leases expire).
     pub renew: bool,
 }
 

@@ -2,6 +2,10 @@
 //! helpers run the core's call protocol; nothing here decides a rule of its own.
 
 pub(crate) mod call;
+#[cfg(feature = "tracing")]
+pub mod events;
+#[cfg(feature = "fleet")]
+pub mod fleet_agent;
 pub mod histogram;
 pub mod monotonic;
 #[cfg(feature = "opentelemetry")]
@@ -15,5 +19,3 @@ pub mod registry;
 pub(crate) mod service;
 #[cfg(feature = "tower")]
 pub mod tower;
-#[cfg(feature = "tracing")]
-pub mod events;

@@ -85,7 +85,9 @@ if has == 1 and record == ARGV[3] then
   local want, max, lease_ms = tonumber(ARGV[4]), tonumber(ARGV[6]), tonumber(ARGV[7])
   local free = max - #held
   local i = 1
-  while #mine < want and free > 0 do
+  -- New leases only for a member with calls waiting (renew = 1): one that keeps what it
+  -- holds never gets back a lease that just expired.
+  while ARGV[5] == '1' and #mine < want and free > 0 do
     local name = member .. '#' .. i
     if not taken[name] then
       redis.call('ZADD', KEYS[6], now + lease_ms, name)

@@ -1,0 +1,741 @@
+//! The fleet's sync agent (feature `fleet`): one background thread per member that does one
+//! round trip to Redis (or Valkey) every `sync_interval` and applies what the member's core
+//! decides ([`crate::fleet`]). Calls never wait on it: the call path is the local breaker's.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use cbreaker::fleet::Rules;
+//! use cbreaker::fleet_agent::{Fleet, FleetOptions};
+//! use cbreaker::{Breaker, Config, MAX_SLOTS, monotonic};
+//!
+//! let config = Config { minimum_calls: 20, ..Config::count(100) };
+//! let breaker: Arc<Breaker<MAX_SLOTS>> = Arc::new(Breaker::new(config).unwrap());
+//! let fleet = Fleet::join(breaker.clone(), FleetOptions::new("redis://127.0.0.1:6379", "payments", Rules::for_config(&config)), monotonic::now).unwrap();
+//! // ... calls go through `breaker` as before (with `monotonic::now()`); the fleet follows.
+//! println!("{}", fleet.status().status.name());
+//! ```
+
+extern crate std;
+
+use std::format;
+use std::string::{String, ToString};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use std::vec::Vec;
+
+use redis::Value;
+
+use crate::adoption::Adoption;
+use crate::breaker::Breaker;
+use crate::config::Config;
+use crate::fleet::{
+    Delta, Member, Operator, Plan, Record, Reply, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT,
+    operate,
+};
+use crate::snapshot::Snapshot;
+use crate::state::State;
+use crate::time::Millis;
+use crate::transition::Transition;
+
+/// The local breaker a member runs: what the agent reads and moves.
+pub trait Local: Send + Sync + 'static {
+    /// Its snapshot at `now`.
+    fn snapshot(&self, now: Millis) -> Snapshot;
+    /// See [`Breaker::adopt`].
+    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition;
+    /// See [`Breaker::release_slots`].
+    fn release_slots(&self, generation: u32, n: u32) -> bool;
+    /// Its config.
+    fn config(&self) -> Config;
+}
+
+impl<const SLOTS: usize> Local for Breaker<SLOTS> {
+    fn snapshot(&self, now: Millis) -> Snapshot {
+        Breaker::snapshot(self, now)
+    }
+    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
+        Breaker::adopt(self, adoption, now)
+    }
+    fn release_slots(&self, generation: u32, n: u32) -> bool {
+        Breaker::release_slots(self, generation, n)
+    }
+    fn config(&self) -> Config {
+        Breaker::config(self)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Local for crate::SizedBreaker {
+    fn snapshot(&self, now: Millis) -> Snapshot {
+        crate::SizedBreaker::snapshot(self, now)
+    }
+    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
+        crate::SizedBreaker::adopt(self, adoption, now)
+    }
+    fn release_slots(&self, generation: u32, n: u32) -> bool {
+        crate::SizedBreaker::release_slots(self, generation, n)
+    }
+    fn config(&self) -> Config {
+        crate::SizedBreaker::config(self)
+    }
+}
+
+/// A callback for the local transitions the fleet causes (cause `fleet`), run on the agent's
+/// thread. A panic in it is caught and logged to stderr.
+pub type OnTransition = Arc<dyn Fn(&Transition) + Send + Sync>;
+
+/// How a member joins its fleet.
+#[derive(Clone)]
+pub struct FleetOptions {
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS (feature
+    /// `fleet-tls`).
+    pub url: String,
+    /// The breaker's name, the same in every member: its keys share one hash tag.
+    pub name: String,
+    /// Every key starts with this. Default `cbreaker:`.
+    pub prefix: String,
+    /// The fleet's rules.
+    pub rules: Rules,
+    /// How long one round trip may take before the member runs degraded. Default: the sync
+    /// interval.
+    pub timeout: Option<Duration>,
+    /// The member's id, unique per process (default: host, pid and a random part).
+    pub member_id: Option<String>,
+    /// Local transitions the fleet causes.
+    pub on_transition: Option<OnTransition>,
+}
+
+impl FleetOptions {
+    /// Options with the defaults.
+    #[must_use]
+    pub fn new(url: &str, name: &str, rules: Rules) -> FleetOptions {
+        FleetOptions {
+            url: url.to_string(),
+            name: name.to_string(),
+            prefix: "cbreaker:".to_string(),
+            rules,
+            timeout: None,
+            member_id: None,
+            on_transition: None,
+        }
+    }
+}
+
+/// Why a member could not join or an operator move failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetError {
+    /// A field of the options is wrong; the message names it.
+    Options(String),
+    /// The store answered with an error, did not answer in time, or could not be reached.
+    Store(String),
+    /// The fleet's config differs from this member's.
+    Refused {
+        /// The fleet's config fingerprint.
+        fleet: u64,
+        /// This member's.
+        member: u64,
+    },
+}
+
+impl core::fmt::Display for FleetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FleetError::Options(m) => write!(f, "fleet: {m}"),
+            FleetError::Store(m) => write!(f, "fleet store: {m}"),
+            FleetError::Refused { fleet, member } => write!(
+                f,
+                "fleet: this member's breaker config (fingerprint {member:016x}) differs from the fleet's ({fleet:016x}); running on the local breaker alone"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FleetError {}
+
+/// What a member knows of its fleet now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FleetStatus {
+    /// Joining, joined, degraded or refused.
+    pub status: Status,
+    /// The fleet's state, as last read.
+    pub state: Option<State>,
+    /// The fleet's generation, as last read.
+    pub generation: u64,
+    /// Members seen within the member time-to-live.
+    pub members: u32,
+    /// Probe leases this member holds.
+    pub leases: u32,
+    /// Syncs done, and failed.
+    pub syncs: u64,
+    /// Failed syncs.
+    pub failures: u64,
+    /// The last error, if the last sync failed.
+    pub last_error: Option<String>,
+}
+
+struct Shared {
+    stop: Mutex<bool>,
+    wake: Condvar,
+    status: Mutex<FleetStatus>,
+    stopped: AtomicBool,
+}
+
+/// A member of a fleet: the agent's thread, stopped on drop.
+pub struct Fleet {
+    shared: Arc<Shared>,
+    keys: Keys,
+    client: redis::Client,
+    timeout: Duration,
+    fingerprint: u64,
+    member_id: String,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Clone)]
+struct Keys {
+    record: String,
+    counts: String,
+    seqs: String,
+    trips: String,
+    members: String,
+    leases: String,
+    log: String,
+}
+
+impl Keys {
+    fn new(prefix: &str, name: &str) -> Keys {
+        let k = |s: &str| format!("{prefix}{{{name}}}:{s}");
+        Keys {
+            record: k("record"),
+            counts: k("counts"),
+            seqs: k("seqs"),
+            trips: k("trips"),
+            members: k("members"),
+            leases: k("leases"),
+            log: k("log"),
+        }
+    }
+}
+
+impl Fleet {
+    /// Joins the fleet `options.name` with `local` (whose calls read `clock`, the same clock
+    /// the agent reads). Checks the options and starts the agent; the first sync runs at
+    /// once on the agent's thread (nothing here waits on the store).
+    ///
+    /// # Errors
+    /// [`FleetError::Options`] naming a bad field (URL, name, prefix, rules, member id).
+    pub fn join<L: Local>(
+        local: Arc<L>,
+        options: FleetOptions,
+        clock: impl Fn() -> Millis + Send + 'static,
+    ) -> Result<Fleet, FleetError> {
+        let bad = |m: String| Err(FleetError::Options(m));
+        if options.name.is_empty() || options.name.contains(['{', '}']) {
+            return bad(format!(
+                "name must be non-empty, without braces, got {:?}",
+                options.name
+            ));
+        }
+        if options.prefix.contains(['{', '}']) {
+            return bad(format!(
+                "prefix must not contain braces, got {:?}",
+                options.prefix
+            ));
+        }
+        options
+            .rules
+            .validate()
+            .map_err(|e| FleetError::Options(e.to_string()))?;
+        let client = open(&options.url)?;
+        let member_id = match &options.member_id {
+            Some(id) if id.is_empty() || id.contains('#') => {
+                return bad(format!(
+                    "member_id must be non-empty, without '#', got {id:?}"
+                ));
+            }
+            Some(id) => id.clone(),
+            None => default_member_id(),
+        };
+        let config = local.config();
+        let member =
+            Member::new(config, options.rules).map_err(|e| FleetError::Options(e.to_string()))?;
+        let timeout = options
+            .timeout
+            .unwrap_or(Duration::from_millis(options.rules.sync_interval.0));
+        if timeout.is_zero() {
+            return bad("timeout must be above zero".to_string());
+        }
+        let shared = Arc::new(Shared {
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+            status: Mutex::new(FleetStatus {
+                status: Status::Joining,
+                state: None,
+                generation: 0,
+                members: 0,
+                leases: 0,
+                syncs: 0,
+                failures: 0,
+                last_error: None,
+            }),
+            stopped: AtomicBool::new(false),
+        });
+        let keys = Keys::new(&options.prefix, &options.name);
+        let agent = Agent {
+            local,
+            member,
+            client: client.clone(),
+            connection: None,
+            timeout,
+            keys: keys.clone(),
+            member_id: member_id.clone(),
+            shared: shared.clone(),
+            on_transition: options.on_transition.clone(),
+            sync: redis::Script::new(SYNC_SCRIPT),
+            transition: redis::Script::new(TRANSITION_SCRIPT),
+        };
+        let interval = Duration::from_millis(options.rules.sync_interval.0);
+        let thread = std::thread::Builder::new()
+            .name(format!("cbreaker-fleet-{}", options.name))
+            .spawn(move || agent.run(interval, clock))
+            .map_err(|e| FleetError::Options(format!("cannot start the agent thread: {e}")))?;
+        Ok(Fleet {
+            shared,
+            keys,
+            client,
+            timeout,
+            fingerprint: config.fingerprint(),
+            member_id,
+            thread: Some(thread),
+        })
+    }
+
+    /// What the member knows of its fleet now.
+    #[must_use]
+    pub fn status(&self) -> FleetStatus {
+        lock(&self.shared.status).clone()
+    }
+
+    /// This member's id.
+    #[must_use]
+    pub fn member_id(&self) -> &str {
+        &self.member_id
+    }
+
+    /// Opens the whole fleet until [`reset`](Self::reset) or
+    /// [`force_closed`](Self::force_closed); members adopt it within one sync interval.
+    ///
+    /// # Errors
+    /// [`FleetError::Store`] if the store cannot be reached or the record keeps changing.
+    pub fn force_open(&self) -> Result<Record, FleetError> {
+        self.operate(Operator::ForceOpen)
+    }
+
+    /// Makes every member admit every call and never trip.
+    ///
+    /// # Errors
+    /// As [`force_open`](Self::force_open).
+    pub fn force_closed(&self) -> Result<Record, FleetError> {
+        self.operate(Operator::ForceClosed)
+    }
+
+    /// Closes the whole fleet with an empty fleet window and the backoff reset.
+    ///
+    /// # Errors
+    /// As [`force_open`](Self::force_open).
+    pub fn reset(&self) -> Result<Record, FleetError> {
+        self.operate(Operator::Reset)
+    }
+
+    fn operate(&self, op: Operator) -> Result<Record, FleetError> {
+        let mut con = connect(&self.client, self.timeout)?;
+        let transition = redis::Script::new(TRANSITION_SCRIPT);
+        for _ in 0..8 {
+            let (found, now): (Option<String>, u64) = read_record(&mut con, &self.keys)?;
+            let current = found.as_deref().and_then(|t| Record::parse(t).ok());
+            if let Some(r) = current {
+                if r.fingerprint != self.fingerprint {
+                    return Err(FleetError::Refused {
+                        fleet: r.fingerprint,
+                        member: self.fingerprint,
+                    });
+                }
+            }
+            let next = operate(current.as_ref(), op, self.fingerprint, now);
+            let (landed, _) = cas(
+                &mut con,
+                &transition,
+                &self.keys,
+                found.as_deref().unwrap_or(""),
+                &next,
+                &self.member_id,
+            )?;
+            if landed {
+                return Ok(next);
+            }
+        }
+        Err(FleetError::Store(
+            "the fleet record kept changing".to_string(),
+        ))
+    }
+
+    /// Stops the agent (also on drop). The local breaker keeps what it adopted last, with
+    /// its held probe slots released, and runs alone.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        *lock(&self.shared.stop) = true;
+        self.shared.wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn open(url: &str) -> Result<redis::Client, FleetError> {
+    if !(url.starts_with("redis://")
+        || url.starts_with("rediss://")
+        || url.starts_with("valkey://")
+        || url.starts_with("valkeys://"))
+    {
+        return Err(FleetError::Options(format!(
+            "url must start with redis:// or rediss://, got {url:?}"
+        )));
+    }
+    redis::Client::open(url).map_err(|e| FleetError::Options(format!("url {url:?}: {e}")))
+}
+
+fn connect(client: &redis::Client, timeout: Duration) -> Result<redis::Connection, FleetError> {
+    let con = client
+        .get_connection_with_timeout(timeout)
+        .map_err(|e| FleetError::Store(e.to_string()))?;
+    con.set_read_timeout(Some(timeout))
+        .and_then(|()| con.set_write_timeout(Some(timeout)))
+        .map_err(|e| FleetError::Store(e.to_string()))?;
+    Ok(con)
+}
+
+fn default_member_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().replace('#', "_"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_string());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let salt =
+        crate::transition::splitmix64(u64::from(nanos) ^ (u64::from(std::process::id()) << 32));
+    format!("{host}:{}:{:08x}", std::process::id(), salt as u32)
+}
+
+/// The record's text (or none) and the server's time.
+fn read_record(
+    con: &mut redis::Connection,
+    keys: &Keys,
+) -> Result<(Option<String>, u64), FleetError> {
+    let v: Value = redis::Script::new(
+        "local t = redis.call('TIME') local k = redis.call('TYPE', KEYS[1])['ok'] \
+         local r = '' if k == 'string' then r = redis.call('GET', KEYS[1]) elseif k ~= 'none' then r = '!' .. k end \
+         return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), k ~= 'none' and 1 or 0, r}",
+    )
+    .key(&keys.record)
+    .invoke(con)
+    .map_err(|e| FleetError::Store(e.to_string()))?;
+    let items = array(&v)?;
+    let now = int(items.first())?;
+    let has = int(items.get(1))? == 1;
+    let text = string(items.get(2))?;
+    Ok((has.then_some(text), now))
+}
+
+/// One compare-and-set of the record: `(landed, record now)`.
+fn cas(
+    con: &mut redis::Connection,
+    script: &redis::Script,
+    keys: &Keys,
+    expected: &str,
+    next: &Record,
+    member: &str,
+) -> Result<(bool, String), FleetError> {
+    let v: Value = script
+        .key(&keys.record)
+        .key(&keys.counts)
+        .key(&keys.leases)
+        .key(&keys.log)
+        .arg(expected)
+        .arg(next.to_string())
+        .arg(format!("{member} {next}"))
+        .invoke(con)
+        .map_err(|e| FleetError::Store(e.to_string()))?;
+    let items = array(&v)?;
+    Ok((int(items.first())? == 1, string(items.get(1))?))
+}
+
+fn malformed() -> FleetError {
+    FleetError::Store("malformed reply from the fleet script".to_string())
+}
+
+fn array(v: &Value) -> Result<&[Value], FleetError> {
+    match v {
+        Value::Array(items) => Ok(items),
+        _ => Err(malformed()),
+    }
+}
+
+fn int(v: Option<&Value>) -> Result<u64, FleetError> {
+    match v {
+        Some(Value::Int(n)) if *n >= 0 => Ok(*n as u64),
+        Some(Value::BulkString(b)) => core::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(malformed),
+        _ => Err(malformed()),
+    }
+}
+
+fn string(v: Option<&Value>) -> Result<String, FleetError> {
+    match v {
+        Some(Value::BulkString(b)) => Ok(String::from_utf8_lossy(b).into_owned()),
+        Some(Value::SimpleString(s)) => Ok(s.clone()),
+        Some(Value::Nil) => Ok(String::new()),
+        _ => Err(malformed()),
+    }
+}
+
+struct Agent<L: Local> {
+    local: Arc<L>,
+    member: Member,
+    client: redis::Client,
+    connection: Option<redis::Connection>,
+    timeout: Duration,
+    keys: Keys,
+    member_id: String,
+    shared: Arc<Shared>,
+    on_transition: Option<OnTransition>,
+    sync: redis::Script,
+    transition: redis::Script,
+}
+
+impl<L: Local> Agent<L> {
+    fn run(mut self, interval: Duration, clock: impl Fn() -> Millis) {
+        loop {
+            let started = std::time::Instant::now();
+            self.tick(&clock);
+            let mut stop = lock(&self.shared.stop);
+            while !*stop {
+                let left = interval.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                stop = self
+                    .shared
+                    .wake
+                    .wait_timeout(stop, left)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+            if *stop {
+                break;
+            }
+        }
+        // Leaving: the local breaker runs alone, its held slots free.
+        let plan = self.member.on_error();
+        self.apply(&plan, clock());
+        self.shared.stopped.store(true, Ordering::Release);
+    }
+
+    fn tick(&mut self, clock: &impl Fn() -> Millis) {
+        let now = clock();
+        self.member.seal(&self.local.snapshot(now), now.0);
+        let result = self.sync(clock);
+        let mut status = lock(&self.shared.status);
+        status.syncs += 1;
+        match result {
+            Ok(members) => {
+                status.members = members;
+                status.last_error = None;
+            }
+            Err(e) => {
+                drop(status);
+                self.connection = None;
+                let plan = self.member.on_error();
+                self.apply(&plan, clock());
+                status = lock(&self.shared.status);
+                status.failures += 1;
+                status.last_error = Some(e.to_string());
+            }
+        }
+        status.status = self.member.status();
+        status.state = self.member.following().map(|r| r.state);
+        status.generation = self.member.following().map_or(0, |r| r.generation);
+        status.leases = self.member.leases();
+    }
+
+    /// One sync: the round trip, then (rarely) the transition's compare-and-set.
+    fn sync(&mut self, clock: &impl Fn() -> Millis) -> Result<u32, FleetError> {
+        let lease = self.member.lease();
+        let cfg = self.local.config();
+        let rules = *self.member.rules();
+        let following = self
+            .member
+            .following()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let prefix = Record::prefix(self.member.fingerprint());
+        let sent_at = clock();
+        let pending: Vec<Delta> = self.member.pending().to_vec();
+        let mut invocation = self.sync.prepare_invoke();
+        for k in [
+            &self.keys.record,
+            &self.keys.counts,
+            &self.keys.seqs,
+            &self.keys.trips,
+            &self.keys.members,
+            &self.keys.leases,
+        ] {
+            invocation.key(k);
+        }
+        invocation
+            .arg(&self.member_id)
+            .arg(core::str::from_utf8(&prefix).unwrap_or_default())
+            .arg(following)
+            .arg(lease.want)
+            .arg(u8::from(lease.renew))
+            .arg(cfg.half_open_max_calls)
+            .arg(cfg.half_open_max_wait.0)
+            .arg(rules.window.0)
+            .arg(rules.member_ttl().0)
+            .arg(pending.len());
+        for d in &pending {
+            invocation
+                .arg(d.seq)
+                .arg(d.generation)
+                .arg(u8::from(d.probe))
+                .arg(sent_at.0.saturating_sub(d.at))
+                .arg(d.counts.successes)
+                .arg(d.counts.failures)
+                .arg(d.counts.slow)
+                .arg(u8::from(d.tripped));
+        }
+        let con = connection(&mut self.connection, &self.client, self.timeout)?;
+        let v: Value = invocation
+            .invoke(con)
+            .map_err(|e| FleetError::Store(e.to_string()))?;
+        let items = array(&v)?;
+        let reply = Reply {
+            server_now: int(items.first())?,
+            acked: int(items.get(3))?,
+            leases: u32::try_from(int(items.get(4))?).map_err(|_| malformed())?,
+            members: u32::try_from(int(items.get(5))?).map_err(|_| malformed())?,
+        };
+        let has = int(items.get(1))? == 1;
+        let text = string(items.get(2))?;
+        let counts = pairs(items.get(6))?;
+        let trips = strings(items.get(7))?;
+        let now = clock();
+        let plan = self.member.on_reply(
+            &reply,
+            has.then_some(text.as_str()),
+            counts.iter().map(|(f, n)| (f.as_str(), *n)),
+            trips.iter().map(String::as_str),
+            &self.local.snapshot(now),
+        );
+        self.apply(&plan, now);
+        if let Some(next) = plan.propose {
+            let expected = if has { text.clone() } else { String::new() };
+            let con = connection(&mut self.connection, &self.client, self.timeout)?;
+            let (landed, found) = cas(
+                con,
+                &self.transition,
+                &self.keys,
+                &expected,
+                &next,
+                &self.member_id,
+            )?;
+            let record = if landed {
+                Some(next)
+            } else {
+                Record::parse(&found).ok()
+            };
+            if let Some(record) = record {
+                if record.fingerprint == self.member.fingerprint() {
+                    let now = clock();
+                    // The leases were the generation's before: none held in the new one.
+                    let leases = if landed { 0 } else { self.member.leases() };
+                    let plan = self.member.follow(
+                        record,
+                        leases,
+                        reply.server_now,
+                        &self.local.snapshot(now),
+                    );
+                    self.apply(&plan, now);
+                }
+            }
+        }
+        Ok(reply.members)
+    }
+
+    fn apply(&mut self, plan: &Plan, now: Millis) {
+        if let Some((generation, n)) = plan.release {
+            self.local.release_slots(generation, n);
+        }
+        if let Some(adoption) = plan.adopt {
+            let t = self.local.adopt(adoption, now);
+            self.member.adopted(&t);
+            if let Some(f) = &self.on_transition {
+                let f = f.clone();
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&t))).is_err() {
+                    std::eprintln!("cbreaker fleet: an on_transition callback panicked; ignored");
+                }
+            }
+        }
+    }
+}
+
+/// The agent's connection, opened again after a failure.
+fn connection<'a>(
+    slot: &'a mut Option<redis::Connection>,
+    client: &redis::Client,
+    timeout: Duration,
+) -> Result<&'a mut redis::Connection, FleetError> {
+    if slot.is_none() {
+        *slot = Some(connect(client, timeout)?);
+    }
+    slot.as_mut().ok_or_else(malformed)
+}
+
+fn pairs(v: Option<&Value>) -> Result<Vec<(String, u64)>, FleetError> {
+    let Some(Value::Array(items)) = v else {
+        return Err(malformed());
+    };
+    let mut out = Vec::with_capacity(items.len() / 2);
+    for pair in items.chunks(2) {
+        if let [field, value] = pair {
+            out.push((string(Some(field))?, int(Some(value))?));
+        }
+    }
+    Ok(out)
+}
+
+fn strings(v: Option<&Value>) -> Result<Vec<String>, FleetError> {
+    let Some(Value::Array(items)) = v else {
+        return Err(malformed());
+    };
+    items.iter().map(|i| string(Some(i))).collect()
+}

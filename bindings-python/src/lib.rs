@@ -29,7 +29,9 @@ mod _native {
     #[pymodule_export]
     use super::types::PyTransition;
     #[pymodule_export]
-    use super::vocab::{group_health, metric_samples, metrics_text};
+    use super::vocab::{
+        group_health, metric_samples, metrics_text, otel_points, otel_transition_attributes,
+    };
 
     /// The file holding shared-memory segment `name` (`$CBREAKER_SHM_DIR`, default
     /// `/dev/shm`, then `cbreaker.<name>`); a `ConfigError` for a name that cannot be one.
@@ -55,6 +57,23 @@ mod _native {
             PyTuple::new(m.py(), metrics::FAMILIES.iter().map(family))?,
         )?;
         m.add("METRICS_CONTENT_TYPE", metrics::CONTENT_TYPE)?;
+        let namings = pyo3::types::PyDict::new(m.py());
+        for n in metrics::Naming::ALL {
+            namings.set_item(
+                n.name(),
+                PyTuple::new(m.py(), n.families().iter().map(family))?,
+            )?;
+        }
+        m.add("METRIC_NAMINGS", namings)?;
+        m.add("OTEL_METER_NAME", metrics::otel::METER_NAME)?;
+        m.add("OTEL_ATTR_NAME", metrics::otel::ATTR_NAME)?;
+        let instrument = |i: &metrics::otel::Instrument| {
+            (i.name, i.kind.name(), i.unit, i.description, i.attributes)
+        };
+        m.add(
+            "OTEL_INSTRUMENTS",
+            PyTuple::new(m.py(), metrics::otel::INSTRUMENTS.iter().map(instrument))?,
+        )?;
         Ok(())
     }
 }

@@ -246,7 +246,10 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     def _on_transition(self, tr: _native.Transition) -> None:
         level = logging.WARNING if tr.to_state in ("open", "forced_open") else logging.INFO
-        log.log(level, "circuit %r: %s (%s)", self.name, tr, tr.cause)
+        if log.isEnabledFor(level):
+            # Structured: the core's OpenTelemetry attribute keys (a log bridge exports them as is).
+            extra = {_native.OTEL_ATTR_NAME: self.name, **dict(_native.otel_transition_attributes(tr))}
+            log.log(level, "circuit %r: %s (%s)", self.name, tr, tr.cause, extra=extra)
         self._fire("on_state_change", tr)
 
     def _on_reject(self, retry_after: Optional[float]) -> None:

@@ -15,7 +15,9 @@ EndName = Literal["success", "failure", "ignored", "timeout", "cancelled"]
 PresetName = Literal[
     "agents_platform", "pybreaker", "http_api", "llm_service", "database", "notifications", "cache"
 ]
-MetricType = Literal["gauge", "counter", "histogram"]
+MetricType = Literal["gauge", "counter", "histogram", "summary"]
+NamingName = Literal["cbreaker", "resilience4j"]
+InstrumentKind = Literal["observable counter", "observable gauge", "histogram", "counter"]
 Number = Union[int, float]
 ExcludeItem = Union[type[BaseException], Callable[[BaseException], object]]
 
@@ -23,6 +25,10 @@ __all__ = [
     "MAX_SLOTS",
     "METRICS_CONTENT_TYPE",
     "METRIC_FAMILIES",
+    "METRIC_NAMINGS",
+    "OTEL_ATTR_NAME",
+    "OTEL_INSTRUMENTS",
+    "OTEL_METER_NAME",
     "PERMIT_SETTLED_CODE",
     "PERMIT_SETTLED_MESSAGE",
     "PRESETS",
@@ -34,6 +40,8 @@ __all__ = [
     "group_health",
     "metric_samples",
     "metrics_text",
+    "otel_points",
+    "otel_transition_attributes",
     "shared_memory_path",
 ]
 
@@ -46,10 +54,23 @@ PERMIT_SETTLED_MESSAGE: str
 #: The core's metric families: ``(name, type, help, unit, labels)``.
 METRIC_FAMILIES: tuple[tuple[str, MetricType, str, str, list[str]], ...]
 METRICS_CONTENT_TYPE: str
+#: The families of each naming (``metrics::Naming``), as ``METRIC_FAMILIES``.
+METRIC_NAMINGS: dict[NamingName, tuple[tuple[str, MetricType, str, str, list[str]], ...]]
+#: The core's OpenTelemetry meter name, breaker attribute key and instruments:
+#: ``(name, kind, unit, description, attribute keys)``.
+OTEL_METER_NAME: str
+OTEL_ATTR_NAME: str
+OTEL_INSTRUMENTS: tuple[tuple[str, InstrumentKind, str, str, list[str]], ...]
 
 def group_health(states: Sequence[StateName]) -> HealthName: ...
-def metric_samples(breaker: CircuitBreaker) -> list[tuple[str, list[tuple[str, float]]]]: ...
-def metrics_text(rows: Sequence[tuple[str, CircuitBreaker]]) -> str: ...
+def metric_samples(
+    breaker: CircuitBreaker, naming: str = "cbreaker"
+) -> list[tuple[str, list[tuple[str, float]]]]: ...
+def metrics_text(rows: Sequence[tuple[str, CircuitBreaker]], naming: str = "cbreaker") -> str: ...
+def otel_points(
+    breaker: CircuitBreaker, instrument: str
+) -> list[tuple[Optional[tuple[str, str]], float]]: ...
+def otel_transition_attributes(transition: Transition) -> list[tuple[str, str]]: ...
 def shared_memory_path(name: str) -> str: ...
 
 class TransitionCounts(TypedDict):

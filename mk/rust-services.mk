@@ -1,5 +1,5 @@
 # Rust services: the core's `std`, `registry`, `heapless`, `prometheus`, `prometheus-collector`,
-# `tower`, `opentelemetry` and `tracing` features, and the `integration/` crate (the axum example, the real-server test on
+# `tower`, `opentelemetry`, `tracing` and `fleet` features, and the `integration/` crate (the axum example, the real-server test on
 # 127.0.0.1, the zero-allocation check). See docs/rust.md.
 
 SETUP_TARGETS += setup-rust-services
@@ -7,13 +7,15 @@ LINT_TARGETS += lint-rust-services
 TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
-RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower opentelemetry tracing
-RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,opentelemetry,tracing
+RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower opentelemetry tracing fleet
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,opentelemetry,tracing,fleet,alloc
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
+# redis-server: the fleet tests start their own on 127.0.0.1 (docs/fleet.md); libssl-dev:
+# the fleet's TLS (`fleet-tls`, built by the all-features lint).
 setup-rust-services:
-	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi
+	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi && apt_install redis-server libssl-dev pkg-config
 
 lint-rust-services:
 	cargo clippy -q -p cbreaker --all-features --all-targets -- -D warnings
@@ -28,7 +30,7 @@ test-rust-services:
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text \
-		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables
+		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables --test fleet_redis
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
 	cargo test -p cbreaker-integration
 	cargo run -q -p cbreaker-integration --example axum -- --smoke

@@ -23,9 +23,13 @@ pub const SYNC_SCRIPT: &str = include_str!("scripts/sync.lua");
 /// probe counts of the generation before and appends the new record to the fleet's log.
 pub const TRANSITION_SCRIPT: &str = include_str!("scripts/transition.lua");
 
+#[cfg(feature = "alloc")]
+pub mod driver;
 mod member;
 mod record;
 mod rules;
+#[cfg(feature = "alloc")]
+pub mod sim;
 
 pub use member::{Delta, Lease, MAX_PENDING, Member, Plan, Reply, Status};
 pub use record::{PREFIX_LEN, Record, RecordError};

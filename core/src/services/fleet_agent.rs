@@ -27,60 +27,15 @@ use std::vec::Vec;
 
 use redis::Value;
 
-use crate::adoption::Adoption;
-use crate::breaker::Breaker;
-use crate::config::Config;
+use crate::fleet::driver::{Store, SyncAnswer, SyncRequest, fail, sync_once};
 use crate::fleet::{
-    Delta, Member, Operator, Plan, Record, Reply, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT,
-    operate,
+    Member, Operator, Record, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT, operate,
 };
-use crate::snapshot::Snapshot;
 use crate::state::State;
 use crate::time::Millis;
 use crate::transition::Transition;
 
-/// The local breaker a member runs: what the agent reads and moves.
-pub trait Local: Send + Sync + 'static {
-    /// Its snapshot at `now`.
-    fn snapshot(&self, now: Millis) -> Snapshot;
-    /// See [`Breaker::adopt`].
-    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition;
-    /// See [`Breaker::release_slots`].
-    fn release_slots(&self, generation: u32, n: u32) -> bool;
-    /// Its config.
-    fn config(&self) -> Config;
-}
-
-impl<const SLOTS: usize> Local for Breaker<SLOTS> {
-    fn snapshot(&self, now: Millis) -> Snapshot {
-        Breaker::snapshot(self, now)
-    }
-    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
-        Breaker::adopt(self, adoption, now)
-    }
-    fn release_slots(&self, generation: u32, n: u32) -> bool {
-        Breaker::release_slots(self, generation, n)
-    }
-    fn config(&self) -> Config {
-        Breaker::config(self)
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl Local for crate::SizedBreaker {
-    fn snapshot(&self, now: Millis) -> Snapshot {
-        crate::SizedBreaker::snapshot(self, now)
-    }
-    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
-        crate::SizedBreaker::adopt(self, adoption, now)
-    }
-    fn release_slots(&self, generation: u32, n: u32) -> bool {
-        crate::SizedBreaker::release_slots(self, generation, n)
-    }
-    fn config(&self) -> Config {
-        crate::SizedBreaker::config(self)
-    }
-}
+pub use crate::fleet::driver::Local;
 
 /// A callback for the local transitions the fleet causes (cause `fleet`), run on the agent's
 /// thread. A panic in it is caught and logged to stderr.
@@ -226,7 +181,7 @@ impl Fleet {
     ///
     /// # Errors
     /// [`FleetError::Options`] naming a bad field (URL, name, prefix, rules, member id).
-    pub fn join<L: Local>(
+    pub fn join<L: Local + Send + Sync + 'static>(
         local: Arc<L>,
         options: FleetOptions,
         clock: impl Fn() -> Millis + Send + 'static,
@@ -286,15 +241,17 @@ impl Fleet {
         let agent = Agent {
             local,
             member,
-            client: client.clone(),
-            connection: None,
-            timeout,
-            keys: keys.clone(),
+            store: RedisStore {
+                client: client.clone(),
+                connection: None,
+                timeout,
+                keys: keys.clone(),
+                sync: redis::Script::new(SYNC_SCRIPT),
+                transition: redis::Script::new(TRANSITION_SCRIPT),
+            },
             member_id: member_id.clone(),
             shared: shared.clone(),
             on_transition: options.on_transition.clone(),
-            sync: redis::Script::new(SYNC_SCRIPT),
-            transition: redis::Script::new(TRANSITION_SCRIPT),
         };
         let interval = Duration::from_millis(options.rules.sync_interval.0);
         let thread = std::thread::Builder::new()
@@ -364,13 +321,14 @@ impl Fleet {
                 }
             }
             let next = operate(current.as_ref(), op, self.fingerprint, now);
+            let text = next.to_string();
             let (landed, _) = cas(
                 &mut con,
                 &transition,
                 &self.keys,
                 found.as_deref().unwrap_or(""),
-                &next,
-                &self.member_id,
+                &text,
+                &format!("{} {text}", self.member_id),
             )?;
             if landed {
                 return Ok(next);
@@ -470,8 +428,8 @@ fn cas(
     script: &redis::Script,
     keys: &Keys,
     expected: &str,
-    next: &Record,
-    member: &str,
+    next: &str,
+    log: &str,
 ) -> Result<(bool, String), FleetError> {
     let v: Value = script
         .key(&keys.record)
@@ -479,8 +437,8 @@ fn cas(
         .key(&keys.leases)
         .key(&keys.log)
         .arg(expected)
-        .arg(next.to_string())
-        .arg(format!("{member} {next}"))
+        .arg(next)
+        .arg(log)
         .invoke(con)
         .map_err(|e| FleetError::Store(e.to_string()))?;
     let items = array(&v)?;
@@ -518,21 +476,93 @@ fn string(v: Option<&Value>) -> Result<String, FleetError> {
     }
 }
 
-struct Agent<L: Local> {
-    local: Arc<L>,
-    member: Member,
+/// Redis as the fleet's store: the two scripts over one connection, opened again after a
+/// failure.
+struct RedisStore {
     client: redis::Client,
     connection: Option<redis::Connection>,
     timeout: Duration,
     keys: Keys,
-    member_id: String,
-    shared: Arc<Shared>,
-    on_transition: Option<OnTransition>,
     sync: redis::Script,
     transition: redis::Script,
 }
 
-impl<L: Local> Agent<L> {
+impl Store for RedisStore {
+    type Error = FleetError;
+
+    fn sync(&mut self, r: &SyncRequest<'_>) -> Result<SyncAnswer, FleetError> {
+        let mut invocation = self.sync.prepare_invoke();
+        for k in [
+            &self.keys.record,
+            &self.keys.counts,
+            &self.keys.seqs,
+            &self.keys.trips,
+            &self.keys.members,
+            &self.keys.leases,
+        ] {
+            invocation.key(k);
+        }
+        invocation
+            .arg(r.member)
+            .arg(r.prefix)
+            .arg(r.following)
+            .arg(r.lease.want)
+            .arg(u8::from(r.lease.renew))
+            .arg(r.max_leases)
+            .arg(r.lease_ms)
+            .arg(r.window_ms)
+            .arg(r.member_ttl_ms)
+            .arg(r.deltas.len());
+        for (d, age) in r.deltas {
+            invocation
+                .arg(d.seq)
+                .arg(d.generation)
+                .arg(u8::from(d.probe))
+                .arg(*age)
+                .arg(d.counts.successes)
+                .arg(d.counts.failures)
+                .arg(d.counts.slow)
+                .arg(u8::from(d.tripped));
+        }
+        let con = connection(&mut self.connection, &self.client, self.timeout)?;
+        let v: Value = invocation
+            .invoke(con)
+            .map_err(|e| FleetError::Store(e.to_string()))?;
+        let items = array(&v)?;
+        let has = int(items.get(1))? == 1;
+        let text = string(items.get(2))?;
+        Ok(SyncAnswer {
+            server_now: int(items.first())?,
+            record: has.then_some(text),
+            acked: int(items.get(3))?,
+            leases: u32::try_from(int(items.get(4))?).map_err(|_| malformed())?,
+            members: u32::try_from(int(items.get(5))?).map_err(|_| malformed())?,
+            counts: pairs(items.get(6))?,
+            trips: strings(items.get(7))?,
+        })
+    }
+
+    fn transition(
+        &mut self,
+        expected: &str,
+        next: &str,
+        log: &str,
+    ) -> Result<(bool, String), FleetError> {
+        let con = connection(&mut self.connection, &self.client, self.timeout)?;
+        cas(con, &self.transition, &self.keys, expected, next, log)
+    }
+}
+
+struct Agent<L: Local> {
+    local: Arc<L>,
+    member: Member,
+    store: RedisStore,
+    member_id: String,
+    shared: Arc<Shared>,
+    on_transition: Option<OnTransition>,
+}
+
+impl<L: Local + Send + Sync + 'static> Agent<L> {
     fn run(mut self, interval: Duration, clock: impl Fn() -> Millis) {
         loop {
             let started = std::time::Instant::now();
@@ -555,15 +585,23 @@ impl<L: Local> Agent<L> {
             }
         }
         // Leaving: the local breaker runs alone, its held slots free.
-        let plan = self.member.on_error();
-        self.apply(&plan, clock());
+        let callback = self.on_transition.clone();
+        fail(&mut self.member, &*self.local, clock(), &mut |t| {
+            notify(callback.as_ref(), t)
+        });
         self.shared.stopped.store(true, Ordering::Release);
     }
 
     fn tick(&mut self, clock: &impl Fn() -> Millis) {
-        let now = clock();
-        self.member.seal(&self.local.snapshot(now), now.0);
-        let result = self.sync(clock);
+        let callback = self.on_transition.clone();
+        let result = sync_once(
+            &mut self.member,
+            &self.member_id,
+            &*self.local,
+            &mut self.store,
+            clock,
+            &mut |t| notify(callback.as_ref(), t),
+        );
         let mut status = lock(&self.shared.status);
         status.syncs += 1;
         match result {
@@ -572,11 +610,7 @@ impl<L: Local> Agent<L> {
                 status.last_error = None;
             }
             Err(e) => {
-                drop(status);
-                self.connection = None;
-                let plan = self.member.on_error();
-                self.apply(&plan, clock());
-                status = lock(&self.shared.status);
+                self.store.connection = None;
                 status.failures += 1;
                 status.last_error = Some(e.to_string());
             }
@@ -586,124 +620,13 @@ impl<L: Local> Agent<L> {
         status.generation = self.member.following().map_or(0, |r| r.generation);
         status.leases = self.member.leases();
     }
+}
 
-    /// One sync: the round trip, then (rarely) the transition's compare-and-set.
-    fn sync(&mut self, clock: &impl Fn() -> Millis) -> Result<u32, FleetError> {
-        let lease = self.member.lease();
-        let cfg = self.local.config();
-        let rules = *self.member.rules();
-        let following = self
-            .member
-            .following()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let prefix = Record::prefix(self.member.fingerprint());
-        let sent_at = clock();
-        let pending: Vec<Delta> = self.member.pending().to_vec();
-        let mut invocation = self.sync.prepare_invoke();
-        for k in [
-            &self.keys.record,
-            &self.keys.counts,
-            &self.keys.seqs,
-            &self.keys.trips,
-            &self.keys.members,
-            &self.keys.leases,
-        ] {
-            invocation.key(k);
-        }
-        invocation
-            .arg(&self.member_id)
-            .arg(core::str::from_utf8(&prefix).unwrap_or_default())
-            .arg(following)
-            .arg(lease.want)
-            .arg(u8::from(lease.renew))
-            .arg(cfg.half_open_max_calls)
-            .arg(cfg.half_open_max_wait.0)
-            .arg(rules.window.0)
-            .arg(rules.member_ttl().0)
-            .arg(pending.len());
-        for d in &pending {
-            invocation
-                .arg(d.seq)
-                .arg(d.generation)
-                .arg(u8::from(d.probe))
-                .arg(sent_at.0.saturating_sub(d.at))
-                .arg(d.counts.successes)
-                .arg(d.counts.failures)
-                .arg(d.counts.slow)
-                .arg(u8::from(d.tripped));
-        }
-        let con = connection(&mut self.connection, &self.client, self.timeout)?;
-        let v: Value = invocation
-            .invoke(con)
-            .map_err(|e| FleetError::Store(e.to_string()))?;
-        let items = array(&v)?;
-        let reply = Reply {
-            server_now: int(items.first())?,
-            acked: int(items.get(3))?,
-            leases: u32::try_from(int(items.get(4))?).map_err(|_| malformed())?,
-            members: u32::try_from(int(items.get(5))?).map_err(|_| malformed())?,
-        };
-        let has = int(items.get(1))? == 1;
-        let text = string(items.get(2))?;
-        let counts = pairs(items.get(6))?;
-        let trips = strings(items.get(7))?;
-        let now = clock();
-        let plan = self.member.on_reply(
-            &reply,
-            has.then_some(text.as_str()),
-            counts.iter().map(|(f, n)| (f.as_str(), *n)),
-            trips.iter().map(String::as_str),
-            &self.local.snapshot(now),
-        );
-        self.apply(&plan, now);
-        if let Some(next) = plan.propose {
-            let expected = if has { text.clone() } else { String::new() };
-            let con = connection(&mut self.connection, &self.client, self.timeout)?;
-            let (landed, found) = cas(
-                con,
-                &self.transition,
-                &self.keys,
-                &expected,
-                &next,
-                &self.member_id,
-            )?;
-            let record = if landed {
-                Some(next)
-            } else {
-                Record::parse(&found).ok()
-            };
-            if let Some(record) = record {
-                if record.fingerprint == self.member.fingerprint() {
-                    let now = clock();
-                    // The leases were the generation's before: none held in the new one.
-                    let leases = if landed { 0 } else { self.member.leases() };
-                    let plan = self.member.follow(
-                        record,
-                        leases,
-                        reply.server_now,
-                        &self.local.snapshot(now),
-                    );
-                    self.apply(&plan, now);
-                }
-            }
-        }
-        Ok(reply.members)
-    }
-
-    fn apply(&mut self, plan: &Plan, now: Millis) {
-        if let Some((generation, n)) = plan.release {
-            self.local.release_slots(generation, n);
-        }
-        if let Some(adoption) = plan.adopt {
-            let t = self.local.adopt(adoption, now);
-            self.member.adopted(&t);
-            if let Some(f) = &self.on_transition {
-                let f = f.clone();
-                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&t))).is_err() {
-                    std::eprintln!("cbreaker fleet: an on_transition callback panicked; ignored");
-                }
-            }
+/// Runs the user's callback for a fleet-caused transition; a panic in it is caught.
+fn notify(callback: Option<&OnTransition>, t: &Transition) {
+    if let Some(f) = callback {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(t))).is_err() {
+            std::eprintln!("cbreaker fleet: an on_transition callback panicked; ignored");
         }
     }
 }

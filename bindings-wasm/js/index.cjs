@@ -13,6 +13,7 @@ module.exports = {
   PermitSettledError: layer.PermitSettledError,
   PRESETS: api.PRESETS,
   prometheusText: api.prometheusText,
+  instrument: api.instrument,
   // The web entry's initialisation, as no-ops: under Node the module is ready at import.
   initSync() {},
   init() { return Promise.resolve(); },

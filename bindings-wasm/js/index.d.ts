@@ -190,7 +190,7 @@ export declare class CircuitBreaker {
   snapshot(nowMs?: number): Snapshot;
   stats(nowMs?: number): Stats;
   /** The Prometheus text exposition of this breaker (labelled with its name). */
-  prometheusText(nowMs?: number): string;
+  prometheusText(nowMs?: number, options?: PrometheusOptions): string;
   forceOpen(nowMs?: number): Transition;
   forceClosed(nowMs?: number): Transition;
   metricsOnly(nowMs?: number): Transition;
@@ -219,8 +219,38 @@ export declare class PermitSettledError extends Error {
 /** The core's preset names. */
 export declare const PRESETS: readonly PresetName[];
 
+/** Which names the Prometheus text uses: cbreaker's (the default) or resilience4j's Micrometer
+ * names (`resilience4j_circuitbreaker_state{name,state}`, ...), the core's mapping. */
+export type Naming = 'cbreaker' | 'resilience4j';
+export interface PrometheusOptions {
+  /** An unknown naming throws a RangeError with `option: 'naming'`. */
+  naming?: Naming;
+}
+
+/** Breakers as the exporters take them: `{ name: breaker }`, a Map (both read anew at each
+ * collection by `instrument`), or breakers under their `name`. */
+export type Breakers = Record<string, CircuitBreaker> | Map<string, CircuitBreaker> | Iterable<CircuitBreaker>;
+
 /** The Prometheus text of several breakers (the core's families; the same bytes as Rust's). */
-export declare function prometheusText(breakers: Record<string, CircuitBreaker> | Map<string, CircuitBreaker> | Iterable<CircuitBreaker>): string;
+export declare function prometheusText(breakers: Breakers, options?: PrometheusOptions): string;
+
+/** The part of `@opentelemetry/api`'s `MeterProvider` that `instrument` uses: any
+ * MeterProvider fits (`metrics.getMeterProvider()`, an SDK's `new MeterProvider(...)`). */
+export interface MeterProviderLike {
+  getMeter(name: string): unknown;
+}
+export interface InstrumentOptions {
+  meterProvider: MeterProviderLike;
+}
+/** What `instrument` registered: `close()` stops reading the breakers and removes its listeners. */
+export interface Instrumentation {
+  close(): void;
+}
+/** Registers the core's OpenTelemetry instruments (meter `cbreaker`; docs/metrics.md) for
+ * `breakers`. Observable counters and gauges read each breaker's snapshot at collection time;
+ * `circuit_breaker.state_changes` and `circuit_breaker.call.duration` are fed by the breakers'
+ * events (a duration listener makes the core time every call). */
+export declare function instrument(breakers: Breakers, options: InstrumentOptions): Instrumentation;
 
 export type InitInput = WebAssembly.Module | BufferSource;
 /** Initialises the module synchronously (workers, browsers); does nothing under Node. */

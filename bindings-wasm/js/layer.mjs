@@ -58,6 +58,14 @@ function time(t, what, code = 'ERR_CB_INVALID_ARGUMENT') {
 /** begin()'s flags over the permit's bits: 1 timed, 2 caused a transition, 4 a probe. */
 const flags = (r) => (r - (r >>> 0)) / TIMED;
 
+/** The `naming` option of the Prometheus text: undefined (cbreaker's names) or a string the
+ * core checks. */
+function naming(o) {
+  const n = o.naming;
+  if (n !== undefined && typeof n !== 'string') throw argumentError(TypeError, `naming must be a string ('cbreaker' or 'resilience4j'), got ${show(n)}`);
+  return n;
+}
+
 /** Options of a call, permit or settle: only the keys listed. */
 function keys(o, allowed, where) {
   if (o === undefined) return NO_OPTIONS;
@@ -113,6 +121,7 @@ function endOf(err, E) {
  * runtime has one (every transition is published on TRANSITION_CHANNEL), else undefined.
  */
 export function bind(raw, dc) {
+  let otel; // the core's OpenTelemetry tables, read by the first instrument()
   let channel; // the transition channel, or undefined (no diagnostics_channel here)
   try { channel = dc?.channel(TRANSITION_CHANNEL); } catch { /* a runtime without channels */ }
   let T; // the core's name tables, from load()
@@ -217,7 +226,10 @@ export function bind(raw, dc) {
     get config() { return this.#ops.config(this.#h); }
     snapshot(nowMs) { return this.#ops.snapshot(this.#h, this.#at(nowMs), false); }
     stats(nowMs) { return Object.assign(this.#ops.snapshot(this.#h, this.#at(nowMs), true), { name: this.#opts.name }); }
-    prometheusText(nowMs) { return this.#ops.prometheusText(this.#h, this.#opts.name ?? '', this.#at(nowMs)); }
+    prometheusText(nowMs, opts) {
+      const o = keys(opts, ['naming'], 'prometheusText()');
+      return this.#ops.prometheusText(this.#h, this.#opts.name ?? '', this.#at(nowMs), naming(o));
+    }
 
     tryAcquire(nowMs) {
       const r = this.#ops.begin(this.#h, this.#at(nowMs), this.#listeners?.sink === true);
@@ -494,26 +506,109 @@ export function bind(raw, dc) {
     }
   }
 
-  /** The Prometheus text of several breakers: `{ name: breaker }`, a Map, or an iterable of
-   * breakers (each labelled with its `name`). The same bytes as Rust's and Python's. */
-  function prometheusText(breakers) {
-    load();
+  /** `[name, breaker]` pairs of `{ name: breaker }`, a Map, or an iterable of breakers (each
+   * under its `name`), read now; `where` names the caller in the error for a non-breaker. */
+  function entriesOf(breakers, where) {
     const entries = breakers instanceof Map ? [...breakers]
       : typeof breakers?.[Symbol.iterator] === 'function' ? [...breakers].map((b) => [b?.name ?? '', b])
         : Object.entries(breakers ?? {});
+    for (const [name, b] of entries) {
+      if (!(b instanceof CircuitBreaker)) throw argumentError(TypeError, `${where} takes breakers, got ${show(b)} for ${show(name)}`);
+    }
+    return entries;
+  }
+
+  /** The Prometheus text of several breakers: `{ name: breaker }`, a Map, or an iterable of
+   * breakers (each labelled with its `name`). The same bytes as Rust's and Python's.
+   * `{ naming: 'resilience4j' }`: resilience4j's Micrometer names (the core's mapping). */
+  function prometheusText(breakers, opts) {
+    load();
+    const o = keys(opts, ['naming'], 'prometheusText()');
+    const entries = entriesOf(breakers, 'prometheusText()');
     const x = new raw.Exposition();
     try {
-      for (const [name, b] of entries) {
-        if (!(b instanceof CircuitBreaker)) throw argumentError(TypeError, `prometheusText() takes breakers, got ${show(b)} for ${show(name)}`);
-        x.add(String(name), ...handleOf(b));
-      }
-      return x.text();
+      for (const [name, b] of entries) x.add(String(name), ...handleOf(b));
+      return x.text(naming(o));
     } finally {
       x.free();
     }
   }
 
-  return { CircuitBreaker, Permit, PRESETS, prometheusText, load };
+  /**
+   * Registers the core's OpenTelemetry instruments (`otelTables()`: meter, names, kinds, units,
+   * descriptions, attribute keys) for `breakers` (as prometheusText takes them; a Map or object
+   * is read anew at each collection) on `options.meterProvider`. The observable instruments
+   * read one snapshot per breaker per collection (`otelPoints`); the transition counter and
+   * the duration histogram are fed by each breaker's events. Returns `{ close() }`.
+   */
+  function instrument(breakers, opts) {
+    load();
+    const o = keys(opts, ['meterProvider'], 'instrument()');
+    const provider = o.meterProvider;
+    if (typeof provider?.getMeter !== 'function') {
+      throw argumentError(TypeError, `instrument() needs { meterProvider }: an OpenTelemetry MeterProvider (metrics.getMeterProvider() of @opentelemetry/api), got ${show(provider)}`);
+    }
+    const live = breakers instanceof Map || (typeof breakers?.[Symbol.iterator] !== 'function' && breakers !== null && typeof breakers === 'object');
+    const fixed = live ? undefined : entriesOf(breakers, 'instrument()');
+    if (live) entriesOf(breakers, 'instrument()');
+    const O = (otel ??= raw.otelTables());
+    const meter = provider.getMeter(O.meterName);
+    const observables = []; // by instrument index; undefined for those fed by events
+    let stateChanges;
+    let duration;
+    O.instruments.forEach(({ name, kind, unit, description }, i) => {
+      const options = { unit, description };
+      if (kind === 'observable counter') observables[i] = meter.createObservableCounter(name, options);
+      else if (kind === 'observable gauge') observables[i] = meter.createObservableGauge(name, options);
+      else if (kind === 'counter') stateChanges = meter.createCounter(name, options);
+      else if (kind === 'histogram') duration = meter.createHistogram(name, { ...options, advice: { explicitBucketBoundaries: O.durationBuckets } });
+      else throw new Error(`cbreaker: instrument kind '${kind}' of ${name} is not mapped (a newer core?)`);
+    });
+    const attached = new Map(); // breaker -> its [statechange, success/failure] listeners
+    const attach = (name, b) => {
+      if (attached.has(b)) return;
+      const [prev, to, cause] = O.transitionKeys;
+      const onChange = (e) => stateChanges?.add(1, { [O.attrName]: name, [prev]: e.from, [to]: e.to, [cause]: e.cause });
+      const onEnd = (e) => { if (e.durationMs !== undefined) duration?.record(e.durationMs / 1000, { [O.attrName]: name }); };
+      b.on('statechange', onChange).on('success', onEnd).on('failure', onEnd);
+      attached.set(b, [onChange, onEnd]);
+    };
+    const breakersNow = () => {
+      if (!live) return fixed;
+      try { return entriesOf(breakers, 'instrument()'); } catch { return []; }
+    };
+    for (const [name, b] of breakersNow()) attach(String(name), b);
+    const list = observables.filter((x) => x !== undefined);
+    const observe = (result) => {
+      for (const [key, b] of breakersNow()) {
+        const name = String(key);
+        attach(name, b);
+        let points;
+        try { points = raw.otelPoints(...handleOf(b)); } catch { continue; } // freed, or its clock threw
+        if (points === undefined) continue;
+        points.forEach((flat, i) => {
+          const instrument = observables[i];
+          if (instrument === undefined) return;
+          for (let j = 0; j < flat.length; j += 3) {
+            result.observe(instrument, flat[j + 2], flat[j] === null ? { [O.attrName]: name } : { [O.attrName]: name, [flat[j]]: flat[j + 1] });
+          }
+        });
+      }
+    };
+    meter.addBatchObservableCallback(observe, list);
+    let closed = false;
+    return {
+      close() {
+        if (closed) return;
+        closed = true;
+        meter.removeBatchObservableCallback(observe, list);
+        for (const [b, [onChange, onEnd]] of attached) b.off('statechange', onChange).off('success', onEnd).off('failure', onEnd);
+        attached.clear();
+      },
+    };
+  }
+
+  return { CircuitBreaker, Permit, PRESETS, prometheusText, instrument, load };
 }
 
 // The diagnostics_channel on which every state change is published (Node; docs/wasm.md).

@@ -11,7 +11,7 @@ const dc = (() => { try { return globalThis.process?.getBuiltinModule?.('node:di
 const api = bind(raw, dc);
 
 export { CircuitOpenError, PermitSettledError } from './layer.mjs';
-export const { CircuitBreaker, Permit, PRESETS, prometheusText } = api;
+export const { CircuitBreaker, Permit, PRESETS, prometheusText, instrument } = api;
 
 /** Initialises the module synchronously from a `WebAssembly.Module` or bytes. */
 export function initSync(input) {

@@ -33,6 +33,7 @@ use cbreaker::{
     RejectReason, Rejected, State, Transition, WindowKind, metrics,
 };
 use core::cell::Cell;
+use metrics::{Naming, otel};
 use wasm_bindgen::prelude::*;
 
 pub use errors::{allowed, option_name};
@@ -386,11 +387,17 @@ impl JsBreaker {
         Ok(objects::transition(&t))
     }
 
-    /// This breaker's Prometheus text (the core's `metrics::write_text`), labelled `name`.
-    fn prometheus_text(&self, name: &str, now_ms: f64) -> String {
+    /// This breaker's Prometheus text (the core's `metrics::write_text_named`), labelled `name`.
+    fn prometheus_text(&self, name: &str, now_ms: f64, naming: Naming) -> String {
         let mut text = Exposition::new();
-        text.rows.push((name.into(), self.snapshot_at(now_ms)));
-        text.text()
+        text.rows
+            .push((name.into(), self.snapshot_at(now_ms), self.minimum_calls()));
+        text.write(naming)
+    }
+
+    /// The config's `minimum_calls` (resilience4j's rates read -1 below it).
+    fn minimum_calls(&self) -> u32 {
+        with!(&self.inner, b => b.config().minimum_calls)
     }
 
     /// Bytes of WebAssembly memory this breaker owns (not counting the allocator's headers
@@ -559,11 +566,28 @@ pub fn manual(handle: u32, op: u32, now_ms: f64) -> Result<JsValue, JsValue> {
     handles::with(handle, |b| b.manual(op, now_ms)).unwrap_or(Ok(JsValue::UNDEFINED))
 }
 
-/// See [`JsBreaker::prometheus_text`].
+/// See [`JsBreaker::prometheus_text`]; `naming` `"cbreaker"` (also when undefined) or
+/// `"resilience4j"`.
+///
+/// # Errors
+/// A `RangeError` naming the option `naming` for any other naming.
 #[wasm_bindgen(js_name = prometheusText)]
-#[must_use]
-pub fn prometheus_text(handle: u32, name: &str, now_ms: f64) -> String {
-    handles::with(handle, |b| b.prometheus_text(name, now_ms)).unwrap_or_default()
+pub fn prometheus_text(
+    handle: u32,
+    name: &str,
+    now_ms: f64,
+    naming: Option<String>,
+) -> Result<String, JsValue> {
+    let naming = naming_of(naming.as_deref())?;
+    Ok(handles::with(handle, |b| b.prometheus_text(name, now_ms, naming)).unwrap_or_default())
+}
+
+/// The naming spelled `name` (none: cbreaker's), or a `RangeError` for the option `naming`
+/// with the core's message (it lists the names).
+fn naming_of(name: Option<&str>) -> Result<Naming, JsValue> {
+    name.map_or(Ok(Naming::Cbreaker), |n| {
+        Naming::parse(n).map_err(|e| errors::range_error("naming", &format!("{e}, got {n:?}")))
+    })
 }
 
 /// See [`JsBreaker::byte_size`].
@@ -665,7 +689,7 @@ fn window_of(
 /// Prometheus text for several breakers (`prometheusText(breakers)`): add each, then `text`.
 #[wasm_bindgen]
 pub struct Exposition {
-    rows: Vec<(String, cbreaker::Snapshot)>,
+    rows: Vec<(String, cbreaker::Snapshot, u32)>,
 }
 
 #[wasm_bindgen]
@@ -680,26 +704,36 @@ impl Exposition {
     /// Adds the snapshot at `now_ms` of the breaker of `handle`, labelled `name`; false if
     /// that breaker was freed.
     pub fn add(&mut self, name: String, handle: u32, now_ms: f64) -> bool {
-        handles::with(handle, |b| b.snapshot_at(now_ms))
-            .map(|snapshot| self.rows.push((name, snapshot)))
+        handles::with(handle, |b| (b.snapshot_at(now_ms), b.minimum_calls()))
+            .map(|(snapshot, minimum)| self.rows.push((name, snapshot, minimum)))
             .is_some()
     }
 
-    /// The text exposition (format 0.0.4) of every breaker added, in the order added.
-    #[must_use]
-    pub fn text(&self) -> String {
+    /// The text exposition (format 0.0.4) of every breaker added, in the order added, under
+    /// `naming` (see [`prometheus_text`]).
+    ///
+    /// # Errors
+    /// A `RangeError` naming the option `naming` for an unknown naming.
+    pub fn text(&self, naming: Option<String>) -> Result<String, JsValue> {
+        Ok(self.write(naming_of(naming.as_deref())?))
+    }
+}
+
+impl Exposition {
+    fn write(&self, naming: Naming) -> String {
         let rows: Vec<metrics::Row<'_>> = self
             .rows
             .iter()
-            .map(|(name, snapshot)| metrics::Row {
+            .map(|(name, snapshot, minimum_calls)| metrics::Row {
                 breaker: name,
                 snapshot: *snapshot,
                 durations: None,
+                minimum_calls: *minimum_calls,
             })
             .collect();
         let mut out = String::new();
         // Writing to a String cannot fail.
-        let _ = metrics::write_text(&mut out, &rows);
+        let _ = metrics::write_text_named(&mut out, &rows, naming);
         out
     }
 }
@@ -716,6 +750,93 @@ impl Default for Exposition {
 #[must_use]
 pub fn tables() -> JsValue {
     objects::tables()
+}
+
+/// The core's OpenTelemetry vocabulary (`metrics::otel`): `{ meterName, attrName,
+/// transitionKeys, durationBuckets, instruments: [{ name, kind, unit, description,
+/// attributes }] }`; `transitionKeys` are the attribute keys of a transition's previous
+/// state, state entered and cause, in that order (`transition_attributes`).
+#[wasm_bindgen(js_name = otelTables)]
+#[must_use]
+pub fn otel_tables() -> JsValue {
+    use js_sys::{Array, Object, Reflect};
+    let object = |pairs: &[(&str, JsValue)]| {
+        let o = Object::new();
+        for (k, v) in pairs {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+        }
+        JsValue::from(o)
+    };
+    let strings = |it: &mut dyn Iterator<Item = &str>| -> JsValue {
+        it.map(JsValue::from_str).collect::<Array>().into()
+    };
+    let any = Transition {
+        from: State::Closed,
+        to: State::Open,
+        at: Millis(0),
+        generation: 0,
+        cause: Cause::Trip,
+    };
+    let instruments: Array = otel::INSTRUMENTS
+        .iter()
+        .map(|i| {
+            object(&[
+                ("name", i.name.into()),
+                ("kind", i.kind.name().into()),
+                ("unit", i.unit.into()),
+                ("description", i.description.into()),
+                ("attributes", strings(&mut i.attributes.iter().copied())),
+            ])
+        })
+        .collect();
+    object(&[
+        ("meterName", otel::METER_NAME.into()),
+        ("attrName", otel::ATTR_NAME.into()),
+        (
+            "transitionKeys",
+            strings(&mut otel::transition_attributes(&any).iter().map(|(k, _)| *k)),
+        ),
+        (
+            "durationBuckets",
+            metrics::DURATION_BUCKETS
+                .iter()
+                .map(|b| JsValue::from_f64(*b))
+                .collect::<Array>()
+                .into(),
+        ),
+        ("instruments", instruments.into()),
+    ])
+}
+
+/// The observable instruments' data points for the breaker of `handle` at `now_ms`, from one
+/// snapshot (`metrics::otel::points`): one array per instrument of `otelTables().instruments`
+/// (empty for those fed by events), each a flat list `key, value, number, ...` (`key` and
+/// `value` null for a point labelled by the breaker's name only). `undefined` if freed.
+#[wasm_bindgen(js_name = otelPoints)]
+#[must_use]
+pub fn otel_points(handle: u32, now_ms: f64) -> JsValue {
+    use js_sys::Array;
+    handles::with(handle, |b| {
+        let s = b.snapshot_at(now_ms);
+        otel::INSTRUMENTS
+            .iter()
+            .map(|i| {
+                let points = Array::new();
+                otel::points(i, &s, |attr, v| {
+                    let (k, x) = attr.map_or((JsValue::NULL, JsValue::NULL), |(k, x)| {
+                        (k.into(), x.into())
+                    });
+                    points.push(&k);
+                    points.push(&x);
+                    points.push(&JsValue::from_f64(v.as_f64()));
+                });
+                JsValue::from(points)
+            })
+            .collect::<Array>()
+            .into()
+    })
+    .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The core's message for a rejection (`reason` a `RejectReason` discriminant,
@@ -872,6 +993,7 @@ mod tests {
             breaker: "pay\"ments",
             snapshot: b.snapshot(Millis(0)),
             durations: None,
+            minimum_calls: 4,
         };
         let mut text = String::new();
         metrics::write_text(&mut text, &[row]).unwrap();

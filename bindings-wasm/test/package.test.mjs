@@ -85,7 +85,7 @@ test('@arethetypeswrong/cli finds no problem (strict profile)', () => {
 });
 
 const consumer = `
-import { CircuitBreaker, CircuitOpenError, PermitSettledError, PRESETS, prometheusText, type Snapshot, type State, type Transition, type Stats } from 'cbreaker';
+import { CircuitBreaker, CircuitOpenError, PermitSettledError, PRESETS, prometheusText, instrument, type Snapshot, type State, type Transition, type Stats, type Naming } from 'cbreaker';
 
 const breaker = new CircuitBreaker({ preset: 'http_api', windowSize: 20, name: 'users', exclude: (e) => e instanceof TypeError, fallback: () => null });
 const plain = new CircuitBreaker();
@@ -111,6 +111,14 @@ export async function main(): Promise<number> {
     if (e instanceof PermitSettledError) console.log(e.code);
   }
   const text: string = prometheusText({ users: breaker, plain }) + breaker.prometheusText();
+  const naming: Naming = 'resilience4j';
+  const r4j: string = prometheusText([breaker], { naming }) + breaker.prometheusText(undefined, { naming: 'cbreaker' });
+  const otel = instrument(new Map([['users', breaker]]), { meterProvider: { getMeter: (name: string) => ({ name }) } });
+  otel.close();
+  // @ts-expect-error: unknown naming
+  prometheusText([breaker], { naming: 'micrometer' });
+  // @ts-expect-error: instrument() needs a meterProvider
+  instrument([breaker], {});
   // @ts-expect-error: unknown option
   new CircuitBreaker({ windowSize: 20, failureThreshold: 5 });
   // @ts-expect-error: unknown preset
@@ -121,7 +129,7 @@ export async function main(): Promise<number> {
   breaker.on('open', () => {});
   // @ts-expect-error: unknown settle option
   permit?.failure({ duration: 5 });
-  return n + again.id + s.calls + st.length + t.generation + Number(r) + h.length + stats.calls + PRESETS.length + text.length + (d ?? 0);
+  return n + again.id + s.calls + st.length + t.generation + Number(r) + h.length + stats.calls + PRESETS.length + text.length + r4j.length + (d ?? 0);
 }
 `;
 const worker = `

@@ -58,6 +58,7 @@
 //! cargo-fuzz target `fuzz/fuzz_targets/ops.rs`).
 
 pub mod corrupt;
+pub mod fleet;
 pub mod ops;
 pub mod reference;
 

@@ -108,6 +108,12 @@ pub trait Store {
     /// # Errors
     /// The round trip failed or timed out.
     fn sync(&mut self, request: &SyncRequest<'_>) -> Result<SyncAnswer, Self::Error>;
+    /// The record's text (`None`: no record; `!<type>` for a key of another type) and the
+    /// server's time.
+    ///
+    /// # Errors
+    /// The round trip failed or timed out.
+    fn read(&mut self) -> Result<(Option<String>, u64), Self::Error>;
     /// `transition.lua`: `(landed, the record text now)`.
     ///
     /// # Errors
@@ -221,6 +227,50 @@ fn exchange<S: Store, L: Local + ?Sized>(
         }
     }
     Ok(answer.members)
+}
+
+/// Why an operator move failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperateError<E> {
+    /// The store failed.
+    Store(E),
+    /// The fleet runs another config (its fingerprint).
+    Refused(u64),
+    /// The record changed under every attempt (8).
+    Contended,
+}
+
+/// Operator move `op` on the whole fleet, by a member of config `fingerprint` (id `id`): a
+/// compare-and-set from the record read, retried if another move landed first.
+///
+/// # Errors
+/// See [`OperateError`].
+pub fn operate<S: Store>(
+    store: &mut S,
+    fingerprint: u64,
+    id: &str,
+    op: super::rules::Operator,
+) -> Result<Record, OperateError<S::Error>> {
+    for _ in 0..8 {
+        let (found, now) = store.read().map_err(OperateError::Store)?;
+        let current = found.as_deref().and_then(|t| Record::parse(t).ok());
+        if let Some(r) = current.filter(|r| r.fingerprint != fingerprint) {
+            return Err(OperateError::Refused(r.fingerprint));
+        }
+        let next = super::rules::operate(current.as_ref(), op, fingerprint, now);
+        let text = next.to_string();
+        let (landed, _) = store
+            .transition(
+                found.as_deref().unwrap_or(""),
+                &text,
+                &alloc::format!("{id} {text}"),
+            )
+            .map_err(OperateError::Store)?;
+        if landed {
+            return Ok(next);
+        }
+    }
+    Err(OperateError::Contended)
 }
 
 fn apply<L: Local + ?Sized>(

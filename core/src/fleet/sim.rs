@@ -38,6 +38,9 @@ pub struct SimStore {
     pub now: u64,
     /// Down: every round trip fails.
     pub down: bool,
+    /// The next this many syncs are applied, but their answers are lost (a timeout after
+    /// the server ran the script).
+    pub lose_replies: u32,
     record: Option<Held>,
     counts: BTreeMap<String, u64>,
     seqs: BTreeMap<String, u64>,
@@ -188,6 +191,10 @@ impl Store for SimStore {
                 }
             }
         }
+        if self.lose_replies > 0 {
+            self.lose_replies -= 1;
+            return Err(Down);
+        }
         Ok(SyncAnswer {
             server_now: now,
             record: has.then_some(record),
@@ -197,6 +204,14 @@ impl Store for SimStore {
             counts: self.counts.iter().map(|(f, n)| (f.clone(), *n)).collect(),
             trips: self.trips.keys().cloned().collect(),
         })
+    }
+
+    fn read(&mut self) -> Result<(Option<String>, u64), Down> {
+        if self.down {
+            return Err(Down);
+        }
+        let (has, text) = self.held_text();
+        Ok((has.then_some(text), self.now))
     }
 
     fn transition(
@@ -215,10 +230,9 @@ impl Store for SimStore {
         self.record = Some(Held::Text(next.to_string()));
         self.leases.clear();
         self.counts.retain(|f, _| !f.starts_with("p."));
-        self.log.push(log.to_string());
-        if self.log.len() > 1000 {
-            self.log.remove(0);
-        }
+        // Newest first and the last 1,000 kept, as LPUSH + LTRIM do.
+        self.log.insert(0, log.to_string());
+        self.log.truncate(1000);
         Ok((true, next.to_string()))
     }
 }

@@ -14,9 +14,10 @@ FUZZ_SECONDS ?= 20
 setup-fuzz:
 	@. .ci/lib.sh && nightly_components rust-src && cargo_tool cargo-fuzz 0.13.2 cargo-fuzz
 
-# Every tests/vectors/*.json (and each CBREAKER_VECTORS directory) on the core and the model.
+# Every tests/vectors/*.json (and each CBREAKER_VECTORS directory) on the core and the model;
+# every tests/vectors/fleet/*.json on the core's fleet members and the simulated store.
 conformance-rust:
-	cargo test -p cbreaker-conformance --test vectors
+	cargo test -p cbreaker-conformance --test vectors --test fleet_vectors
 
 # Invariant 7: PROPTEST_CASES=100000 make test-model for a longer run.
 test-model:

@@ -27,10 +27,10 @@ use std::vec::Vec;
 
 use redis::Value;
 
-use crate::fleet::driver::{Store, SyncAnswer, SyncRequest, fail, sync_once};
-use crate::fleet::{
-    Member, Operator, Record, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT, operate,
+use crate::fleet::driver::{
+    OperateError, Store, SyncAnswer, SyncRequest, fail, operate, sync_once,
 };
+use crate::fleet::{Member, Operator, Record, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT};
 use crate::state::State;
 use crate::time::Millis;
 use crate::transition::Transition;
@@ -307,36 +307,24 @@ impl Fleet {
     }
 
     fn operate(&self, op: Operator) -> Result<Record, FleetError> {
-        let mut con = connect(&self.client, self.timeout)?;
-        let transition = redis::Script::new(TRANSITION_SCRIPT);
-        for _ in 0..8 {
-            let (found, now): (Option<String>, u64) = read_record(&mut con, &self.keys)?;
-            let current = found.as_deref().and_then(|t| Record::parse(t).ok());
-            if let Some(r) = current {
-                if r.fingerprint != self.fingerprint {
-                    return Err(FleetError::Refused {
-                        fleet: r.fingerprint,
-                        member: self.fingerprint,
-                    });
-                }
+        let mut store = RedisStore {
+            client: self.client.clone(),
+            connection: None,
+            timeout: self.timeout,
+            keys: self.keys.clone(),
+            sync: redis::Script::new(SYNC_SCRIPT),
+            transition: redis::Script::new(TRANSITION_SCRIPT),
+        };
+        operate(&mut store, self.fingerprint, &self.member_id, op).map_err(|e| match e {
+            OperateError::Store(e) => e,
+            OperateError::Refused(fleet) => FleetError::Refused {
+                fleet,
+                member: self.fingerprint,
+            },
+            OperateError::Contended => {
+                FleetError::Store("the fleet record kept changing".to_string())
             }
-            let next = operate(current.as_ref(), op, self.fingerprint, now);
-            let text = next.to_string();
-            let (landed, _) = cas(
-                &mut con,
-                &transition,
-                &self.keys,
-                found.as_deref().unwrap_or(""),
-                &text,
-                &format!("{} {text}", self.member_id),
-            )?;
-            if landed {
-                return Ok(next);
-            }
-        }
-        Err(FleetError::Store(
-            "the fleet record kept changing".to_string(),
-        ))
+        })
     }
 
     /// Stops the agent (also on drop). The local breaker keeps what it adopted last, with
@@ -402,26 +390,6 @@ fn default_member_id() -> String {
     format!("{host}:{}:{:08x}", std::process::id(), salt as u32)
 }
 
-/// The record's text (or none) and the server's time.
-fn read_record(
-    con: &mut redis::Connection,
-    keys: &Keys,
-) -> Result<(Option<String>, u64), FleetError> {
-    let v: Value = redis::Script::new(
-        "local t = redis.call('TIME') local k = redis.call('TYPE', KEYS[1])['ok'] \
-         local r = '' if k == 'string' then r = redis.call('GET', KEYS[1]) elseif k ~= 'none' then r = '!' .. k end \
-         return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), k ~= 'none' and 1 or 0, r}",
-    )
-    .key(&keys.record)
-    .invoke(con)
-    .map_err(|e| FleetError::Store(e.to_string()))?;
-    let items = array(&v)?;
-    let now = int(items.first())?;
-    let has = int(items.get(1))? == 1;
-    let text = string(items.get(2))?;
-    Ok((has.then_some(text), now))
-}
-
 /// One compare-and-set of the record: `(landed, record now)`.
 fn cas(
     con: &mut redis::Connection,
@@ -475,6 +443,12 @@ fn string(v: Option<&Value>) -> Result<String, FleetError> {
         _ => Err(malformed()),
     }
 }
+
+/// Reads the record as the scripts do (a key of another type reads `!<type>`) and the
+/// server's time.
+const READ_SCRIPT: &str = "local t = redis.call('TIME') local k = redis.call('TYPE', KEYS[1])['ok'] \
+     local r = '' if k == 'string' then r = redis.call('GET', KEYS[1]) elseif k ~= 'none' then r = '!' .. k end \
+     return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), k ~= 'none' and 1 or 0, r}";
 
 /// Redis as the fleet's store: the two scripts over one connection, opened again after a
 /// failure.
@@ -540,6 +514,19 @@ impl Store for RedisStore {
             counts: pairs(items.get(6))?,
             trips: strings(items.get(7))?,
         })
+    }
+
+    fn read(&mut self) -> Result<(Option<String>, u64), FleetError> {
+        let con = connection(&mut self.connection, &self.client, self.timeout)?;
+        let v: Value = redis::Script::new(READ_SCRIPT)
+            .key(&self.keys.record)
+            .invoke(con)
+            .map_err(|e| FleetError::Store(e.to_string()))?;
+        let items = array(&v)?;
+        let now = int(items.first())?;
+        let has = int(items.get(1))? == 1;
+        let text = string(items.get(2))?;
+        Ok((has.then_some(text), now))
     }
 
     fn transition(

@@ -23,6 +23,7 @@ use core::fmt::{self, Write};
 use crate::snapshot::Snapshot;
 use crate::state::State;
 
+pub mod fleet;
 pub mod otel;
 pub mod resilience4j;
 
@@ -498,7 +499,7 @@ fn write_histogram<W: Write>(
 }
 
 /// A label value with `\`, `"` and newlines escaped, as the text format requires.
-struct Escaped<'a>(&'a str);
+pub(crate) struct Escaped<'a>(&'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

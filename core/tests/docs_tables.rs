@@ -76,8 +76,12 @@ fn defaults_table() -> String {
 }
 
 fn metrics_table() -> String {
+    families_table(&metrics::FAMILIES)
+}
+
+fn families_table(families: &[metrics::Family]) -> String {
     let mut out = String::from("| family | type | unit | labels | help |\n|---|---|---|---|---|\n");
-    for f in metrics::FAMILIES {
+    for f in families {
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
@@ -228,4 +232,9 @@ fn metric_families_table_is_the_cores() {
     check("metrics.md", "values", &values_table());
     check("metrics.md", "resilience4j", &resilience4j_table());
     check("metrics.md", "otel", &otel_table());
+    check(
+        "fleet.md",
+        "fleet-families",
+        &families_table(&metrics::fleet::FAMILIES),
+    );
 }

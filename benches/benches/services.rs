@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use cbreaker::Calls as _;
 use cbreaker::registry::Registry;
-use cbreaker::{Breaker, Config, Millis, ServiceBreaker, monotonic};
+use cbreaker::{Breaker, Config, Millis, Outcome, ServiceBreaker, monotonic};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::{CircuitBreaker as _, backoff, failure_policy};
@@ -264,9 +264,77 @@ fn config() -> C {
         .with_measurement(ThreadCpu(WallTime))
 }
 
+/// A real `redis-server` for the fleet member (the fleet tests' own starter).
+#[path = "../../core/tests/support/redis_server.rs"]
+#[allow(dead_code)] // the restart the fault tests use
+mod redis_server;
+
+/// The call path with what watches it attached: `local` is the core's `try_acquire` +
+/// `record` alone; `fleet_member` the same breaker with a fleet agent syncing it with a real
+/// Redis every 50 ms on its own thread; `registry_call` a registry breaker's `call`, bare and
+/// with the OpenTelemetry instruments registered on an SDK meter provider (observable: read
+/// at collection, which this loop never triggers). Each pair must be equal within noise.
+fn observed(c: &mut C) {
+    use cbreaker::fleet::Rules;
+    use cbreaker::fleet_agent::{Fleet, FleetOptions};
+    let mut g = c.benchmark_group("observed");
+    let config = count128();
+    let local: Arc<Breaker<{ cbreaker::MAX_SLOTS }>> = Arc::new(Breaker::new(config).unwrap());
+    let now = Millis(1);
+    let mut run = |name: &str, breaker: &Breaker<{ cbreaker::MAX_SLOTS }>| {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let a = breaker.try_acquire(black_box(now)).unwrap();
+                black_box(breaker.record(a.permit, Outcome::Success, None, now))
+            })
+        });
+    };
+    run("local", &local);
+    let server = redis_server::RedisServer::start();
+    let member: Arc<Breaker<{ cbreaker::MAX_SLOTS }>> = Arc::new(Breaker::new(config).unwrap());
+    let rules = Rules {
+        sync_interval: Millis(50),
+        ..Rules::for_config(&config)
+    };
+    let fleet = Fleet::join(
+        member.clone(),
+        FleetOptions::new(&server.url(), "bench", rules),
+        monotonic::now,
+    )
+    .expect("a fleet member");
+    run("fleet_member", &member);
+    assert!(
+        fleet.status().syncs > 0,
+        "the agent ran during the measurement"
+    );
+    drop(fleet);
+
+    let bare = Arc::new(Registry::<32>::new(config).unwrap());
+    let observed = Arc::new(Registry::<32>::new(config).unwrap());
+    let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(
+                opentelemetry_sdk::metrics::InMemoryMetricExporter::default(),
+            )
+            .build(),
+        )
+        .build();
+    let _instruments = cbreaker::otel::OtelMetrics::register(&provider, observed.clone());
+    for (name, registry) in [
+        ("registry_call_bare", &bare),
+        ("registry_call_otel", &observed),
+    ] {
+        let breaker = registry.get_or_create("payments");
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(breaker.call(|| Ok::<u32, ()>(black_box(1)))))
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = clocks, call_success, call_reject, registry, tower_layers
+    targets = clocks, call_success, call_reject, registry, tower_layers, observed
 }
 criterion_main!(benches);

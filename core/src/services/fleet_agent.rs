@@ -130,6 +130,21 @@ pub struct FleetStatus {
     pub last_error: Option<String>,
 }
 
+impl FleetStatus {
+    /// Its metric figures, labelled `breaker` ([`crate::metrics::fleet`]).
+    #[must_use]
+    pub fn row<'a>(&self, breaker: &'a str) -> crate::metrics::fleet::FleetRow<'a> {
+        crate::metrics::fleet::FleetRow {
+            breaker,
+            status: self.status,
+            state: self.state,
+            generation: self.generation,
+            members: self.members,
+            leases: self.leases,
+        }
+    }
+}
+
 struct Shared {
     stop: Mutex<bool>,
     wake: Condvar,

@@ -30,7 +30,8 @@ test-rust-services:
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text \
-		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables --test fleet_redis
+		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables
+	cargo test -p cbreaker --features fleet-tls --test fleet_redis
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
 	cargo test -p cbreaker-integration
 	cargo run -q -p cbreaker-integration --example axum -- --smoke

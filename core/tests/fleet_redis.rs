@@ -578,3 +578,107 @@ fn bad_options_are_refused_naming_the_field() {
         .contains("quorum")
     );
 }
+
+/// `rediss://` with an ACL user: a TLS-only server whose default user is off.
+#[cfg(feature = "fleet-tls")]
+#[test]
+fn tls_and_an_acl_user() {
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("cbreaker-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .arg("--tls-cert-file")
+        .arg(dir.join("cert.pem"))
+        .arg("--tls-key-file")
+        .arg(dir.join("key.pem"))
+        .arg("--tls-ca-cert-file")
+        .arg(dir.join("cert.pem"))
+        .args([
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args([
+            "--user",
+            "default",
+            "off",
+            "--user",
+            "member",
+            "on",
+            ">s3cret",
+            "~cbreaker:*",
+            "+@all",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    let clock = Arc::new(Clock(Instant::now()));
+    let breaker = Arc::new(Local::new(config()).unwrap());
+    let c = clock.clone();
+    let join = |url: String| {
+        let c = c.clone();
+        Fleet::join(
+            breaker.clone(),
+            FleetOptions::new(&url, "tls", rules(Mode::Rate)),
+            move || c.now(),
+        )
+        .unwrap()
+    };
+    let good = join(format!("rediss://member:s3cret@127.0.0.1:{port}/#insecure"));
+    let joined = (0..500).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        good.status().status == Status::Joined
+    });
+    let wrong = join(format!("rediss://member:wrong@127.0.0.1:{port}/#insecure"));
+    thread::sleep(Duration::from_millis(300));
+    let refused = wrong.status();
+    drop((good, wrong));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(joined, "a member over TLS with an ACL user joins");
+    assert_eq!(refused.status, Status::Degraded, "{refused:?}");
+    assert!(
+        refused
+            .last_error
+            .is_some_and(|e| e.to_lowercase().contains("auth") || e.contains("WRONGPASS"))
+    );
+}

@@ -3,7 +3,8 @@
 // .wasm size after wasm-opt -Oz. Run with `node --expose-gc bench/bench.mjs`.
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { CircuitBreaker } from '../dist/index.mjs';
+import { CircuitBreaker, instrument } from '../dist/index.mjs';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 const require = createRequire(import.meta.url);
 const Opossum = require('opossum');
@@ -21,6 +22,13 @@ const subjects = {
   'bare await fn()': () => target,
   'cbreaker call (performance.now clock)': () => {
     const b = new CircuitBreaker({ windowSize: 100 });
+    return () => b.call(target);
+  },
+  // Issue 18: the OpenTelemetry instruments are observable (read at collection, which this
+  // loop never triggers), so the call path must not change.
+  'cbreaker call, OTel instruments registered': () => {
+    const b = new CircuitBreaker({ windowSize: 100, name: 'bench' });
+    instrument([b], { meterProvider: new MeterProvider() });
     return () => b.call(target);
   },
   'cbreaker call (injected clock)': () => {

@@ -241,6 +241,9 @@ export interface MeterProviderLike {
 }
 export interface InstrumentOptions {
   meterProvider: MeterProviderLike;
+  /** Feed `circuit_breaker.call.duration` from every call's end (times every call; default
+   * false: registering the instruments then leaves the call path unchanged). */
+  durations?: boolean;
 }
 /** What `instrument` registered: `close()` stops reading the breakers and removes its listeners. */
 export interface Instrumentation {
@@ -248,8 +251,9 @@ export interface Instrumentation {
 }
 /** Registers the core's OpenTelemetry instruments (meter `cbreaker`; docs/metrics.md) for
  * `breakers`. Observable counters and gauges read each breaker's snapshot at collection time;
- * `circuit_breaker.state_changes` and `circuit_breaker.call.duration` are fed by the breakers'
- * events (a duration listener makes the core time every call). */
+ * `circuit_breaker.state_changes` is fed by the breakers' transitions, and
+ * `circuit_breaker.call.duration` by every call's end with `durations: true` (which makes the
+ * core time every call). */
 export declare function instrument(breakers: Breakers, options: InstrumentOptions): Instrumentation;
 
 export type InitInput = WebAssembly.Module | BufferSource;

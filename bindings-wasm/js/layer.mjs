@@ -364,7 +364,9 @@ export function bind(raw, dc) {
     #ended(status, end, error) {
       const L = this.#listeners;
       const outcome = status >> 1; // 0 success, 1 failure, 2 ignored: no event
-      if (L !== null && outcome < 2) {
+      // Only for listeners of this outcome: a 'statechange' listener alone (instrument()'s)
+      // must not cost every call an event object.
+      if (L !== null && outcome < 2 && L[T.outcomes[outcome]].length > 0) {
         const d = this.#ops.lastDuration(this.#h);
         const event = { type: T.outcomes[outcome], durationMs: d < 0 ? undefined : d };
         if (outcome === 1) Object.assign(event, { error, timedOut: end === E.timeout });
@@ -538,13 +540,19 @@ export function bind(raw, dc) {
    * Registers the core's OpenTelemetry instruments (`otelTables()`: meter, names, kinds, units,
    * descriptions, attribute keys) for `breakers` (as prometheusText takes them; a Map or object
    * is read anew at each collection) on `options.meterProvider`. The observable instruments
-   * read one snapshot per breaker per collection (`otelPoints`); the transition counter and
-   * the duration histogram are fed by each breaker's events. Returns `{ close() }`.
+   * read one snapshot per breaker per collection (`otelPoints`); the transition counter is fed
+   * by each breaker's transitions. The duration histogram is fed by each call's end only with
+   * `durations: true`: timing every call is not free (docs/benchmarks.md), and registering the
+   * instruments alone leaves the call path as it was. Returns `{ close() }`.
    */
   function instrument(breakers, opts) {
     load();
-    const o = keys(opts, ['meterProvider'], 'instrument()');
+    const o = keys(opts, ['meterProvider', 'durations'], 'instrument()');
     const provider = o.meterProvider;
+    if (o.durations !== undefined && typeof o.durations !== 'boolean') {
+      throw argumentError(TypeError, `instrument() option durations must be a boolean, got ${show(o.durations)}`);
+    }
+    const timed = o.durations === true;
     if (typeof provider?.getMeter !== 'function') {
       throw argumentError(TypeError, `instrument() needs { meterProvider }: an OpenTelemetry MeterProvider (metrics.getMeterProvider() of @opentelemetry/api), got ${show(provider)}`);
     }
@@ -570,7 +578,8 @@ export function bind(raw, dc) {
       const [prev, to, cause] = O.transitionKeys;
       const onChange = (e) => stateChanges?.add(1, { [O.attrName]: name, [prev]: e.from, [to]: e.to, [cause]: e.cause });
       const onEnd = (e) => { if (e.durationMs !== undefined) duration?.record(e.durationMs / 1000, { [O.attrName]: name }); };
-      b.on('statechange', onChange).on('success', onEnd).on('failure', onEnd);
+      b.on('statechange', onChange);
+      if (timed) b.on('success', onEnd).on('failure', onEnd);
       attached.set(b, [onChange, onEnd]);
     };
     const breakersNow = () => {
@@ -602,7 +611,10 @@ export function bind(raw, dc) {
         if (closed) return;
         closed = true;
         meter.removeBatchObservableCallback(observe, list);
-        for (const [b, [onChange, onEnd]] of attached) b.off('statechange', onChange).off('success', onEnd).off('failure', onEnd);
+        for (const [b, [onChange, onEnd]] of attached) {
+          b.off('statechange', onChange);
+          if (timed) b.off('success', onEnd).off('failure', onEnd);
+        }
         attached.clear();
       },
     };

@@ -116,7 +116,7 @@ describe('OpenTelemetry instruments (the core\'s table) through @opentelemetry/s
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });
     const [b, t] = scripted('payments');
-    const handle = instrument([b], { meterProvider: provider });
+    const handle = instrument([b], { meterProvider: provider, durations: true });
     tripRejectRecover(b, t);
     const s = b.snapshot();
     assert.deepEqual([s.successes, s.failures, s.ignored, s.rejected, s.slow], [4, 3, 1, 2, 2]);
@@ -168,6 +168,19 @@ describe('OpenTelemetry instruments (the core\'s table) through @opentelemetry/s
     await provider.shutdown();
   });
 
+  test('without durations: true the call path is untouched: no listener, no timing, no histogram points', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const b = new CircuitBreaker({ name: 'plain', now: () => 0 });
+    instrument([b], { meterProvider: provider });
+    assert.equal(b.listenerCount?.('success') ?? 0, 0);
+    await b.call(() => 1);
+    const got = await collect(reader);
+    assert.equal(got['circuit_breaker.calls'].points.get(at('plain', { outcome: 'success' })), 1);
+    assert.equal(got['circuit_breaker.call.duration']?.points.size ?? 0, 0);
+    await provider.shutdown();
+  });
+
   test('a Map is read anew at each collection; a freed breaker or a clock that throws is left out', async () => {
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });
@@ -195,6 +208,7 @@ describe('OpenTelemetry instruments (the core\'s table) through @opentelemetry/s
     assert.throws(() => instrument([new CircuitBreaker()], { meterProvider: {} }), (e) => isArg(e) && e instanceof TypeError);
     assert.throws(() => instrument([{}], { meterProvider: new MeterProvider() }), (e) => isArg(e) && /instrument\(\) takes breakers/.test(e.message));
     assert.throws(() => instrument([], { meterprovider: 1 }), (e) => isArg(e) && /unknown option meterprovider/.test(e.message));
+    assert.throws(() => instrument([], { meterProvider: new MeterProvider(), durations: 'yes' }), (e) => isArg(e) && e instanceof TypeError && /durations/.test(e.message));
     assert.throws(() => prometheusText([], { naming: 'micrometer' }), (e) => e instanceof RangeError && e.option === 'naming' && /cbreaker, resilience4j/.test(e.message));
     assert.throws(() => new CircuitBreaker().prometheusText(undefined, { naming: 4 }), (e) => isArg(e) && e instanceof TypeError);
   });

@@ -236,13 +236,63 @@ pub fn load_fleet_vectors() -> Result<Vec<FleetVector>, Vec<String>> {
     if bad.is_empty() { Ok(ok) } else { Err(bad) }
 }
 
-struct Node {
+/// A front door's breaker as the fleet vectors drive it: calls through the front door's own
+/// API, and the [`driver::Local`] the sync flow adopts into.
+pub trait FleetSubject: Sized {
+    /// A permit held across steps.
+    type Permit;
+    /// A breaker with `config`.
+    ///
+    /// # Errors
+    /// The config refused, as text.
+    fn new(config: cbreaker::Config) -> Result<Self, String>;
+    /// `try_acquire` at `now`: the permit, or the refusal's reason and advice.
+    ///
+    /// # Errors
+    /// The refusal.
+    fn acquire(&mut self, now: u64) -> Result<Self::Permit, (String, Option<u64>)>;
+    /// `record` at `now`.
+    fn record(&mut self, permit: Self::Permit, outcome: Outcome, now: u64);
+    /// The state's name at `now`.
+    fn state(&self, now: u64) -> String;
+    /// What the sync flow reads and moves.
+    fn local(&self) -> &dyn driver::Local;
+}
+
+/// The Rust core's breaker.
+pub struct CoreFleetSubject(Breaker<MAX_SLOTS>);
+
+impl FleetSubject for CoreFleetSubject {
+    type Permit = cbreaker::Permit;
+    fn new(config: cbreaker::Config) -> Result<Self, String> {
+        Breaker::new(config)
+            .map(CoreFleetSubject)
+            .map_err(|e| e.to_string())
+    }
+    fn acquire(&mut self, now: u64) -> Result<Self::Permit, (String, Option<u64>)> {
+        self.0
+            .try_acquire(Millis(now))
+            .map(|a| a.permit)
+            .map_err(|r| (r.reason.name().to_string(), r.retry_after.map(|m| m.0)))
+    }
+    fn record(&mut self, permit: Self::Permit, outcome: Outcome, now: u64) {
+        self.0.record(permit, outcome, None, Millis(now));
+    }
+    fn state(&self, now: u64) -> String {
+        self.0.state(Millis(now)).name().to_string()
+    }
+    fn local(&self) -> &dyn driver::Local {
+        &self.0
+    }
+}
+
+struct Node<S: FleetSubject> {
     id: String,
-    breaker: Breaker<MAX_SLOTS>,
+    breaker: S,
     member: Member,
     caused: Vec<Transition>,
     members: u32,
-    held: std::collections::BTreeMap<String, cbreaker::Permit>,
+    held: std::collections::BTreeMap<String, S::Permit>,
 }
 
 /// Runs `v` against the Rust core; the first step that does not match, as a message.
@@ -250,6 +300,14 @@ struct Node {
 /// # Errors
 /// `step i: expected …, got …`.
 pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
+    run_fleet_vector_on::<CoreFleetSubject>(v)
+}
+
+/// Runs `v` with members of subject `S`.
+///
+/// # Errors
+/// `step i: expected …, got …`.
+pub fn run_fleet_vector_on<S: FleetSubject>(v: &FleetVector) -> Result<(), String> {
     let offset = v.server_offset_ms;
     let mut store = SimStore::new(offset);
     let mut nodes = Vec::new();
@@ -265,14 +323,14 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
         }
         nodes.push(Node {
             id: format!("m{i}"),
-            breaker: Breaker::new(config).map_err(|e| e.to_string())?,
+            breaker: S::new(config)?,
             member: Member::new(config, rules).map_err(|e| e.to_string())?,
             caused: Vec::new(),
             members: 0,
             held: std::collections::BTreeMap::new(),
         });
     }
-    let node = |nodes: &[Node], m: usize| -> Result<usize, String> {
+    let node = |nodes: &[Node<S>], m: usize| -> Result<usize, String> {
         if m < nodes.len() {
             Ok(m)
         } else {
@@ -291,7 +349,7 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
                 if let Ok(m) = driver::sync_once(
                     &mut n.member,
                     &n.id,
-                    &n.breaker,
+                    n.breaker.local(),
                     &mut store,
                     &clock,
                     &mut |t| caused.push(*t),
@@ -328,14 +386,14 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
                 count,
             } => {
                 let idx = node(&nodes, *member)?;
-                let n = &nodes[idx];
+                let n = &mut nodes[idx];
                 let outcome = parse_outcome(outcome).map_err(fail)?;
                 for c in 0..*count {
-                    let a = n
+                    let p = n
                         .breaker
-                        .try_acquire(Millis(*at))
+                        .acquire(*at)
                         .map_err(|r| fail(format!("call {c} refused: {r:?}")))?;
-                    n.breaker.record(a.permit, outcome, None, Millis(*at));
+                    n.breaker.record(p, outcome, *at);
                 }
             }
             FleetStep::Acquire {
@@ -348,17 +406,14 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
             } => {
                 let idx = node(&nodes, *member)?;
                 let n = &mut nodes[idx];
-                match (n.breaker.try_acquire(Millis(*at)), admitted) {
-                    (Ok(a), true) => {
+                match (n.breaker.acquire(*at), admitted) {
+                    (Ok(p), true) => {
                         if let Some(name) = hold {
-                            n.held.insert(name.clone(), a.permit);
+                            n.held.insert(name.clone(), p);
                         }
                     }
-                    (Err(r), false) => {
-                        let got = (
-                            Some(r.reason.name().to_string()),
-                            r.retry_after.map(|m| m.0),
-                        );
+                    (Err((why, advice)), false) => {
+                        let got = (Some(why), advice);
                         let advice_differs = retry_after_ms
                             .as_ref()
                             .is_some_and(|want| want.as_u64() != got.1);
@@ -366,7 +421,8 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
                             return Err(fail(format!("refused with {got:?}")));
                         }
                     }
-                    (got, _) => return Err(fail(format!("got {got:?}"))),
+                    (Ok(_), false) => return Err(fail("admitted".into())),
+                    (Err(r), true) => return Err(fail(format!("refused with {r:?}"))),
                 }
             }
             FleetStep::Settle {
@@ -382,12 +438,12 @@ pub fn run_fleet_vector(v: &FleetVector) -> Result<(), String> {
                     .remove(permit)
                     .ok_or_else(|| fail(format!("no permit {permit}")))?;
                 n.breaker
-                    .record(p, parse_outcome(outcome).map_err(fail)?, None, Millis(*at));
+                    .record(p, parse_outcome(outcome).map_err(fail)?, *at);
             }
             FleetStep::State { at, member, expect } => {
                 let idx = node(&nodes, *member)?;
-                let got = nodes[idx].breaker.state(Millis(*at));
-                if got.name() != expect {
+                let got = nodes[idx].breaker.state(*at);
+                if got != *expect {
                     return Err(fail(format!("state {got}")));
                 }
             }

@@ -7,6 +7,7 @@
 //! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`, called
 //! after the core operation returns. A hook that raises is reported as unraisable.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use cbreaker::Transition;
@@ -29,10 +30,11 @@ const HOOK_REJECT: u8 = 2;
 const HOOK_OUTCOME: u8 = 4;
 
 /// Where a breaker lives: inline (a small window), boxed (any window), or in a shared-memory
-/// segment. The boxed and shared variants are the same type, `Breaker<MAX_SLOTS>`.
+/// segment. The boxed and shared variants are the same type, `Breaker<MAX_SLOTS>`; the boxed
+/// one is an `Arc`, so a fleet's agent can share it (`src/fleet.rs`).
 pub(crate) enum Core {
     Small(Breaker<SMALL_SLOTS>),
-    Large(Box<Breaker<MAX_SLOTS>>),
+    Large(Arc<Breaker<MAX_SLOTS>>),
     Shared(Shared),
 }
 
@@ -54,8 +56,14 @@ impl Core {
     fn local(config: Config) -> PyResult<Core> {
         Ok(match SizedBreaker::new(config).map_err(PyCbError::Core)? {
             SizedBreaker::Small(b) => Core::Small(b),
-            SizedBreaker::Large(b) => Core::Large(b),
+            SizedBreaker::Large(b) => Core::Large(Arc::from(b)),
         })
+    }
+
+    /// A breaker a fleet's agent can share: always the `Arc`'d one.
+    fn member(config: Config) -> PyResult<Core> {
+        let b = Breaker::<MAX_SLOTS>::new(config).map_err(PyCbError::Core)?;
+        Ok(Core::Large(Arc::new(b)))
     }
 
     fn heap_bytes(&self) -> usize {
@@ -248,22 +256,36 @@ pub(crate) fn end_named(name: &str) -> PyResult<End> {
 impl PyBreaker {
     /// Keywords in Python units (seconds, percent); `preset` names the core's base config.
     /// `shared_memory`: the name of a shared-memory segment holding the breaker, created by
-    /// the first process and attached to by the others (`src/shared.rs`).
+    /// the first process and attached to by the others (`src/shared.rs`). `fleet`: not
+    /// `None` when the breaker will join a fleet (`FleetMember`), which shares it.
     #[new]
-    #[pyo3(signature = (*, exclude = None, clock = None, shared_memory = None, **config))]
+    #[pyo3(signature = (*, exclude = None, clock = None, shared_memory = None, fleet = None, **config))]
     fn new(
         py: Python<'_>,
         exclude: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
         shared_memory: Option<&Bound<'_, PyAny>>,
+        fleet: Option<&Bound<'_, PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let config = build(config)?;
         if clock.is_some_and(|c| !c.is_callable()) {
             return Err(binding("clock", "a callable returning nanoseconds"));
         }
+        let fleet = fleet.is_some_and(|f| !f.is_none());
         let core = match shared_memory.filter(|s| !s.is_none()) {
+            None if fleet && clock.is_some() => {
+                let what = "unset with fleet (the agent reads the calls' monotonic clock)";
+                return Err(binding("clock", what));
+            }
+            None if fleet => Core::member(config)?,
             None => Core::local(config)?,
+            Some(_) if fleet => {
+                return Err(binding(
+                    "fleet",
+                    "unset with shared_memory (one host's breaker)",
+                ));
+            }
             Some(_) if clock.is_some() => {
                 let what = "unset with shared_memory (every process must read one clock)";
                 return Err(binding("clock", what));

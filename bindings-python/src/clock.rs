@@ -24,6 +24,14 @@ fn origin(py: Python<'_>) -> (Instant, u64) {
     })
 }
 
+/// The monotonic clock's reading in milliseconds, without Python: what a breaker with no
+/// injected clock passes as `now` (the fleet agent's clock). Before any breaker exists it
+/// starts the origin itself (at 0 rather than `time.monotonic_ns()`).
+pub(crate) fn monotonic_ms() -> Millis {
+    let (start, base) = *ORIGIN.get_or_init(|| (Instant::now(), 0));
+    Millis((base + start.elapsed().as_nanos() as u64) / 1_000_000)
+}
+
 /// Where a breaker reads `now`.
 pub(crate) struct Clock {
     pub(crate) source: Option<Py<PyAny>>,

@@ -9,6 +9,7 @@ mod calls;
 mod clock;
 mod config;
 mod errors;
+mod fleet;
 mod permit;
 mod shared;
 mod types;
@@ -24,6 +25,8 @@ mod _native {
     use super::breaker::PyBreaker;
     #[pymodule_export]
     use super::calls::Guarded;
+    #[pymodule_export]
+    use super::fleet::{PyFleetMember, fleet_metrics_text};
     #[pymodule_export]
     use super::permit::PyPermit;
     #[pymodule_export]
@@ -57,6 +60,10 @@ mod _native {
             PyTuple::new(m.py(), metrics::FAMILIES.iter().map(family))?,
         )?;
         m.add("METRICS_CONTENT_TYPE", metrics::CONTENT_TYPE)?;
+        m.add(
+            "FLEET_METRIC_FAMILIES",
+            PyTuple::new(m.py(), super::fleet::FLEET_FAMILIES)?,
+        )?;
         let namings = pyo3::types::PyDict::new(m.py());
         for n in metrics::Naming::ALL {
             namings.set_item(

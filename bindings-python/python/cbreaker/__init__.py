@@ -23,6 +23,7 @@ from ._errors import (
 from ._native import MAX_SLOTS, PRESETS, Permit, Transition
 from ._platform import CircuitBreakerManager, FallbackHandler, HealthMonitor, RetryPolicy
 from ._shared import shared_memory_path, unlink_shared_memory
+from .fleet import Fleet
 
 NativeCircuitBreaker = _native.CircuitBreaker
 __version__: str = _native.__version__
@@ -37,6 +38,7 @@ __all__ = [
     "CircuitBreakerOpenError",
     "ConfigError",
     "FallbackHandler",
+    "Fleet",
     "HealthMonitor",
     "NativeCircuitBreaker",
     "Permit",

@@ -24,8 +24,9 @@ from ._types import EventName, Listener, Listeners, Metrics
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Unpack
 
-    from ._native import Transition
+    from ._native import Snapshot, Transition
     from ._types import BreakerOptions, CoreOptions
+    from .fleet import Fleet, FleetMember
 
     P = ParamSpec("P")
 
@@ -84,7 +85,7 @@ _KEYWORDS = (
     "window", "window_size", "window_duration", "window_buckets", "failure_rate_threshold",
     "slow_call_rate_threshold", "slow_call_duration", "consecutive_failures", "minimum_calls",
     "open_duration", "open_duration_max", "open_duration_multiplier", "jitter_percent", "jitter_seed",
-    "half_open_max_wait", "exclude", "clock",
+    "half_open_max_wait", "exclude", "clock", "fleet",
 )  # fmt: skip
 
 
@@ -103,12 +104,16 @@ class CircuitBreaker(_native.CircuitBreaker):
     ``timeout``: seconds allowed to each :meth:`call`; running out counts as a failure.
     ``clock``: a callable returning nanoseconds (tests inject time); default: the monotonic
     clock ``time.monotonic_ns()`` reads.
+    ``fleet``: a :class:`~cbreaker.fleet.Fleet`; the breaker joins the fleet of its name
+    (one breaker across processes and hosts, on Redis); ``breaker.fleet`` is its membership.
     """
 
-    __slots__ = ("__weakref__", "_listeners", "name", "timeout")
+    __slots__ = ("__weakref__", "_listeners", "fleet", "name", "timeout")
 
     name: str
     timeout: Optional[float]
+    #: The breaker's fleet membership, or ``None``.
+    fleet: Optional[FleetMember]
     _listeners: dict[str, tuple[Listener, ...]]
 
     def __new__(
@@ -126,6 +131,7 @@ class CircuitBreaker(_native.CircuitBreaker):
         on_failure: Listeners = None,
         preset: Optional[str] = None,
         shared_memory: Optional[str] = None,
+        fleet: Optional[Fleet] = None,
         **config: Unpack[CoreOptions],
     ) -> CircuitBreaker:
         cfg: dict[str, Any] = {"preset": "agents_platform" if preset is None else preset, **config}
@@ -142,7 +148,7 @@ class CircuitBreaker(_native.CircuitBreaker):
                 cfg[key] = value
                 aliases[key] = alias
         try:
-            return super().__new__(cls, shared_memory=shared_memory, **cfg)
+            return super().__new__(cls, shared_memory=shared_memory, fleet=fleet, **cfg)
         except UnknownOptionError as e:
             close = difflib.get_close_matches(e.field, _KEYWORDS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -167,6 +173,7 @@ class CircuitBreaker(_native.CircuitBreaker):
         on_failure: Listeners = None,
         preset: Optional[str] = None,
         shared_memory: Optional[str] = None,
+        fleet: Optional[Fleet] = None,
         **config: Unpack[CoreOptions],
     ) -> None:
         if name is not None and not isinstance(name, str):
@@ -188,6 +195,13 @@ class CircuitBreaker(_native.CircuitBreaker):
             for fn in [fns] if callable(fns) else list(fns):
                 self._add_listener(event, fn)
         self._update_hooks()
+        self.fleet = None
+        if fleet is not None:
+            from .fleet import Fleet
+
+            if not isinstance(fleet, Fleet):
+                raise TypeError(f"fleet must be a cbreaker.Fleet or None, got {fleet!r}")
+            self.fleet = fleet._join(self)
 
     # ---- listeners -------------------------------------------------------------------
 
@@ -360,6 +374,14 @@ class CircuitBreaker(_native.CircuitBreaker):
 
     # ---- the agents platform's API ----------------------------------------------------------
 
+    def snapshot(self) -> Snapshot:
+        """The native snapshot; with a fleet, also ``fleet_status``, ``fleet_state``,
+        ``fleet_generation`` and ``fleet_members`` (the fleet as last read)."""
+        s = super().snapshot()
+        if self.fleet is not None:
+            s.update(self.fleet._metrics())  # type: ignore[typeddict-item]
+        return s
+
     def get_metrics(self) -> Metrics:
         """The agents platform's ``{"state", "failure_count", "error_rate",
         "time_until_retry"}`` and more: ``"name"``, ``"success_count"``, ``"total_calls"``,
@@ -368,11 +390,12 @@ class CircuitBreaker(_native.CircuitBreaker):
         lifetime failures ÷ calls (0.0–1.0); ``time_until_retry`` is the core's retry advice in
         seconds while calls are refused, ``None`` while they are admitted (closed) and when
         forced open; ``failure_count`` is the current run of consecutive failures for a
-        consecutive window, else the failures in the window."""
+        consecutive window, else the failures in the window. With a fleet, also
+        ``"fleet_status"``, ``"fleet_state"``, ``"fleet_generation"`` and ``"fleet_members"``."""
         s = self.snapshot()
         calls = s["calls"]
         consecutive = self.config["window"] == "consecutive"
-        return {
+        m: Metrics = {
             "name": self.name,
             "state": s["state"],
             "failure_count": s["consecutive_failures"] if consecutive else s["window_failures"],
@@ -388,6 +411,9 @@ class CircuitBreaker(_native.CircuitBreaker):
             "window_failure_rate": s["failure_rate"],
             "transitions": s["transitions"],
         }
+        if self.fleet is not None:
+            m.update(self.fleet._metrics())  # type: ignore[typeddict-item]
+        return m
 
     @classmethod
     def from_env(

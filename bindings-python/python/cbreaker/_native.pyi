@@ -22,6 +22,7 @@ Number = Union[int, float]
 ExcludeItem = Union[type[BaseException], Callable[[BaseException], object]]
 
 __all__ = [
+    "FLEET_METRIC_FAMILIES",
     "MAX_SLOTS",
     "METRICS_CONTENT_TYPE",
     "METRIC_FAMILIES",
@@ -33,10 +34,12 @@ __all__ = [
     "PERMIT_SETTLED_MESSAGE",
     "PRESETS",
     "CircuitBreaker",
+    "FleetMember",
     "Guarded",
     "Permit",
     "Transition",
     "__version__",
+    "fleet_metrics_text",
     "group_health",
     "metric_samples",
     "metrics_text",
@@ -62,6 +65,10 @@ OTEL_METER_NAME: str
 OTEL_ATTR_NAME: str
 OTEL_INSTRUMENTS: tuple[tuple[str, InstrumentKind, str, str, list[str]], ...]
 
+#: The fleet's metric families (until the core defines them): as ``METRIC_FAMILIES``.
+FLEET_METRIC_FAMILIES: tuple[tuple[str, MetricType, str, str, list[str]], ...]
+
+def fleet_metrics_text(rows: Sequence[tuple[str, FleetMember]]) -> str: ...
 def group_health(states: Sequence[StateName]) -> HealthName: ...
 def metric_samples(
     breaker: CircuitBreaker, naming: str = "cbreaker"
@@ -170,6 +177,7 @@ class CircuitBreaker:
         exclude: Union[ExcludeItem, Iterable[ExcludeItem], None] = None,
         clock: Optional[Callable[[], int]] = None,
         shared_memory: Optional[str] = None,
+        fleet: object = None,
         preset: Optional[str] = None,
         window: Optional[WindowName] = None,
         window_size: Optional[int] = None,
@@ -225,3 +233,41 @@ class CircuitBreaker:
     @property
     def clock(self) -> Optional[Callable[[], int]]: ...
     def _set_hooks(self, mask: int) -> None: ...
+
+FleetStatusName = Literal["joining", "joined", "degraded", "refused", "stopped"]
+
+class FleetStatus(TypedDict):
+    status: FleetStatusName
+    state: Optional[StateName]
+    generation: int
+    members: int
+    leases: int
+    syncs: int
+    failures: int
+    error: Optional[str]
+
+@final
+class FleetMember:
+    def __new__(
+        cls,
+        breaker: CircuitBreaker,
+        name: str,
+        url: str,
+        *,
+        prefix: str,
+        sync_interval: float,
+        window: Optional[float],
+        quorum: Optional[int],
+        timeout: Optional[float],
+        member_id: Optional[str],
+        on_transition: Optional[Callable[[Transition], object]],
+    ) -> Self: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    def status(self) -> FleetStatus: ...
+    def force_open(self) -> dict[str, Any]: ...
+    def force_closed(self) -> dict[str, Any]: ...
+    def reset(self) -> dict[str, Any]: ...
+    def stop(self) -> None: ...

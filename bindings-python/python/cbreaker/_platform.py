@@ -39,7 +39,10 @@ class CircuitBreakerManager:
 
     ``shared_memory``: a prefix; every breaker this manager makes lives in the shared-memory
     segment ``"{shared_memory}.{name}"``, one breaker for every worker process of the host
-    (docs/python.md, "One breaker for a host's worker processes")."""
+    (docs/python.md, "One breaker for a host's worker processes").
+
+    ``fleet=Fleet(...)`` among the defaults: every breaker this manager makes joins the fleet
+    of its name (docs/python.md, "Fleet"); a breaker's own ``fleet=`` overrides it."""
 
     def __init__(self, *, shared_memory: Optional[str] = None, **defaults: Unpack[BreakerOptions]) -> None:
         if shared_memory is not None:
@@ -48,7 +51,13 @@ class CircuitBreakerManager:
                     f"invalid config: shared_memory must be a str, got {shared_memory!r}", "shared_memory"
                 )
             _native.shared_memory_path(shared_memory)  # a ConfigError for a name that cannot be one
-        CircuitBreaker(None, **defaults)  # every default checked now, not at the first request
+        from .fleet import Fleet
+
+        fleet = defaults.get("fleet")
+        if fleet is not None and not isinstance(fleet, Fleet):
+            raise TypeError(f"fleet must be a cbreaker.Fleet or None, got {fleet!r}")
+        checked: dict[str, Any] = {k: v for k, v in defaults.items() if k != "fleet"}
+        CircuitBreaker(None, **checked)  # every default checked now, not at the first request (no join)
         self.defaults: dict[str, Any] = dict(defaults)
         self.shared_memory = shared_memory
         self._breakers: dict[str, CircuitBreaker] = {}

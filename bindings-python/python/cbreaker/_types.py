@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, U
 
 if TYPE_CHECKING:
     from ._native import StateName, TransitionCounts
+    from .fleet import Fleet
 
 __all__ = ["BreakerOptions", "CoreOptions", "EventName", "ExcludeItem", "Metrics"]
 
@@ -55,6 +56,7 @@ class BreakerOptions(CoreOptions, total=False):
     on_reject: Listeners
     on_success: Listeners
     on_failure: Listeners
+    fleet: Optional[Fleet]
 
 
 class Metrics(TypedDict):

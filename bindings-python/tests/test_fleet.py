@@ -105,6 +105,17 @@ def test_join_status_snapshot_metrics_and_operators(server: RedisServer, caplog:
         "cbreaker_fleet_generation",
         "cbreaker_fleet_members",
     ]
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from cbreaker.prometheus import CircuitBreakerCollector
+    from cbreaker.prometheus import text as prometheus_text
+
+    assert text in prometheus_text([a])
+    registry = CollectorRegistry()
+    registry.register(CircuitBreakerCollector([a, b]))
+    scraped = generate_latest(registry).decode()
+    assert 'cbreaker_fleet_status{breaker="pay",status="joined"} 1.0' in scraped
+    assert 'cbreaker_fleet_members{breaker="pay"} 2.0' in scraped
     a.fleet.stop()
     assert a.fleet.status == "stopped" and a.snapshot()["fleet_status"] == "stopped"  # type: ignore[typeddict-item]
     with pytest.raises(RuntimeError, match="stopped"):

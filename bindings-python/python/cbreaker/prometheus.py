@@ -33,9 +33,11 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from . import _native
+from ._asyncio import CircuitBreaker
 from ._errors import ConfigError
 from ._sources import Source
 from ._sources import breakers as _breakers
+from .fleet import FLEET_STATES, FLEET_STATUSES
 
 __all__ = ["CONTENT_TYPE", "FAMILIES", "NAMINGS", "CircuitBreakerCollector", "Naming", "text"]
 
@@ -56,7 +58,10 @@ def text(source: Source, naming: Naming = "cbreaker") -> str:
     """Every family for the breakers of ``source``, in the text exposition format, written by
     the core (``metrics::write_text_named``): byte for byte what Rust and JS write.
     ``naming="resilience4j"``: resilience4j's names. Another naming is a ``ConfigError``."""
-    return _native.metrics_text(_breakers(source), naming)
+    rows = _breakers(source)
+    members = [(n, b.fleet._native) for n, b in rows if b.fleet is not None]
+    fleet = _native.fleet_metrics_text(members) if members else ""
+    return _native.metrics_text(rows, naming) + fleet
 
 
 def _family(name: str, kind: str, help_text: str, unit: str, labels: list[str]) -> Metric:
@@ -101,3 +106,23 @@ class CircuitBreakerCollector(Collector):
                     else:
                         metric.add_metric([breaker, label] if label else [breaker], value)  # type: ignore[attr-defined]
         yield from families.values()
+        yield from _fleet_families(_breakers(self.source))
+
+
+def _fleet_families(rows: list[tuple[str, CircuitBreaker]]) -> Iterator[Metric]:
+    """The ``cbreaker_fleet_*`` families of the breakers that joined a fleet (docs/python.md, "Fleet")."""
+    members = [(n, b.fleet.snapshot()) for n, b in rows if b.fleet is not None]
+    if not members:
+        return
+    for name, _kind, help_text, _unit, labels in _native.FLEET_METRIC_FAMILIES:
+        g = GaugeMetricFamily(name, help_text, labels=labels)
+        for breaker, s in members:
+            if name == "cbreaker_fleet_status":
+                for st in FLEET_STATUSES:
+                    g.add_metric([breaker, st], float(s["status"] == st))
+            elif name == "cbreaker_fleet_state":
+                for st in FLEET_STATES:
+                    g.add_metric([breaker, st], float(s["state"] == st))
+            else:
+                g.add_metric([breaker], float(s["generation" if name.endswith("generation") else "members"]))
+        yield g

@@ -5,6 +5,8 @@
 #   make conformance-python  every vector (tests/vectors + $CBREAKER_VECTORS) via the Python API
 #   make lint-python         ruff, mypy --strict, mypy.stubtest
 #   make bench-python        call_sync / await call overhead vs pybreaker, circuitbreaker, ...
+#                            and the fleet (benches/bench_fleet.py: a member vs a local breaker,
+#                            vs PyBreaker + CircuitRedisStorage on one local redis-server)
 
 SETUP_TARGETS += setup-python
 LINT_TARGETS += lint-python
@@ -21,6 +23,7 @@ PYTEST = cd $(PY_DIR) && { rc=0; $(2) $(PY) -m pytest $(1) || rc=$$?; \
 	exit $$rc; }
 
 .PHONY: setup-python test-python conformance-python lint-python bench-python
+# tests/test_fleet*.py start redis-server too, and the Rust fleet_member (cargo build, in the test).
 setup-python:
 	@. .ci/lib.sh && apt_install redis-server   # tests/test_compat_redis.py starts one on 127.0.0.1
 	@[ -x $(PY) ] || { echo "[setup] python venv $(PY_VENV)" >&2; python3 -m venv $(PY_VENV); }
@@ -49,3 +52,4 @@ lint-python: setup-python
 
 bench-python: setup-python
 	cd $(PY_DIR) && $(PY) benches/bench.py
+	cd $(PY_DIR) && $(PY) benches/bench_fleet.py

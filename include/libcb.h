@@ -4,7 +4,7 @@
  * Conventions (docs/c-api.md):
  * - Every function that can fail returns a cb_status: CB_STATUS_OK (0) on success,
  *   CB_STATUS_REJECTED (1) for a refused call (a decision), 100-199 for misuse, 200-299 for
- *   a config field out of range. cb_status_str() gives the message.
+ *   a config field out of range, 300-399 for the fleet. cb_status_str() gives the message.
  * - Outputs come last and are written only on success (a rejection's retry_after_ms_out
  *   and reason_out only on CB_STATUS_REJECTED). A NULL required pointer gives
  *   CB_STATUS_NULL_PARAMETER, never a crash. Optional outputs (retry_after_ms_out,
@@ -16,7 +16,11 @@
  *   cb_breaker_free may be called concurrently on the same breaker, from any thread or from
  *   any process sharing the memory it was placed in (cb_breaker_init / cb_breaker_attach).
  * - Time: every operation takes now_ms, a monotonic timestamp in milliseconds chosen by the
- *   caller (e.g. CLOCK_MONOTONIC); the library never reads a clock.
+ *   caller (e.g. CLOCK_MONOTONIC); the breaker never reads a clock. A fleet's agent
+ *   (cb_fleet_join, std builds only) reads the same clock on its own thread.
+ * - Fleet (std builds only): cb_fleet_join starts one background thread per member that
+ *   syncs the breaker with its fleet on Redis; calls never wait on it. The breaker must
+ *   outlive the fleet: cb_fleet_leave first, then free the breaker.
  * - Ownership: a breaker from cb_breaker_new is freed once with cb_breaker_free (never with
  *   free()); a breaker placed with cb_breaker_init lives in the caller's memory and is not
  *   freed. All other types are plain data owned by the caller. Strings returned by the *_str
@@ -46,6 +50,11 @@
 #define CB_DURATION_UNTIMED (UINT64_MAX - 1)
 
 /**
+ * The capacity of `cb_fleet_info.last_error`, terminator included.
+ */
+#define CB_FLEET_ERROR_CAP 256
+
+/**
  * "No deadline" in a `retry_after_ms`: forced open (rejected until released by hand), or
  * (in a snapshot) no wait at all.
  */
@@ -61,9 +70,16 @@
 typedef struct cb_breaker cb_breaker;
 
 /**
+ * A breaker's membership of its fleet: the agent thread of `cb_fleet_join`. Opaque: reach it
+ * only through `cb_fleet_*` functions, free it with `cb_fleet_leave`.
+ */
+typedef struct cb_fleet cb_fleet;
+
+/**
  * What a call did. `CB_STATUS_OK` (0) is success; `CB_STATUS_REJECTED` is a decision (the
  * circuit protects its dependency), not a failure; 100–199 are caller mistakes; 200–299 name
- * the `cb_config` field that is out of range. A caller can test a block with a range check.
+ * the `cb_config` field that is out of range; 300–399 are the fleet's (a `cb_fleet_options`
+ * field, the store, a refused config). A caller can test a block with a range check.
  */
 typedef uint32_t cb_status;
 
@@ -314,9 +330,151 @@ typedef struct cb_config {
 } cb_config;
 
 /**
+ * How a breaker joins its fleet (`cb_fleet_join`). Start from `cb_fleet_options_init`, then
+ * set `url` and `name`. Zero and NULL fields take the defaults (docs/fleet.md, "Rules").
+ * Plain data owned by the caller; `cb_fleet_join` copies the strings, so they need not
+ * outlive the call. Every member of one fleet uses the same `name`, `prefix`, `window_ms`,
+ * `quorum` and breaker config.
+ */
+typedef struct cb_fleet_options {
+  /**
+   * `redis://[user:password@]host:port[/db]` (Redis or Valkey), or `rediss://` for TLS in a
+   * library built with the `fleet-tls` feature. Required (NULL: `CB_STATUS_FLEET_URL`).
+   */
+  const char *url;
+  /**
+   * The breaker's name, the same in every member: non-empty, no braces (its keys share one
+   * hash tag). Required (NULL: `CB_STATUS_FLEET_NAME`).
+   */
+  const char *name;
+  /**
+   * Every key starts with this (no braces). NULL: `"cbreaker:"`.
+   */
+  const char *prefix;
+  /**
+   * One round trip every this many milliseconds, 10 to 60000. 0: 200.
+   */
+  uint64_t sync_interval_ms;
+  /**
+   * The span of outcomes (rate) or local trips (quorum) the fleet counts: whole seconds,
+   * 1000 to 3600000. 0: a time window's duration (rounded up to a second), else 10000.
+   */
+  uint64_t window_ms;
+  /**
+   * 0: rate mode (the config's rate rules over the fleet's totals). k ≥ 1: quorum mode
+   * (the fleet opens when k members tripped on their own within the window).
+   */
+  uint32_t quorum;
+  /**
+   * A round trip slower than this makes the member degraded. 0: the sync interval.
+   */
+  uint64_t timeout_ms;
+  /**
+   * This member's id, unique per process (no `#`). NULL: host, pid and a random part.
+   */
+  const char *member_id;
+  /**
+   * The clock the agent reads: it must be the clock the caller passes as `now_ms` to
+   * `cb_breaker_try_acquire`/`cb_breaker_record` (milliseconds, monotonic). Called on the
+   * agent's thread with `now_ms_ctx`; must be thread-safe and must not block or unwind.
+   * NULL: `CLOCK_MONOTONIC` in milliseconds (`tv_sec * 1000 + tv_nsec / 1000000`).
+   */
+  uint64_t (*now_ms)(void *ctx);
+  /**
+   * Passed to `now_ms`; must stay valid until `cb_fleet_leave` returns.
+   */
+  void *now_ms_ctx;
+  /**
+   * Called on the agent's thread for every local transition the fleet causes (cause
+   * `CB_CAUSE_FLEET`: the fleet tripped, probed, closed, or an operator moved it), with
+   * `on_transition_ctx` and a transition valid during the call only. Must be thread-safe
+   * (it runs concurrently with the caller's threads), must not unwind, and must not call
+   * `cb_fleet_leave` on its own fleet. NULL: none.
+   */
+  void (*on_transition)(void *ctx, const struct cb_transition *transition);
+  /**
+   * Passed to `on_transition`; must stay valid until `cb_fleet_leave` returns.
+   */
+  void *on_transition_ctx;
+} cb_fleet_options;
+
+/**
+ * A member's standing in its fleet (`CB_MEMBERSHIP_*`), from `cb_fleet_status`.
+ */
+typedef uint32_t cb_membership;
+
+/**
+ * What a member knows of its fleet now (`cb_fleet_status`). Plain data owned by the caller.
+ */
+typedef struct cb_fleet_info {
+  /**
+   * `CB_MEMBERSHIP_JOINING`, `_JOINED`, `_DEGRADED` or `_REFUSED`.
+   */
+  cb_membership status;
+  /**
+   * Whether the member has read the fleet's record yet (`state` is meaningful).
+   */
+  bool has_state;
+  /**
+   * The fleet's state, as last read (`CB_STATE_*`).
+   */
+  cb_state state;
+  /**
+   * The fleet record's generation, as last read (0: none yet).
+   */
+  uint64_t generation;
+  /**
+   * Members seen within three sync intervals.
+   */
+  uint32_t members;
+  /**
+   * Probe leases this member holds.
+   */
+  uint32_t leases;
+  /**
+   * Round trips done (failed ones included).
+   */
+  uint64_t syncs;
+  /**
+   * Round trips that failed.
+   */
+  uint64_t failures;
+  /**
+   * When refused: the fleet's config fingerprint (this member's is its breaker config's).
+   * Otherwise 0.
+   */
+  uint64_t fleet_fingerprint;
+  /**
+   * The last sync's error (the core's message, NUL-terminated, truncated to fit), or an
+   * empty string when the last sync worked.
+   */
+  char last_error[CB_FLEET_ERROR_CAP];
+} cb_fleet_info;
+
+/**
  * A health endpoint's answer (`CB_HEALTH_*`), from `cb_health_of`.
  */
 typedef uint32_t cb_health;
+
+/**
+ * No answer from the store yet.
+ */
+#define CB_MEMBERSHIP_JOINING 0
+
+/**
+ * Following the fleet's record.
+ */
+#define CB_MEMBERSHIP_JOINED 1
+
+/**
+ * The store failed or timed out: running on the local breaker alone (calls go on).
+ */
+#define CB_MEMBERSHIP_DEGRADED 2
+
+/**
+ * The fleet's breaker config differs from this member's: running on the local breaker alone.
+ */
+#define CB_MEMBERSHIP_REFUSED 3
 
 /**
  * Calls flow; outcomes enter the window.
@@ -418,6 +576,19 @@ typedef uint32_t cb_health;
  * something else: a wild write, a bit flip, a process of another build) and repaired itself.
  */
 #define CB_CAUSE_REPAIRED 13
+
+/**
+ * The fleet moved this breaker: it adopted the fleet's record (`cb_fleet_join`), or an
+ * operator moved the whole fleet (`cb_fleet_force_open`, ...). What a fleet's transition
+ * callback sees.
+ */
+#define CB_CAUSE_FLEET 14
+
+/**
+ * Closed → Open for a whole fleet: enough members tripped on their own within the fleet
+ * window (quorum mode). Fleet records only (`cb_fleet_status`), never a local transition.
+ */
+#define CB_CAUSE_QUORUM 15
 
 /**
  * The call worked (slow too if its duration is at or above `slow_call_duration_ms`).
@@ -605,6 +776,61 @@ typedef uint32_t cb_health;
  * `cb_config.half_open_max_wait_ms` is out of range.
  */
 #define CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT 213
+
+/**
+ * `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`, or does not parse
+ * (`rediss://` also when the library was built without TLS).
+ */
+#define CB_STATUS_FLEET_URL 300
+
+/**
+ * `cb_fleet_options.name` is NULL, empty, not UTF-8, or holds a brace.
+ */
+#define CB_STATUS_FLEET_NAME 301
+
+/**
+ * `cb_fleet_options.prefix` is not UTF-8 or holds a brace.
+ */
+#define CB_STATUS_FLEET_PREFIX 302
+
+/**
+ * `cb_fleet_options.window_ms` is out of range (whole seconds, 1 s to 3600 s).
+ */
+#define CB_STATUS_FLEET_WINDOW 303
+
+/**
+ * `cb_fleet_options.sync_interval_ms` is out of range (10 ms to 60000 ms).
+ */
+#define CB_STATUS_FLEET_SYNC_INTERVAL 304
+
+/**
+ * The fleet's quorum is out of range (at least 1; `cb_fleet_options.quorum` 0 means rate
+ * mode, so C never sees it).
+ */
+#define CB_STATUS_FLEET_QUORUM 305
+
+/**
+ * `cb_fleet_options.member_id` is empty, not UTF-8, or holds a `#`.
+ */
+#define CB_STATUS_FLEET_MEMBER_ID 306
+
+/**
+ * Another fleet option is out of range, or the agent's thread could not be started.
+ */
+#define CB_STATUS_FLEET_OPTION 307
+
+/**
+ * An operator move (`cb_fleet_force_open`, ...) failed: the store could not be reached, did
+ * not answer within the timeout, answered with an error, or its record kept changing.
+ * Nothing was moved; retry.
+ */
+#define CB_STATUS_FLEET_STORE 308
+
+/**
+ * An operator move was refused: the fleet's record was written by members whose breaker
+ * config differs from this member's (`docs/fleet.md`, "Rules"). Nothing was moved.
+ */
+#define CB_STATUS_FLEET_REFUSED 309
 
 #ifdef __cplusplus
 extern "C" {
@@ -812,6 +1038,86 @@ const char *cb_config_preset_name(size_t index);
  * thread.
  */
 cb_status cb_config_validate(const struct cb_config *config);
+
+/**
+ * Writes the defaults to `*options_out`: every field 0 or NULL (URL and name still to set;
+ * prefix `"cbreaker:"`, sync interval 200 ms, the window from the breaker's config, rate
+ * mode, timeout the sync interval, a generated member id, `CLOCK_MONOTONIC`, no callback).
+ *
+ * Errors: `CB_STATUS_NULL_PARAMETER` (nothing written). Safe to call from any thread.
+ */
+cb_status cb_fleet_options_init(struct cb_fleet_options *options_out);
+
+/**
+ * Joins `breaker` to the fleet `options->name` on the store at `options->url`, and writes the
+ * membership to `*fleet_out`. Checks the options and starts the agent's thread; nothing here
+ * waits on the store (the first sync runs at once on that thread: `cb_fleet_status` says
+ * `CB_MEMBERSHIP_JOINING` until it answers). Calls then go through `breaker` exactly as
+ * before, with `now_ms` from the same clock as `options->now_ms`.
+ *
+ * Ownership: the caller owns the fleet and frees it exactly once with `cb_fleet_leave`. The
+ * breaker (from `cb_breaker_new` or placed with `cb_breaker_init`) must stay alive and in
+ * place until `cb_fleet_leave` has returned: free it after, never before. Join a breaker to
+ * at most one fleet at a time, across every process sharing it (a second agent on the same
+ * breaker would count its outcomes twice).
+ *
+ * Errors (nothing written, no thread started): `CB_STATUS_NULL_PARAMETER` (`breaker`,
+ * `options` or `fleet_out` NULL); 300–399 naming the option (`CB_STATUS_FLEET_URL`,
+ * `_NAME`, `_PREFIX`, `_WINDOW`, `_SYNC_INTERVAL`, `_MEMBER_ID`, `_OPTION`). A config that
+ * differs from the fleet's is not an error here: the member shows `CB_MEMBERSHIP_REFUSED`
+ * after its first sync. Safe to call from any thread.
+ */
+cb_status cb_fleet_join(const struct cb_breaker *breaker, const struct cb_fleet_options *options, struct cb_fleet **fleet_out);
+
+/**
+ * Writes what the member knows of its fleet now to `*info_out` (no round trip: what the
+ * agent's last sync saw). Safe to call concurrently, from any thread.
+ *
+ * Errors: `CB_STATUS_NULL_PARAMETER` (nothing written).
+ */
+cb_status cb_fleet_status(const struct cb_fleet *fleet, struct cb_fleet_info *info_out);
+
+/**
+ * Opens the whole fleet until `cb_fleet_reset` or `cb_fleet_force_closed`: every member
+ * (this one included) adopts it within one sync interval, rejecting every call
+ * (`CB_REJECT_FORCED_OPEN`). An operator's move, not for the call path: one synchronous
+ * round trip (a compare-and-set on the fleet's record), at most about the timeout.
+ *
+ * Errors (nothing moved): `CB_STATUS_NULL_PARAMETER`, `CB_STATUS_FLEET_STORE` (store
+ * unreachable, too slow, or its record kept changing: retry), `CB_STATUS_FLEET_REFUSED`
+ * (the fleet runs another config). Safe to call concurrently, from any thread.
+ */
+cb_status cb_fleet_force_open(const struct cb_fleet *fleet);
+
+/**
+ * Makes every member of the fleet admit every call and never trip, until `cb_fleet_reset`
+ * or `cb_fleet_force_open`. As `cb_fleet_force_open` otherwise.
+ */
+cb_status cb_fleet_force_closed(const struct cb_fleet *fleet);
+
+/**
+ * Closes the whole fleet with an empty fleet window and the backoff reset (also releasing
+ * `cb_fleet_force_open`/`_force_closed`). As `cb_fleet_force_open` otherwise.
+ */
+cb_status cb_fleet_reset(const struct cb_fleet *fleet);
+
+/**
+ * Leaves the fleet and frees it: stops the agent and waits for its thread (at most about one
+ * round trip). The breaker keeps the state it adopted last, with the probe slots it held for
+ * the fleet freed, and runs alone; it may be freed once this returns. NULL is accepted and
+ * does nothing (`CB_STATUS_OK`).
+ *
+ * Must not run concurrently with any other function on the same fleet, nor be called twice,
+ * nor from the fleet's own `on_transition` callback.
+ */
+cb_status cb_fleet_leave(struct cb_fleet *fleet);
+
+/**
+ * The name of a membership status (`"joining"`, `"joined"`, `"degraded"`, `"refused"`), as
+ * every front door reports it; `"unknown"` for a value that is not a `cb_membership`. A
+ * static string: never NULL, never free it. Safe to call from any thread.
+ */
+const char *cb_membership_str(cb_membership status);
 
 /**
  * The snake_case name of a state (`"closed"`, `"half_open"`, ...), the spelling every

@@ -14,6 +14,9 @@
  * Thread safety is libcb's: a cb::Breaker may be used from many threads at once (it is not
  * copyable or movable while permits refer to it: keep it alive longer than its permits). A
  * cb::Permit belongs to one thread at a time (movable, not copyable).
+ *
+ * A fleet (std builds): cb::Fleet fleet(breaker, cb::fleet_options("redis://...", "payments"));
+ * joins the breaker to its fleet until the cb::Fleet is destroyed (declare it after the breaker).
  */
 #ifndef LIBCB_HPP
 #define LIBCB_HPP
@@ -206,6 +209,65 @@ class Breaker {
     cb_breaker *raw_ = nullptr;
 };
 
+/** Options for a fleet (cb_fleet_options_init), with the URL and the breaker's name set. The
+ * strings are copied by the cb::Fleet constructor. */
+inline cb_fleet_options fleet_options(const char *url, const char *name) {
+    cb_fleet_options o;
+    detail::check(cb_fleet_options_init(&o));
+    o.url = url;
+    o.name = name;
+    return o;
+}
+
+/**
+ * A breaker's membership of its fleet on Redis (cb_fleet_join; docs/fleet.md): the agent's
+ * thread, stopped and freed by the destructor (cb_fleet_leave). Calls go on through the
+ * cb::Breaker as before. The breaker must outlive the fleet: declare the cb::Fleet after its
+ * cb::Breaker (destroyed first). Bad options throw cb::Error with a CB_STATUS_FLEET_* status
+ * naming the field. Movable, not copyable; status() and the operator moves may run from many
+ * threads at once.
+ */
+class Fleet {
+  public:
+    Fleet(const Breaker &breaker, const cb_fleet_options &options) : Fleet(breaker.get(), options) {}
+    Fleet(const cb_breaker *breaker, const cb_fleet_options &options) {
+        detail::check(cb_fleet_join(breaker, &options, &raw_));
+    }
+    Fleet(const Fleet &) = delete;
+    Fleet &operator=(const Fleet &) = delete;
+    Fleet(Fleet &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Fleet &operator=(Fleet &&other) noexcept {
+        if (this != &other) {
+            cb_fleet_leave(raw_);
+            raw_ = std::exchange(other.raw_, nullptr);
+        }
+        return *this;
+    }
+    ~Fleet() { cb_fleet_leave(raw_); }
+
+    /** What the member knows of its fleet now (no round trip). */
+    cb_fleet_info status() const {
+        cb_fleet_info i;
+        detail::check(cb_fleet_status(raw_, &i));
+        return i;
+    }
+    /** CB_MEMBERSHIP_JOINING, _JOINED, _DEGRADED or _REFUSED. */
+    cb_membership membership() const { return status().status; }
+
+    /** Operator moves of the whole fleet: one synchronous round trip each, never on the call
+     * path. Throw cb::Error (CB_STATUS_FLEET_STORE, CB_STATUS_FLEET_REFUSED) when nothing moved. */
+    void force_open() const { detail::check(cb_fleet_force_open(raw_)); }
+    void force_closed() const { detail::check(cb_fleet_force_closed(raw_)); }
+    void reset() const { detail::check(cb_fleet_reset(raw_)); }
+
+    /** The C handle. Still owned by this object. */
+    const cb_fleet *get() const noexcept { return raw_; }
+
+  private:
+    cb_fleet *raw_ = nullptr;
+};
+
+inline std::string membership_name(cb_membership m) { return cb_membership_str(m); }
 inline std::string state_name(cb_state s) { return cb_state_str(s); }
 inline std::string cause_name(cb_cause c) { return cb_cause_str(c); }
 inline std::string reason_name(cb_reject_reason r) { return cb_reject_reason_str(r); }

@@ -1,6 +1,7 @@
 # The C ABI: libcb.a / libcb.so, include/libcb.h (cbindgen drift), C and C++ tests against both
 # libraries, sanitizers, valgrind, install + pkg-config + CMake, firmware, conformance, bench.
-# See docs/c-api.md.
+# The fleet's C test (fleet.c, fleet.cpp) runs against a redis-server of its own
+# (ffi/tests/c/with-redis.sh). See docs/c-api.md.
 
 SETUP_TARGETS += setup-ffi
 LINT_TARGETS += lint-header lint-ffi
@@ -17,6 +18,9 @@ FFI_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra
 FFI_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -pedantic -O1 -g
 FFI_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FFI_C_TESTS := smoke stress shm
+FFI_WITH_REDIS := ffi/tests/c/with-redis.sh
+# redis-server for the fleet tests (idempotent: installs only what is missing).
+FFI_NEED_REDIS := . .ci/lib.sh && apt_install redis-server
 FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -1)
 PREFIX ?= /usr/local
 
@@ -24,10 +28,11 @@ PREFIX ?= /usr/local
 .PHONY: setup-ffi lint-header lint-ffi header ffi-libs test-ffi test-ffi-c test-ffi-sanitize \
         test-ffi-valgrind test-ffi-install install test-ffi-firmware conformance-c bench-c
 
-# valgrind, cmake and pkg-config for the tests; the Arm GNU toolchain (+ newlib, ~770 MB,
-# ~26 s) and QEMU for the firmware test; the Cortex-M4F rustup target.
+# valgrind, cmake and pkg-config for the tests; redis-server for the fleet tests; the Arm GNU
+# toolchain (+ newlib, ~770 MB, ~26 s) and QEMU for the firmware test; the Cortex-M4F rustup
+# target.
 setup-ffi:
-	@. .ci/lib.sh && apt_install valgrind cmake pkg-config gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
+	@. .ci/lib.sh && apt_install valgrind cmake pkg-config redis-server gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
 	  && rust_targets thumbv7em-none-eabihf
 
 # include/libcb.h is exactly what cbindgen 0.29.4 generates (a Rust test, in memory).
@@ -55,9 +60,11 @@ test-ffi-miri:
 	MIRIFLAGS="-Zmiri-strict-provenance" cargo +$(NIGHTLY) miri test -q -p cbreaker-ffi --lib
 
 # Every C test against libcb.a (by path) and libcb.so (-lcb + rpath); smoke also as C++17;
-# the C++ wrapper test against both.
+# the C++ wrapper test against both; the fleet's C and C++ tests against both, each with a
+# redis-server of its own.
 test-ffi-c: ffi-libs
 	@mkdir -p $(FFI_OUT)
+	@$(FFI_NEED_REDIS)
 	@set -e; for t in $(FFI_C_TESTS); do \
 	  gcc $(FFI_CFLAGS) -I$(FFI_INC) ffi/tests/c/$$t.c $(FFI_LIB)/libcb.a $(FFI_LIBS_PRIVATE) -o $(FFI_OUT)/$$t-static; \
 	  gcc $(FFI_CFLAGS) -I$(FFI_INC) ffi/tests/c/$$t.c -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/$$t-shared; \
@@ -68,6 +75,12 @@ test-ffi-c: ffi-libs
 	g++ $(FFI_CXXFLAGS) -I$(FFI_INC) ffi/tests/cpp/raii.cpp -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/raii-shared
 	$(FFI_OUT)/raii-static
 	$(FFI_OUT)/raii-shared
+	gcc $(FFI_CFLAGS) -I$(FFI_INC) ffi/tests/c/fleet.c $(FFI_LIB)/libcb.a $(FFI_LIBS_PRIVATE) -o $(FFI_OUT)/fleet-static
+	gcc $(FFI_CFLAGS) -I$(FFI_INC) ffi/tests/c/fleet.c -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/fleet-shared
+	g++ $(FFI_CXXFLAGS) -I$(FFI_INC) ffi/tests/cpp/fleet.cpp -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/fleet-cxx
+	$(FFI_WITH_REDIS) $(FFI_OUT)/fleet-static
+	$(FFI_WITH_REDIS) $(FFI_OUT)/fleet-shared
+	$(FFI_WITH_REDIS) $(FFI_OUT)/fleet-cxx
 
 # The same tests under AddressSanitizer + UBSan (any report fails the run).
 test-ffi-sanitize: ffi-libs
@@ -77,6 +90,11 @@ test-ffi-sanitize: ffi-libs
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(FFI_OUT)/$$t-asan; done
 	g++ $(FFI_CXXFLAGS) $(FFI_SAN) -I$(FFI_INC) ffi/tests/cpp/raii.cpp -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/raii-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_OUT)/raii-asan
+	@$(FFI_NEED_REDIS)
+	gcc $(FFI_CFLAGS) $(FFI_SAN) -I$(FFI_INC) ffi/tests/c/fleet.c $(FFI_LIB)/libcb.a $(FFI_LIBS_PRIVATE) -o $(FFI_OUT)/fleet-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(FFI_WITH_REDIS) $(FFI_OUT)/fleet-asan
+	g++ $(FFI_CXXFLAGS) $(FFI_SAN) -I$(FFI_INC) ffi/tests/cpp/fleet.cpp -L$(FFI_LIB) -lcb -Wl,-rpath,$(FFI_LIB) -o $(FFI_OUT)/fleet-cxx-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 $(FFI_WITH_REDIS) $(FFI_OUT)/fleet-cxx-asan
 
 # valgrind memcheck over the plain builds (fewer iterations: valgrind runs threads one at a
 # time); any error or definite/possible leak fails the run. Children are traced too.

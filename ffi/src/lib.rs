@@ -26,6 +26,8 @@
 pub mod boundary;
 pub mod breaker;
 pub mod config;
+#[cfg(feature = "std")]
+pub mod fleet;
 pub mod names;
 pub mod placement;
 pub mod snapshot;
@@ -34,6 +36,8 @@ pub mod transition;
 
 pub use breaker::*;
 pub use config::*;
+#[cfg(feature = "std")]
+pub use fleet::*;
 pub use names::*;
 pub use placement::*;
 pub use snapshot::*;

@@ -58,6 +58,13 @@ pub const CB_CAUSE_HALF_OPEN: cb_cause = 12;
 /// Closed with an empty window: the breaker found a word out of its range (memory written by
 /// something else: a wild write, a bit flip, a process of another build) and repaired itself.
 pub const CB_CAUSE_REPAIRED: cb_cause = 13;
+/// The fleet moved this breaker: it adopted the fleet's record (`cb_fleet_join`), or an
+/// operator moved the whole fleet (`cb_fleet_force_open`, ...). What a fleet's transition
+/// callback sees.
+pub const CB_CAUSE_FLEET: cb_cause = 14;
+/// Closed → Open for a whole fleet: enough members tripped on their own within the fleet
+/// window (quorum mode). Fleet records only (`cb_fleet_status`), never a local transition.
+pub const CB_CAUSE_QUORUM: cb_cause = 15;
 
 /// How a call ended (`CB_OUTCOME_*`), passed to `cb_breaker_record`: the core's `End`. A
 /// timeout is recorded as a failure, a cancellation as ignored.
@@ -277,6 +284,8 @@ mod tests {
             CB_CAUSE_TRIP,
             CB_CAUSE_HALF_OPEN,
             CB_CAUSE_REPAIRED,
+            CB_CAUSE_FLEET,
+            CB_CAUSE_QUORUM,
         ];
         assert_eq!(
             causes.len(),

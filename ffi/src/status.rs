@@ -1,6 +1,6 @@
 //! `cb_status`: what every function returns. The one table is `docs/errors.md`.
 //!
-//! Blocks: 0–99 decisions, 100–199 misuse, 200–299 config. Values are explicit and never
+//! Blocks: 0–99 decisions, 100–199 misuse, 200–299 config, 300–399 fleet. Values are explicit and never
 //! reused; a retired value stays behind as a `// Reserved:` comment.
 
 use core::ffi::c_char;
@@ -9,7 +9,8 @@ use cbreaker::{ConfigError, PermitSettled};
 
 /// What a call did. `CB_STATUS_OK` (0) is success; `CB_STATUS_REJECTED` is a decision (the
 /// circuit protects its dependency), not a failure; 100–199 are caller mistakes; 200–299 name
-/// the `cb_config` field that is out of range. A caller can test a block with a range check.
+/// the `cb_config` field that is out of range; 300–399 are the fleet's (a `cb_fleet_options`
+/// field, the store, a refused config). A caller can test a block with a range check.
 pub type cb_status = u32;
 
 /// Success.
@@ -65,10 +66,36 @@ pub const CB_STATUS_CONFIG_SUCCESS_THRESHOLD: cb_status = 212;
 /// `cb_config.half_open_max_wait_ms` is out of range.
 pub const CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT: cb_status = 213;
 
+/// `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`, or does not parse
+/// (`rediss://` also when the library was built without TLS).
+pub const CB_STATUS_FLEET_URL: cb_status = 300;
+/// `cb_fleet_options.name` is NULL, empty, not UTF-8, or holds a brace.
+pub const CB_STATUS_FLEET_NAME: cb_status = 301;
+/// `cb_fleet_options.prefix` is not UTF-8 or holds a brace.
+pub const CB_STATUS_FLEET_PREFIX: cb_status = 302;
+/// `cb_fleet_options.window_ms` is out of range (whole seconds, 1 s to 3600 s).
+pub const CB_STATUS_FLEET_WINDOW: cb_status = 303;
+/// `cb_fleet_options.sync_interval_ms` is out of range (10 ms to 60000 ms).
+pub const CB_STATUS_FLEET_SYNC_INTERVAL: cb_status = 304;
+/// The fleet's quorum is out of range (at least 1; `cb_fleet_options.quorum` 0 means rate
+/// mode, so C never sees it).
+pub const CB_STATUS_FLEET_QUORUM: cb_status = 305;
+/// `cb_fleet_options.member_id` is empty, not UTF-8, or holds a `#`.
+pub const CB_STATUS_FLEET_MEMBER_ID: cb_status = 306;
+/// Another fleet option is out of range, or the agent's thread could not be started.
+pub const CB_STATUS_FLEET_OPTION: cb_status = 307;
+/// An operator move (`cb_fleet_force_open`, ...) failed: the store could not be reached, did
+/// not answer within the timeout, answered with an error, or its record kept changing.
+/// Nothing was moved; retry.
+pub const CB_STATUS_FLEET_STORE: cb_status = 308;
+/// An operator move was refused: the fleet's record was written by members whose breaker
+/// config differs from this member's (`docs/fleet.md`, "Rules"). Nothing was moved.
+pub const CB_STATUS_FLEET_REFUSED: cb_status = 309;
+
 /// Every status, for tests and bindings (the header's `CB_STATUS_*` constants, in order).
 ///
 /// cbindgen:ignore
-pub const ALL_STATUSES: [cb_status; 22] = [
+pub const ALL_STATUSES: [cb_status; 32] = [
     CB_STATUS_OK,
     CB_STATUS_REJECTED,
     CB_STATUS_NULL_PARAMETER,
@@ -91,6 +118,16 @@ pub const ALL_STATUSES: [cb_status; 22] = [
     CB_STATUS_CONFIG_HALF_OPEN_MAX_CALLS,
     CB_STATUS_CONFIG_SUCCESS_THRESHOLD,
     CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT,
+    CB_STATUS_FLEET_URL,
+    CB_STATUS_FLEET_NAME,
+    CB_STATUS_FLEET_PREFIX,
+    CB_STATUS_FLEET_WINDOW,
+    CB_STATUS_FLEET_SYNC_INTERVAL,
+    CB_STATUS_FLEET_QUORUM,
+    CB_STATUS_FLEET_MEMBER_ID,
+    CB_STATUS_FLEET_OPTION,
+    CB_STATUS_FLEET_STORE,
+    CB_STATUS_FLEET_REFUSED,
 ];
 
 /// The status of a config error. Exhaustive, no wildcard: a new core variant fails to compile
@@ -153,6 +190,18 @@ const FIXED_MESSAGES: &[(cb_status, &str)] = c_messages! {
     CB_STATUS_BUFFER_TOO_SMALL => "memory is smaller than cb_breaker_size()",
     CB_STATUS_MISALIGNED => "memory is not aligned to cb_breaker_align()",
     CB_STATUS_INVALID_ARGUMENT => "an argument is out of range",
+    // The fleet's: the core's `FleetError`/`RulesError` texts without the value they quote
+    // (a unit test in `fleet.rs` holds them to the core's `Display`).
+    CB_STATUS_FLEET_URL => "fleet: url must start with redis:// or rediss://",
+    CB_STATUS_FLEET_NAME => "fleet: name must be non-empty, without braces",
+    CB_STATUS_FLEET_PREFIX => "fleet: prefix must not contain braces",
+    CB_STATUS_FLEET_WINDOW => "fleet window must be whole seconds, 1 s to 3600 s",
+    CB_STATUS_FLEET_SYNC_INTERVAL => "fleet sync_interval must be 10 ms to 60000 ms",
+    CB_STATUS_FLEET_QUORUM => "fleet quorum must be at least 1",
+    CB_STATUS_FLEET_MEMBER_ID => "fleet: member_id must be non-empty, without '#'",
+    CB_STATUS_FLEET_OPTION => "fleet: an option is out of range, or the agent could not start",
+    CB_STATUS_FLEET_STORE => "fleet store: unreachable, too slow, or it answered with an error",
+    CB_STATUS_FLEET_REFUSED => "fleet: this member's breaker config differs from the fleet's; running on the local breaker alone",
 };
 
 /// The core's config messages as C strings (the core's `&'static str`s lack a terminator, so

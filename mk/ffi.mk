@@ -106,6 +106,7 @@ test-ffi-valgrind: test-ffi-c
 	$(FFI_VALGRIND) $(FFI_OUT)/stress-static 20000
 	$(FFI_VALGRIND) $(FFI_OUT)/shm-shared 5000
 	$(FFI_VALGRIND) $(FFI_OUT)/raii-shared
+	$(FFI_WITH_REDIS) $(FFI_VALGRIND) $(FFI_OUT)/fleet-shared
 
 # Installs libcb.a, libcb.so, libcb.h, libcb.hpp, libcb.pc and the CMake package config.
 install: ffi-libs

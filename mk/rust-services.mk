@@ -8,7 +8,7 @@ TEST_TARGETS += test-rust-services
 BENCH_TARGETS += bench-rust-services
 
 RUST_SERVICE_FEATURES := alloc std registry heapless prometheus prometheus-collector tower opentelemetry tracing fleet
-RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,opentelemetry,tracing,fleet,alloc
+RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,opentelemetry,tracing,fleet,fleet-tls,alloc
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
@@ -30,8 +30,7 @@ test-rust-services:
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi
 	cargo build -q -p cbreaker --target thumbv7m-none-eabi --features heapless
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --lib --test std_call --test registry --test prometheus_text \
-		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables
-	cargo test -p cbreaker --features fleet-tls --test fleet_redis
+		--test otel_metrics --test resilience4j_names --test tracing_events --test docs_tables --test fleet_redis
 	cargo test -p cbreaker --features $(RUST_SERVICE_ALL) --doc
 	cargo test -p cbreaker-integration
 	cargo run -q -p cbreaker-integration --example axum -- --smoke

@@ -664,3 +664,22 @@ fn strings(v: Option<&Value>) -> Result<Vec<String>, FleetError> {
     };
     items.iter().map(|i| string(Some(i))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Keys;
+
+    /// Redis Cluster hashes only the part between the first `{` and the next `}`: every key of
+    /// one breaker must have that part equal to its name, whatever the prefix.
+    #[test]
+    fn every_key_of_a_breaker_shares_one_hash_tag() {
+        let k = Keys::new("svc:a:", "payments");
+        for key in [
+            &k.record, &k.counts, &k.seqs, &k.trips, &k.members, &k.leases, &k.log,
+        ] {
+            let open = key.find('{').unwrap();
+            let close = open + key[open..].find('}').unwrap();
+            assert_eq!(&key[open + 1..close], "payments", "{key}");
+        }
+    }
+}

@@ -135,9 +135,10 @@ test-ffi-install:
 	cmake --build $$tmp/cmake-build >/dev/null; \
 	$$tmp/cmake-build/hello_cmake; $$tmp/cmake-build/hello_cmake_static
 
-# Every vector (tests/vectors and CBREAKER_VECTORS) through the exported C functions.
+# Every vector (tests/vectors and CBREAKER_VECTORS) through the exported C functions, and
+# every fleet vector (tests/vectors/fleet) with C ABI breakers as members.
 conformance-c:
-	cargo test -q -p cbreaker-ffi --test vectors -- --nocapture
+	cargo test -q -p cbreaker-ffi --test vectors --test fleet_vectors -- --nocapture
 
 # Firmware: the no_std staticlib for Cortex-M4F, linked by arm-none-eabi-gcc into a C program
 # with no libc and no heap (breaker in a static buffer), run under QEMU (MPS2-AN386) with

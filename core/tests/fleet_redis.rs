@@ -165,32 +165,52 @@ fn entered(log: &[String], state: &str) -> usize {
         .count()
 }
 
-#[test]
-fn four_members_one_trip_bounded_probes_and_one_close() {
-    let server = RedisServer::start();
-    let clock = Arc::new(Clock(Instant::now()));
+/// `n` members of fleet `name`, once every one has joined.
+fn members(
+    server: &RedisServer,
+    name: &str,
+    mode: Mode,
+    clock: &Arc<Clock>,
+    n: usize,
+) -> Arc<Vec<Member>> {
     let members: Arc<Vec<Member>> = Arc::new(
-        (0..4)
-            .map(|_| join(&server, "trip", Mode::Rate, &clock, config()))
+        (0..n)
+            .map(|_| join(server, name, mode, clock, config()))
             .collect(),
     );
     wait_for("all joined", Duration::from_secs(5), || {
-        members
-            .iter()
-            .all(|m| m.fleet.as_ref().unwrap().status().status == Status::Joined)
+        members.iter().all(|m| {
+            m.fleet
+                .as_ref()
+                .is_none_or(|f| f.status().status == Status::Joined)
+        })
     });
-    // The upstream fails: count the calls it gets until every member is open.
+    members
+}
+
+/// The calls an upstream failing from the start gets from `members` calling every 10 ms for
+/// 0.9 s (less than the open duration: every call before the breakers open, none after).
+fn calls_before_open(members: &Arc<Vec<Member>>, clock: &Arc<Clock>) -> u64 {
     let upstream = Arc::new(Upstream::default());
     upstream.failing.store(true, Ordering::SeqCst);
     traffic(
-        &members,
+        members,
         &upstream,
-        &clock,
+        clock,
         Duration::from_millis(10),
         Duration::ZERO,
         Duration::from_millis(900),
     );
-    let fleet_calls = upstream.calls.load(Ordering::SeqCst);
+    upstream.calls.load(Ordering::SeqCst)
+}
+
+#[test]
+fn four_members_one_trip_bounded_probes_and_one_close() {
+    let server = RedisServer::start();
+    let clock = Arc::new(Clock(Instant::now()));
+    let members = members(&server, "trip", Mode::Rate, &clock, 4);
+    // The upstream fails: count the calls it gets until every member is open.
+    let fleet_calls = calls_before_open(&members, &clock);
     let l = log(&server, "trip");
     assert_eq!(
         entered(&l, "open"),
@@ -211,17 +231,7 @@ fn four_members_one_trip_bounded_probes_and_one_close() {
             })
             .collect(),
     );
-    let independent = Arc::new(Upstream::default());
-    independent.failing.store(true, Ordering::SeqCst);
-    traffic(
-        &alone,
-        &independent,
-        &clock,
-        Duration::from_millis(10),
-        Duration::ZERO,
-        Duration::from_millis(900),
-    );
-    let independent_calls = independent.calls.load(Ordering::SeqCst);
+    let independent_calls = calls_before_open(&alone, &clock);
     println!(
         "fleet trip: the upstream got {fleet_calls} calls before the fleet opened; four independent breakers let {independent_calls} through"
     );
@@ -234,8 +244,7 @@ fn four_members_one_trip_bounded_probes_and_one_close() {
     );
 
     // Recovery: the upstream answers again; probes take 30 ms each.
-    upstream.failing.store(false, Ordering::SeqCst);
-    upstream.probes_max.store(0, Ordering::SeqCst);
+    let upstream = Arc::new(Upstream::default());
     traffic(
         &members,
         &upstream,
@@ -261,14 +270,8 @@ fn four_members_one_trip_bounded_probes_and_one_close() {
 fn a_dead_lease_holder_is_reclaimed_after_half_open_max_wait() {
     let server = RedisServer::start();
     let clock = Arc::new(Clock(Instant::now()));
-    let members: Vec<Member> = (0..3)
-        .map(|_| join(&server, "dead", Mode::Rate, &clock, config()))
-        .collect();
-    wait_for("all joined", Duration::from_secs(5), || {
-        members
-            .iter()
-            .all(|m| m.fleet.as_ref().unwrap().status().status == Status::Joined)
-    });
+    let members: Vec<Member> =
+        Arc::into_inner(members(&server, "dead", Mode::Rate, &clock, 3)).unwrap();
     // An operator opens the whole fleet, then resets it: every member follows.
     let opened = members[0].fleet.as_ref().unwrap().force_open().unwrap();
     wait_for("every member forced open", Duration::from_secs(3), || {
@@ -339,16 +342,7 @@ fn a_dead_lease_holder_is_reclaimed_after_half_open_max_wait() {
 fn quorum_one_bad_member_trips_alone_two_open_the_fleet() {
     let server = RedisServer::start();
     let clock = Arc::new(Clock(Instant::now()));
-    let members: Arc<Vec<Member>> = Arc::new(
-        (0..4)
-            .map(|_| join(&server, "quorum", Mode::Quorum(2), &clock, config()))
-            .collect(),
-    );
-    wait_for("all joined", Duration::from_secs(5), || {
-        members
-            .iter()
-            .all(|m| m.fleet.as_ref().unwrap().status().status == Status::Joined)
-    });
+    let members = members(&server, "quorum", Mode::Quorum(2), &clock, 4);
     let upstream = Arc::new(Upstream::default());
     members[0].failing.store(true, Ordering::SeqCst);
     traffic(

@@ -27,35 +27,28 @@ pub trait Local {
     fn config(&self) -> Config;
 }
 
-impl<const SLOTS: usize> Local for crate::Breaker<SLOTS> {
-    fn snapshot(&self, now: Millis) -> Snapshot {
-        crate::Breaker::snapshot(self, now)
-    }
-    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
-        crate::Breaker::adopt(self, adoption, now)
-    }
-    fn release_slots(&self, generation: u32, n: u32) -> bool {
-        crate::Breaker::release_slots(self, generation, n)
-    }
-    fn config(&self) -> Config {
-        crate::Breaker::config(self)
-    }
+/// `Local` for a breaker type whose inherent methods have the same names.
+macro_rules! local_for {
+    ($($generics:tt)*) => {
+        impl $($generics)* {
+            fn snapshot(&self, now: Millis) -> Snapshot {
+                Self::snapshot(self, now)
+            }
+            fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
+                Self::adopt(self, adoption, now)
+            }
+            fn release_slots(&self, generation: u32, n: u32) -> bool {
+                Self::release_slots(self, generation, n)
+            }
+            fn config(&self) -> Config {
+                Self::config(self)
+            }
+        }
+    };
 }
 
-impl Local for crate::SizedBreaker {
-    fn snapshot(&self, now: Millis) -> Snapshot {
-        crate::SizedBreaker::snapshot(self, now)
-    }
-    fn adopt(&self, adoption: Adoption, now: Millis) -> Transition {
-        crate::SizedBreaker::adopt(self, adoption, now)
-    }
-    fn release_slots(&self, generation: u32, n: u32) -> bool {
-        crate::SizedBreaker::release_slots(self, generation, n)
-    }
-    fn config(&self) -> Config {
-        crate::SizedBreaker::config(self)
-    }
-}
+local_for!(<const SLOTS: usize> Local for crate::Breaker<SLOTS>);
+local_for!(Local for crate::SizedBreaker);
 
 /// What a sync sends (the arguments of `sync.lua`).
 #[derive(Clone, Debug, PartialEq, Eq)]

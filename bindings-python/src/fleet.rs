@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use cbreaker::fleet::{Mode, Record, Rules, Status};
+use cbreaker::fleet::{Mode, Record, Rules};
 use cbreaker::fleet_agent::{Fleet, FleetError, FleetOptions, FleetStatus, OnTransition};
 use cbreaker::{Millis, Transition};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -21,48 +21,12 @@ use crate::types::PyTransition;
 pyo3::import_exception!(cbreaker.fleet, FleetStoreError);
 pyo3::import_exception!(cbreaker.fleet, FleetRefusedError);
 
-/// The fleet's metric families `(name, type, help, unit, labels)`.
-/// NB: these belong in the core's `metrics::FAMILIES` (the core names every metric); defined
-/// here, once, until it has them.
-pub(crate) const FLEET_FAMILIES: [(&str, &str, &str, &str, &[&str]); 4] = [
-    (
-        "cbreaker_fleet_status",
-        "gauge",
-        "The breaker's fleet membership: 1 for its status (joining, joined, degraded, refused), 0 for the others.",
-        "",
-        &["breaker", "status"],
-    ),
-    (
-        "cbreaker_fleet_state",
-        "gauge",
-        "The fleet's state as last read: 1 for it, 0 for the others.",
-        "",
-        &["breaker", "state"],
-    ),
-    (
-        "cbreaker_fleet_generation",
-        "gauge",
-        "The fleet record's generation, as last read.",
-        "",
-        &["breaker"],
-    ),
-    (
-        "cbreaker_fleet_members",
-        "gauge",
-        "Members of the breaker's fleet seen within three sync intervals.",
-        "",
-        &["breaker"],
-    ),
-];
-const STATUSES: [&str; 4] = ["joining", "joined", "degraded", "refused"];
-
 /// One breaker's membership of its fleet. Stopped by `stop()`, and when collected.
 #[pyclass(module = "cbreaker._native", name = "FleetMember", frozen)]
 pub(crate) struct PyFleetMember {
     fleet: Mutex<Option<Fleet>>,
     member_id: String,
     name: String,
-    fingerprint: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -73,12 +37,8 @@ fn store_error(e: FleetError) -> PyErr {
     match e {
         FleetError::Refused { .. } => FleetRefusedError::new_err(e.to_string()),
         FleetError::Store(_) => FleetStoreError::new_err(e.to_string()),
-        FleetError::Options(ref m) => {
-            // The core's message starts with the option it names (or "fleet <option>").
-            let m = m.strip_prefix("fleet ").unwrap_or(m);
-            let field = m.split([' ', ':']).next().unwrap_or("fleet").to_string();
-            ConfigError::new_err((e.to_string(), field))
-        }
+        FleetError::Options { field, .. } => ConfigError::new_err((e.to_string(), field.name())),
+        FleetError::Agent(_) => FleetStoreError::new_err(e.to_string()),
     }
 }
 
@@ -155,7 +115,6 @@ impl PyFleetMember {
             member_id: fleet.member_id().to_string(),
             fleet: Mutex::new(Some(fleet)),
             name,
-            fingerprint: config.fingerprint(),
         })
     }
 
@@ -197,16 +156,8 @@ impl PyFleetMember {
             failures,
             last_error,
         } = s;
-        let error = match status {
-            Status::Refused { fleet } => Some(
-                FleetError::Refused {
-                    fleet,
-                    member: self.fingerprint,
-                }
-                .to_string(),
-            ),
-            _ => last_error,
-        };
+        // The core's message: the last sync's error, or why the member is refused.
+        let error = last_error;
         d.set_item("status", status.name())?;
         d.set_item("state", state.map(|s| s.name()))?;
         d.set_item("generation", generation)?;
@@ -298,49 +249,36 @@ fn notify(py: Python<'_>, f: &Py<PyAny>, t: Transition) {
     }
 }
 
-/// The fleet families' Prometheus text for `rows` (`(breaker name, member)`), in the order of
-/// `FLEET_METRIC_FAMILIES`.
+/// The fleet families' Prometheus text for `rows` (`(breaker name, member)`): the core's
+/// `metrics::fleet::write_text`.
 #[pyfunction]
 pub(crate) fn fleet_metrics_text(rows: Vec<(String, Bound<'_, PyFleetMember>)>) -> String {
-    use std::fmt::Write;
-    let read: Vec<(String, Option<FleetStatus>)> = rows
+    let read: Vec<(String, FleetStatus)> = rows
         .iter()
-        .map(|(n, m)| (escape(n), lock(&m.get().fleet).as_ref().map(Fleet::status)))
+        .filter_map(|(n, m)| Some((n.clone(), lock(&m.get().fleet).as_ref()?.status())))
         .collect();
+    let rows: Vec<_> = read.iter().map(|(n, s)| s.row(n)).collect();
     let mut out = String::new();
-    for (name, kind, help, _, _) in FLEET_FAMILIES {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (b, s) in &read {
-            let Some(s) = s else { continue };
-            match name {
-                "cbreaker_fleet_status" => {
-                    for st in STATUSES {
-                        let v = u8::from(s.status.name() == st);
-                        let _ = writeln!(out, "{name}{{breaker=\"{b}\",status=\"{st}\"}} {v}");
-                    }
-                }
-                "cbreaker_fleet_state" => {
-                    for st in cbreaker::State::ALL {
-                        let v = u8::from(s.state == Some(st));
-                        let st = st.name();
-                        let _ = writeln!(out, "{name}{{breaker=\"{b}\",state=\"{st}\"}} {v}");
-                    }
-                }
-                "cbreaker_fleet_generation" => {
-                    let _ = writeln!(out, "{name}{{breaker=\"{b}\"}} {}", s.generation);
-                }
-                _ => {
-                    let _ = writeln!(out, "{name}{{breaker=\"{b}\"}} {}", s.members);
-                }
-            }
-        }
-    }
+    let _ = cbreaker::metrics::fleet::write_text(&mut out, &rows);
     out
 }
 
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// Each fleet family's samples for `member` (`[(family, second label value or "", value)]`),
+/// the core's `metrics::fleet::values`; empty once the member stopped.
+#[pyfunction]
+pub(crate) fn fleet_metric_values(
+    breaker: &str,
+    member: &Bound<'_, PyFleetMember>,
+) -> Vec<(&'static str, &'static str, u64)> {
+    let Some(status) = lock(&member.get().fleet).as_ref().map(Fleet::status) else {
+        return Vec::new();
+    };
+    let row = status.row(breaker);
+    let mut out = Vec::new();
+    for family in &cbreaker::metrics::fleet::FAMILIES {
+        cbreaker::metrics::fleet::values(family, &row, |label, v| {
+            out.push((family.name, label, v))
+        });
+    }
+    out
 }

@@ -26,7 +26,7 @@ mod _native {
     #[pymodule_export]
     use super::calls::Guarded;
     #[pymodule_export]
-    use super::fleet::{PyFleetMember, fleet_metrics_text};
+    use super::fleet::{PyFleetMember, fleet_metric_values, fleet_metrics_text};
     #[pymodule_export]
     use super::permit::PyPermit;
     #[pymodule_export]
@@ -62,7 +62,11 @@ mod _native {
         m.add("METRICS_CONTENT_TYPE", metrics::CONTENT_TYPE)?;
         m.add(
             "FLEET_METRIC_FAMILIES",
-            PyTuple::new(m.py(), super::fleet::FLEET_FAMILIES)?,
+            PyTuple::new(m.py(), metrics::fleet::FAMILIES.iter().map(family))?,
+        )?;
+        m.add(
+            "FLEET_STATUSES",
+            PyTuple::new(m.py(), cbreaker::fleet::Status::NAMES)?,
         )?;
         let namings = pyo3::types::PyDict::new(m.py());
         for n in metrics::Naming::ALL {

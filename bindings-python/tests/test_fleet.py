@@ -104,6 +104,7 @@ def test_join_status_snapshot_metrics_and_operators(server: RedisServer, caplog:
         "cbreaker_fleet_state",
         "cbreaker_fleet_generation",
         "cbreaker_fleet_members",
+        "cbreaker_fleet_leases",
     ]
     from prometheus_client import CollectorRegistry, generate_latest
 

@@ -14,7 +14,7 @@ use std::string::{String, ToString};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cbreaker::fleet::{Mode, Rules, RulesError, Status};
+use cbreaker::fleet::{FleetField, Mode, Rules, RulesError, Status};
 use cbreaker::fleet_agent::{Fleet, FleetError, FleetOptions, FleetStatus, Local, OnTransition};
 use cbreaker::{Adoption, Breaker, Config, MAX_SLOTS, Millis, Snapshot, Transition};
 
@@ -221,43 +221,37 @@ fn string(p: *const c_char, status: cb_status) -> Result<Option<String>, cb_stat
     s.to_str().map(|s| Some(s.to_string())).map_err(|_| status)
 }
 
-/// The status of a rules error. Exhaustive, no wildcard: a new core variant fails to compile
-/// here until it has a code (and a row in `docs/errors.md`).
+/// The status of an option error, by the field the core names. Exhaustive, no wildcard: a
+/// new core field fails to compile here until it has a code (and a row in `docs/errors.md`).
+/// A zero timeout cannot come from C (0 is the default): `CB_STATUS_FLEET_OPTION`.
 #[must_use]
-pub const fn rules_status(e: RulesError) -> cb_status {
-    match e {
-        RulesError::Window => CB_STATUS_FLEET_WINDOW,
-        RulesError::SyncInterval => CB_STATUS_FLEET_SYNC_INTERVAL,
-        RulesError::Quorum => CB_STATUS_FLEET_QUORUM,
+pub const fn field_status(field: FleetField) -> cb_status {
+    match field {
+        FleetField::Url => CB_STATUS_FLEET_URL,
+        FleetField::Name => CB_STATUS_FLEET_NAME,
+        FleetField::Prefix => CB_STATUS_FLEET_PREFIX,
+        FleetField::Window => CB_STATUS_FLEET_WINDOW,
+        FleetField::SyncInterval => CB_STATUS_FLEET_SYNC_INTERVAL,
+        FleetField::Quorum => CB_STATUS_FLEET_QUORUM,
+        FleetField::MemberId => CB_STATUS_FLEET_MEMBER_ID,
+        FleetField::Timeout => CB_STATUS_FLEET_OPTION,
     }
 }
 
-const RULES_ERRORS: [RulesError; 3] = [
-    RulesError::Window,
-    RulesError::SyncInterval,
-    RulesError::Quorum,
-];
+/// The status of a rules error.
+#[must_use]
+pub const fn rules_status(e: RulesError) -> cb_status {
+    field_status(e.field())
+}
 
-/// The status of a core fleet error. `FleetError::Options` carries only a message, which
-/// starts with the option it names (the core's wording, held by this crate's tests).
+/// The status of a core fleet error.
 #[must_use]
 pub fn fleet_status(e: &FleetError) -> cb_status {
     match e {
         FleetError::Store(_) => CB_STATUS_FLEET_STORE,
         FleetError::Refused { .. } => CB_STATUS_FLEET_REFUSED,
-        FleetError::Options(m) => {
-            if let Some(r) = RULES_ERRORS.iter().find(|r| r.to_string() == *m) {
-                return rules_status(*r);
-            }
-            let field = m.split([' ', ':']).next().unwrap_or("");
-            match field {
-                "url" => CB_STATUS_FLEET_URL,
-                "name" => CB_STATUS_FLEET_NAME,
-                "prefix" => CB_STATUS_FLEET_PREFIX,
-                "member_id" => CB_STATUS_FLEET_MEMBER_ID,
-                _ => CB_STATUS_FLEET_OPTION,
-            }
-        }
+        FleetError::Options { field, .. } => field_status(*field),
+        FleetError::Agent(_) => CB_STATUS_FLEET_OPTION,
     }
 }
 
@@ -764,12 +758,9 @@ mod tests {
             let (status, text) = core(e);
             assert_eq!(status_message(status), text);
         }
-        for r in RULES_ERRORS {
+        for r in RulesError::ALL {
             assert_eq!(status_message(rules_status(r)), r.to_string());
-            assert_eq!(
-                fleet_status(&FleetError::Options(r.to_string())),
-                rules_status(r)
-            );
+            assert_eq!(fleet_status(&FleetError::from(r)), rules_status(r));
         }
         let refused = FleetError::Refused {
             fleet: 0xabc,
@@ -784,7 +775,7 @@ mod tests {
         assert_eq!(fleet_status(&store), CB_STATUS_FLEET_STORE);
         assert!(status_message(CB_STATUS_FLEET_STORE).starts_with("fleet store: "));
         assert_eq!(
-            fleet_status(&FleetError::Options("cannot start".to_string())),
+            fleet_status(&FleetError::Agent("cannot start".to_string())),
             CB_STATUS_FLEET_OPTION
         );
     }

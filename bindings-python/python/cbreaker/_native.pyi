@@ -23,6 +23,7 @@ ExcludeItem = Union[type[BaseException], Callable[[BaseException], object]]
 
 __all__ = [
     "FLEET_METRIC_FAMILIES",
+    "FLEET_STATUSES",
     "MAX_SLOTS",
     "METRICS_CONTENT_TYPE",
     "METRIC_FAMILIES",
@@ -39,6 +40,7 @@ __all__ = [
     "Permit",
     "Transition",
     "__version__",
+    "fleet_metric_values",
     "fleet_metrics_text",
     "group_health",
     "metric_samples",
@@ -68,7 +70,10 @@ OTEL_INSTRUMENTS: tuple[tuple[str, InstrumentKind, str, str, list[str]], ...]
 #: The fleet's metric families (until the core defines them): as ``METRIC_FAMILIES``.
 FLEET_METRIC_FAMILIES: tuple[tuple[str, MetricType, str, str, list[str]], ...]
 
+FLEET_STATUSES: tuple[str, ...]
+
 def fleet_metrics_text(rows: Sequence[tuple[str, FleetMember]]) -> str: ...
+def fleet_metric_values(breaker: str, member: FleetMember) -> list[tuple[str, str, int]]: ...
 def group_health(states: Sequence[StateName]) -> HealthName: ...
 def metric_samples(
     breaker: CircuitBreaker, naming: str = "cbreaker"

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLEET_METRIC_FAMILIES",
-    "FLEET_STATES",
     "FLEET_STATUSES",
     "Fleet",
     "FleetError",
@@ -48,10 +47,8 @@ log = logging.getLogger("cbreaker")
 FleetStatusName = Literal["joining", "joined", "degraded", "refused", "stopped"]
 #: The fleet's metric families ``(name, type, help, unit, labels)`` (Prometheus).
 FLEET_METRIC_FAMILIES = _native.FLEET_METRIC_FAMILIES
-#: The one-hot label values of ``cbreaker_fleet_status`` and ``cbreaker_fleet_state``
-#: (NB: sync with the core's ``fleet::Status`` and ``State::ALL``, and src/fleet.rs).
-FLEET_STATUSES = ("joining", "joined", "degraded", "refused")
-FLEET_STATES = ("closed", "open", "half_open", "forced_open", "disabled", "metrics_only")
+#: The label values of ``cbreaker_fleet_status`` (the core's ``fleet::Status::NAMES``).
+FLEET_STATUSES: tuple[str, ...] = _native.FLEET_STATUSES
 _SCHEMES = ("redis://", "rediss://", "valkey://", "valkeys://")
 
 

@@ -37,7 +37,6 @@ from ._asyncio import CircuitBreaker
 from ._errors import ConfigError
 from ._sources import Source
 from ._sources import breakers as _breakers
-from .fleet import FLEET_STATES, FLEET_STATUSES
 
 __all__ = ["CONTENT_TYPE", "FAMILIES", "NAMINGS", "CircuitBreakerCollector", "Naming", "text"]
 
@@ -110,19 +109,16 @@ class CircuitBreakerCollector(Collector):
 
 
 def _fleet_families(rows: list[tuple[str, CircuitBreaker]]) -> Iterator[Metric]:
-    """The ``cbreaker_fleet_*`` families of the breakers that joined a fleet (docs/python.md, "Fleet")."""
-    members = [(n, b.fleet.snapshot()) for n, b in rows if b.fleet is not None]
+    """The ``cbreaker_fleet_*`` families of the breakers that joined a fleet (docs/python.md,
+    "Fleet"): names, help and samples are the core's (``metrics::fleet``)."""
+    members = [(n, b.fleet._native) for n, b in rows if b.fleet is not None]
     if not members:
         return
-    for name, _kind, help_text, _unit, labels in _native.FLEET_METRIC_FAMILIES:
-        g = GaugeMetricFamily(name, help_text, labels=labels)
-        for breaker, s in members:
-            if name == "cbreaker_fleet_status":
-                for st in FLEET_STATUSES:
-                    g.add_metric([breaker, st], float(s["status"] == st))
-            elif name == "cbreaker_fleet_state":
-                for st in FLEET_STATES:
-                    g.add_metric([breaker, st], float(s["state"] == st))
-            else:
-                g.add_metric([breaker], float(s["generation" if name.endswith("generation") else "members"]))
-        yield g
+    families = {
+        name: GaugeMetricFamily(name, help_text, labels=labels)
+        for name, _kind, help_text, _unit, labels in _native.FLEET_METRIC_FAMILIES
+    }
+    for breaker, member in members:
+        for family, label, value in _native.fleet_metric_values(breaker, member):
+            families[family].add_metric([breaker, label] if label else [breaker], float(value))
+    yield from families.values()

@@ -48,6 +48,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status's name, in declaration order.
+    pub const NAMES: [&'static str; 4] = ["joining", "joined", "degraded", "refused"];
+
     /// `joining`, `joined`, `degraded` or `refused`.
     #[must_use]
     pub const fn name(self) -> &'static str {

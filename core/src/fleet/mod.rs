@@ -33,4 +33,4 @@ pub mod sim;
 
 pub use member::{Delta, Lease, MAX_PENDING, Member, Plan, Reply, Status};
 pub use record::{PREFIX_LEN, Record, RecordError};
-pub use rules::{Counts, Mode, Operator, Reading, Rules, RulesError, decide, operate};
+pub use rules::{Counts, FleetField, Mode, Operator, Reading, Rules, RulesError, decide, operate};

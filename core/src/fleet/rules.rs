@@ -38,6 +38,56 @@ pub struct Rules {
     pub sync_interval: Millis,
 }
 
+/// A fleet option, as an error names it (the same names in every language).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FleetField {
+    /// The store's URL.
+    Url,
+    /// The breaker's name in the fleet.
+    Name,
+    /// The key prefix.
+    Prefix,
+    /// [`Rules::window`].
+    Window,
+    /// [`Rules::sync_interval`].
+    SyncInterval,
+    /// [`Mode::Quorum`]'s `k`.
+    Quorum,
+    /// The round-trip timeout.
+    Timeout,
+    /// The member's id.
+    MemberId,
+}
+
+impl FleetField {
+    /// Every field, in declaration order.
+    pub const ALL: [FleetField; 8] = [
+        FleetField::Url,
+        FleetField::Name,
+        FleetField::Prefix,
+        FleetField::Window,
+        FleetField::SyncInterval,
+        FleetField::Quorum,
+        FleetField::Timeout,
+        FleetField::MemberId,
+    ];
+
+    /// The option's snake_case name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            FleetField::Url => "url",
+            FleetField::Name => "name",
+            FleetField::Prefix => "prefix",
+            FleetField::Window => "window",
+            FleetField::SyncInterval => "sync_interval",
+            FleetField::Quorum => "quorum",
+            FleetField::Timeout => "timeout",
+            FleetField::MemberId => "member_id",
+        }
+    }
+}
+
 /// A rule out of range, naming the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RulesError {
@@ -47,6 +97,25 @@ pub enum RulesError {
     SyncInterval,
     /// `quorum`: at least 1.
     Quorum,
+}
+
+impl RulesError {
+    /// Every rule error.
+    pub const ALL: [RulesError; 3] = [
+        RulesError::Window,
+        RulesError::SyncInterval,
+        RulesError::Quorum,
+    ];
+
+    /// The field it names.
+    #[must_use]
+    pub const fn field(self) -> FleetField {
+        match self {
+            RulesError::Window => FleetField::Window,
+            RulesError::SyncInterval => FleetField::SyncInterval,
+            RulesError::Quorum => FleetField::Quorum,
+        }
+    }
 }
 
 impl core::fmt::Display for RulesError {

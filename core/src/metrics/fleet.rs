@@ -20,7 +20,7 @@ use crate::fleet::Status;
 use crate::state::State;
 
 /// `status` label values, in the order they are written.
-pub const STATUSES: [&str; 4] = ["joining", "joined", "degraded", "refused"];
+pub const STATUSES: [&str; 4] = Status::NAMES;
 
 /// `cbreaker_fleet_status{breaker,status}`: 1 for the member's standing, 0 for the others.
 pub const STATUS: Family = Family {

@@ -30,7 +30,9 @@ use redis::Value;
 use crate::fleet::driver::{
     OperateError, Store, SyncAnswer, SyncRequest, fail, operate, sync_once,
 };
-use crate::fleet::{Member, Operator, Record, Rules, SYNC_SCRIPT, Status, TRANSITION_SCRIPT};
+use crate::fleet::{
+    FleetField, Member, Operator, Record, Rules, RulesError, SYNC_SCRIPT, Status, TRANSITION_SCRIPT,
+};
 use crate::state::State;
 use crate::time::Millis;
 use crate::transition::Transition;
@@ -63,6 +65,52 @@ pub struct FleetOptions {
 }
 
 impl FleetOptions {
+    /// Checks every option (no network): the name, prefix, rules, URL, member id and
+    /// timeout.
+    ///
+    /// # Errors
+    /// [`FleetError::Options`] naming the first bad one.
+    pub fn validate(&self) -> Result<(), FleetError> {
+        self.checked().map(|_| ())
+    }
+
+    /// [`validate`](Self::validate), giving the client and the timeout.
+    fn checked(&self) -> Result<(redis::Client, Duration), FleetError> {
+        use FleetField as F;
+        let bad = |field, m: String| Err(FleetError::option(field, m));
+        if self.name.is_empty() || self.name.contains(['{', '}']) {
+            return bad(
+                F::Name,
+                format!(
+                    "name must be non-empty, without braces, got {:?}",
+                    self.name
+                ),
+            );
+        }
+        if self.prefix.contains(['{', '}']) {
+            return bad(
+                F::Prefix,
+                format!("prefix must not contain braces, got {:?}", self.prefix),
+            );
+        }
+        self.rules.validate()?;
+        if let Some(id) = &self.member_id {
+            if id.is_empty() || id.contains('#') {
+                return bad(
+                    F::MemberId,
+                    format!("member_id must be non-empty, without '#', got {id:?}"),
+                );
+            }
+        }
+        let timeout = self
+            .timeout
+            .unwrap_or(Duration::from_millis(self.rules.sync_interval.0));
+        if timeout.is_zero() {
+            return bad(F::Timeout, "timeout must be above zero".to_string());
+        }
+        Ok((open(&self.url)?, timeout))
+    }
+
     /// Options with the defaults.
     #[must_use]
     pub fn new(url: &str, name: &str, rules: Rules) -> FleetOptions {
@@ -81,8 +129,13 @@ impl FleetOptions {
 /// Why a member could not join or an operator move failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FleetError {
-    /// A field of the options is wrong; the message names it.
-    Options(String),
+    /// An option is wrong: which, and a message that starts with its name.
+    Options {
+        /// The option.
+        field: FleetField,
+        /// What is wrong with it (starts with the option's name).
+        message: String,
+    },
     /// The store answered with an error, did not answer in time, or could not be reached.
     Store(String),
     /// The fleet's config differs from this member's.
@@ -92,17 +145,41 @@ pub enum FleetError {
         /// This member's.
         member: u64,
     },
+    /// The agent's thread could not start.
+    Agent(String),
+}
+
+impl FleetError {
+    /// The option an [`Options`](FleetError::Options) error names.
+    #[must_use]
+    pub fn field(&self) -> Option<FleetField> {
+        match self {
+            FleetError::Options { field, .. } => Some(*field),
+            _ => None,
+        }
+    }
+
+    fn option(field: FleetField, message: String) -> FleetError {
+        FleetError::Options { field, message }
+    }
+}
+
+impl From<RulesError> for FleetError {
+    fn from(e: RulesError) -> FleetError {
+        FleetError::option(e.field(), e.to_string())
+    }
 }
 
 impl core::fmt::Display for FleetError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            FleetError::Options(m) => write!(f, "fleet: {m}"),
+            FleetError::Options { message, .. } => write!(f, "fleet: {message}"),
             FleetError::Store(m) => write!(f, "fleet store: {m}"),
             FleetError::Refused { fleet, member } => write!(
                 f,
                 "fleet: this member's breaker config (fingerprint {member:016x}) differs from the fleet's ({fleet:016x}); running on the local breaker alone"
             ),
+            FleetError::Agent(m) => write!(f, "fleet: the agent's thread could not start: {m}"),
         }
     }
 }
@@ -126,7 +203,7 @@ pub struct FleetStatus {
     pub syncs: u64,
     /// Failed syncs.
     pub failures: u64,
-    /// The last error, if the last sync failed.
+    /// The last error, if the last sync failed or the member is refused.
     pub last_error: Option<String>,
 }
 
@@ -201,42 +278,10 @@ impl Fleet {
         options: FleetOptions,
         clock: impl Fn() -> Millis + Send + 'static,
     ) -> Result<Fleet, FleetError> {
-        let bad = |m: String| Err(FleetError::Options(m));
-        if options.name.is_empty() || options.name.contains(['{', '}']) {
-            return bad(format!(
-                "name must be non-empty, without braces, got {:?}",
-                options.name
-            ));
-        }
-        if options.prefix.contains(['{', '}']) {
-            return bad(format!(
-                "prefix must not contain braces, got {:?}",
-                options.prefix
-            ));
-        }
-        options
-            .rules
-            .validate()
-            .map_err(|e| FleetError::Options(e.to_string()))?;
-        let client = open(&options.url)?;
-        let member_id = match &options.member_id {
-            Some(id) if id.is_empty() || id.contains('#') => {
-                return bad(format!(
-                    "member_id must be non-empty, without '#', got {id:?}"
-                ));
-            }
-            Some(id) => id.clone(),
-            None => default_member_id(),
-        };
+        let (client, timeout) = options.checked()?;
+        let member_id = options.member_id.clone().unwrap_or_else(default_member_id);
         let config = local.config();
-        let member =
-            Member::new(config, options.rules).map_err(|e| FleetError::Options(e.to_string()))?;
-        let timeout = options
-            .timeout
-            .unwrap_or(Duration::from_millis(options.rules.sync_interval.0));
-        if timeout.is_zero() {
-            return bad("timeout must be above zero".to_string());
-        }
+        let member = Member::new(config, options.rules)?;
         let shared = Arc::new(Shared {
             stop: Mutex::new(false),
             wake: Condvar::new(),
@@ -272,7 +317,7 @@ impl Fleet {
         let thread = std::thread::Builder::new()
             .name(format!("cbreaker-fleet-{}", options.name))
             .spawn(move || agent.run(interval, clock))
-            .map_err(|e| FleetError::Options(format!("cannot start the agent thread: {e}")))?;
+            .map_err(|e| FleetError::Agent(e.to_string()))?;
         Ok(Fleet {
             shared,
             keys,
@@ -373,11 +418,13 @@ fn open(url: &str) -> Result<redis::Client, FleetError> {
         || url.starts_with("valkey://")
         || url.starts_with("valkeys://"))
     {
-        return Err(FleetError::Options(format!(
-            "url must start with redis:// or rediss://, got {url:?}"
-        )));
+        return Err(FleetError::option(
+            FleetField::Url,
+            format!("url must start with redis:// or rediss://, got {url:?}"),
+        ));
     }
-    redis::Client::open(url).map_err(|e| FleetError::Options(format!("url {url:?}: {e}")))
+    redis::Client::open(url)
+        .map_err(|e| FleetError::option(FleetField::Url, format!("url {url:?}: {e}")))
 }
 
 fn connect(client: &redis::Client, timeout: Duration) -> Result<redis::Connection, FleetError> {
@@ -618,6 +665,13 @@ impl<L: Local + Send + Sync + 'static> Agent<L> {
             }
         }
         status.status = self.member.status();
+        if let Status::Refused { fleet } = status.status {
+            let refused = FleetError::Refused {
+                fleet,
+                member: self.member.fingerprint(),
+            };
+            status.last_error = Some(refused.to_string());
+        }
         status.state = self.member.following().map(|r| r.state);
         status.generation = self.member.following().map_or(0, |r| r.generation);
         status.leases = self.member.leases();

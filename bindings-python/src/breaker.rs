@@ -53,6 +53,15 @@ macro_rules! inner {
 }
 
 impl Core {
+    /// The breaker as the fleet's sync flow sees it, wherever it lives.
+    pub(crate) fn fleet_local(&self) -> &dyn cbreaker::fleet::driver::Local {
+        match self {
+            Core::Small(b) => b,
+            Core::Large(b) => &**b,
+            Core::Shared(s) => s.get(),
+        }
+    }
+
     fn local(config: Config) -> PyResult<Core> {
         Ok(match SizedBreaker::new(config).map_err(PyCbError::Core)? {
             SizedBreaker::Small(b) => Core::Small(b),

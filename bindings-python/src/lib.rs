@@ -10,6 +10,7 @@ mod clock;
 mod config;
 mod errors;
 mod fleet;
+mod fleet_sim;
 mod permit;
 mod shared;
 mod types;
@@ -27,6 +28,8 @@ mod _native {
     use super::calls::Guarded;
     #[pymodule_export]
     use super::fleet::{PyFleetMember, fleet_metric_values, fleet_metrics_text};
+    #[pymodule_export]
+    use super::fleet_sim::PyFleetSim;
     #[pymodule_export]
     use super::permit::PyPermit;
     #[pymodule_export]

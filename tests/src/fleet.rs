@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cbreaker::fleet::driver::{self, Store};
+use cbreaker::fleet::driver;
 use cbreaker::fleet::sim::{Held, SimStore};
 use cbreaker::fleet::{Member, Mode, Operator, Record, Rules};
 use cbreaker::{Breaker, MAX_SLOTS, Millis, Outcome, Transition};
@@ -485,23 +485,7 @@ pub fn run_fleet_vector_on<S: FleetSubject>(v: &FleetVector) -> Result<(), Strin
                     .filter_map(|l| l.split_once(' ').and_then(|(_, r)| Record::parse(r).ok()))
                     .map(|r| format!("{}:{}", r.state, r.cause.name()))
                     .collect();
-                let window = record.map(|r| {
-                    let mut sums = [0u64; 2];
-                    let answer = peek_counts(&mut store);
-                    for (f, n) in answer {
-                        let mut parts = f.split('.');
-                        if parts.next() == Some("w")
-                            && parts.next() == Some(&r.generation.to_string())
-                        {
-                            match parts.nth(1) {
-                                Some("s") => sums[0] += n,
-                                Some("f") => sums[1] += n,
-                                _ => {}
-                            }
-                        }
-                    }
-                    sums
-                });
+                let window = record.map(|r| store.window(r.generation));
                 let got = FleetExpect {
                     state: expect
                         .state
@@ -538,27 +522,4 @@ fn parse_outcome(s: &str) -> Result<Outcome, String> {
         "ignored" => Ok(Outcome::Ignored),
         other => Err(format!("unknown outcome {other:?}")),
     }
-}
-
-fn peek_counts(store: &mut SimStore) -> Vec<(String, u64)> {
-    peek(store).counts
-}
-
-fn peek(store: &SimStore) -> driver::SyncAnswer {
-    let mut copy = store.clone();
-    let request = driver::SyncRequest {
-        member: "",
-        prefix: "",
-        following: "\u{0}",
-        lease: cbreaker::fleet::Lease {
-            want: 0,
-            renew: false,
-        },
-        max_leases: 0,
-        lease_ms: 0,
-        window_ms: u64::MAX,
-        member_ttl_ms: u64::MAX,
-        deltas: &[],
-    };
-    copy.sync(&request).unwrap_or_default()
 }

@@ -36,6 +36,7 @@ __all__ = [
     "PRESETS",
     "CircuitBreaker",
     "FleetMember",
+    "FleetSim",
     "Guarded",
     "Permit",
     "Transition",
@@ -250,6 +251,20 @@ class FleetStatus(TypedDict):
     syncs: int
     failures: int
     error: Optional[str]
+
+@final
+class FleetSim:
+    """The core's simulated fleet store with native breakers as members (fleet vectors)."""
+
+    def __new__(cls, server_offset_ms: int) -> Self: ...
+    def join(
+        self, breaker: CircuitBreaker, quorum: Optional[int] = None, window_ms: Optional[int] = None
+    ) -> int: ...
+    def sync(self, i: int, now_ms: int) -> dict[str, Any]: ...
+    def transitions(self, i: int) -> list[str]: ...
+    def store(self, action: str) -> None: ...
+    def operator(self, i: int, action: str, now_ms: int) -> None: ...
+    def fleet(self) -> dict[str, Any]: ...
 
 @final
 class FleetMember:

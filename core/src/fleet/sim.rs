@@ -85,6 +85,25 @@ impl SimStore {
         self.log.iter().rev().cloned().collect()
     }
 
+    /// The window outcomes `[successes, failures]` of fleet generation `generation` (every
+    /// second the store keeps).
+    #[must_use]
+    pub fn window(&self, generation: u64) -> [u64; 2] {
+        let prefix = format!("w.{generation}.");
+        let mut sums = [0; 2];
+        for (f, n) in &self.counts {
+            match f
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.rsplit('.').next())
+            {
+                Some("s") => sums[0] += n,
+                Some("f") => sums[1] += n,
+                _ => {}
+            }
+        }
+        sums
+    }
+
     /// The leases held, by name.
     #[must_use]
     pub fn leases(&self) -> Vec<String> {

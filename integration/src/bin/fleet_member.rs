@@ -110,7 +110,8 @@ fn main() {
     };
     let mut options = FleetOptions::new(&args.req("--redis"), &args.req("--name"), rules);
     options.on_transition = Some(Arc::new(print));
-    let fleet = Fleet::join(breaker.clone(), options, clock).unwrap_or_else(|e| fail(&e.to_string()));
+    let fleet =
+        Fleet::join(breaker.clone(), options, clock).unwrap_or_else(|e| fail(&e.to_string()));
     let every = Duration::from_millis(args.num("--every-ms", 10));
     let end = start + Duration::from_millis(args.num("--duration-ms", 3_000));
     let (mut calls, mut failures, mut rejected) = (0u64, 0u64, 0u64);
@@ -123,7 +124,11 @@ fn main() {
                 calls += 1;
                 let ok = get(host, path);
                 failures += u64::from(!ok);
-                let outcome = if ok { Outcome::Success } else { Outcome::Failure };
+                let outcome = if ok {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                };
                 if let Some(t) = breaker.record(a.permit, outcome, None, clock()) {
                     print(&t);
                 }

@@ -68,10 +68,22 @@ def sync_benches() -> dict[str, Bench]:
         with pg_breaker:
             return f()
 
+    # Issue 18: with the OpenTelemetry instruments registered (observable: read at collection,
+    # which this loop never triggers), the call path must not change.
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from cbreaker.otel import instrument
+
+    cb_otel = cbreaker.CircuitBreaker("bench-otel")
+    instrument([cb_otel], meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    cs_otel = cb_otel.call_sync
+
     cs, cs_count, pbc, cbkc, abc = cb.call_sync, cb_count.call_sync, pb.call, cbk.call, ab.call
     return {
         "bare call": loop_sync(f),
         "cbreaker call_sync": loop_sync(lambda: cs(f)),
+        "cbreaker call_sync, OTel registered": loop_sync(lambda: cs_otel(f)),
         "cbreaker call_sync (count window)": loop_sync(lambda: cs_count(f)),
         "cbreaker @decorator": loop_sync(cb_dec),
         "pybreaker call": loop_sync(lambda: pbc(f)),

@@ -4,7 +4,8 @@
 //! Python exception to an `End` and reads the clock.
 //!
 //! Listener hooks: a Python subclass turns on `_set_hooks(mask)` and defines
-//! `_on_transition(t)`, `_on_reject(retry_after)` and `_on_outcome(outcome, exc)`, called
+//! `_on_transition(t)`, `_on_reject(retry_after)`, `_on_outcome(outcome, exc)` and
+//! `_on_duration(outcome, seconds)`, called
 //! after the core operation returns. A hook that raises is reported as unraisable.
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ use cbreaker::{Breaker, Config, MAX_SLOTS, SMALL_SLOTS, SizedBreaker};
 const HOOK_TRANSITION: u8 = 1;
 const HOOK_REJECT: u8 = 2;
 const HOOK_OUTCOME: u8 = 4;
+/// A duration sink is attached: calls are timed, and `_on_duration(outcome, seconds)` runs.
+const HOOK_DURATION: u8 = 8;
 
 /// Where a breaker lives: inline (a small window), boxed (any window), or in a shared-memory
 /// segment. The boxed and shared variants are the same type, `Breaker<MAX_SLOTS>`; the boxed
@@ -144,6 +147,7 @@ impl PyBreaker {
             ns = this.clock.now_ns(py, &mut err);
             Millis(ns / 1_000_000)
         };
+        let sink = sink || this.hooks.load(Ordering::Relaxed) & HOOK_DURATION != 0;
         let result = inner!(&this.core, b => b.begin(now, sink));
         match (result, err) {
             (Ok(mut b), Some(e)) => {
@@ -220,15 +224,26 @@ impl PyBreaker {
                 End::Failure
             }),
         };
-        let tr = Self::settle(slf, begun, end, None)
+        let done = Self::settle(slf, begun, end, None)
             .map_err(|e| e.write_unraisable(py, Some(slf.as_any())))
-            .map_or(None, |f| f.transition);
-        if this.hooks.load(Ordering::Relaxed) & HOOK_OUTCOME != 0
-            && end.outcome() != Outcome::Ignored
-        {
-            Self::hook(slf, intern!(py, "_on_outcome"), (end.outcome().name(), exc));
+            .ok();
+        let hooks = this.hooks.load(Ordering::Relaxed);
+        if hooks & (HOOK_OUTCOME | HOOK_DURATION) != 0 && end.outcome() != Outcome::Ignored {
+            if hooks & HOOK_OUTCOME != 0 {
+                Self::hook(slf, intern!(py, "_on_outcome"), (end.outcome().name(), exc));
+            }
+            if let Some(d) = done
+                .and_then(|f| f.duration)
+                .filter(|_| hooks & HOOK_DURATION != 0)
+            {
+                Self::hook(
+                    slf,
+                    intern!(py, "_on_duration"),
+                    (end.outcome().name(), secs(d)),
+                );
+            }
         }
-        tr
+        done.and_then(|f| f.transition)
     }
 
     /// How an exception ends a call: anything that is not an `Exception` (cancellation,

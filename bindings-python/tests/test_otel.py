@@ -239,3 +239,48 @@ def test_resilience4j_names_parse_and_match_the_counts() -> None:
     assert prometheus(text({"fresh": fresh}, "resilience4j"))[
         ("resilience4j_circuitbreaker_failure_rate", frozenset({("name", "fresh")}))
     ] == -1  # fmt: skip
+
+
+def histogram_points(reader: InMemoryMetricReader) -> dict[frozenset[tuple[str, str]], tuple[int, float]]:
+    """``circuit_breaker.call.duration``'s points: attributes → (count, sum)."""
+    data = reader.get_metrics_data()
+    out: dict[frozenset[tuple[str, str]], tuple[int, float]] = {}
+    for rm in data.resource_metrics if data is not None else ():
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                if m.name == "circuit_breaker.call.duration":
+                    for p in m.data.data_points:
+                        out[frozenset(p.attributes.items())] = (p.count, p.sum)  # type: ignore[union-attr]
+    return out
+
+
+def test_durations_are_recorded_only_when_asked(reader: InMemoryMetricReader) -> None:
+    clock = FakeClock(0)
+    plain = CircuitBreaker("plain", clock=clock)
+    timed = CircuitBreaker("timed", clock=clock)
+    instrument([plain], meter_provider=reader.provider)  # type: ignore[attr-defined]
+    handle = instrument([timed], meter_provider=reader.provider, durations=True)  # type: ignore[attr-defined]
+
+    def slow() -> int:
+        clock.advance(0.25)
+        return 1
+
+    def bad() -> int:
+        clock.advance(0.5)
+        raise ValueError("down")
+
+    for b in (plain, timed):
+        assert b.call_sync(slow) == 1
+        with pytest.raises(ValueError):
+            b.call_sync(bad)
+    # No sink without durations=True: the call path is as it was (calls are not timed).
+    assert plain._duration_sinks == () and len(timed._duration_sinks) == 1
+    got = histogram_points(reader)
+    assert frozenset({("circuit_breaker.name", "plain")}) not in got
+    count, total = got[frozenset({("circuit_breaker.name", "timed")})]
+    assert count == 2 and abs(total - 0.75) < 1e-9
+    handle.close()
+    timed.call_sync(slow)
+    assert histogram_points(reader)[frozenset({("circuit_breaker.name", "timed")})][0] == 2
+    with pytest.raises(TypeError, match="durations"):
+        instrument([timed], meter_provider=reader.provider, durations="yes")  # type: ignore[arg-type]

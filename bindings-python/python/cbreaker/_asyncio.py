@@ -37,7 +37,7 @@ log = logging.getLogger("cbreaker")
 R = TypeVar("R")
 
 _EVENTS = ("on_state_change", "on_reject", "on_success", "on_failure")
-_HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME = 1, 2, 4
+_HOOK_TRANSITION, _HOOK_REJECT, _HOOK_OUTCOME, _HOOK_DURATION = 1, 2, 4, 8
 _NO_LISTENERS: dict[str, tuple[Listener, ...]] = {e: () for e in _EVENTS}
 
 # Permits of `with` / `async with` blocks, per thread and per task: (breaker, permit) pairs.
@@ -108,13 +108,15 @@ class CircuitBreaker(_native.CircuitBreaker):
     (one breaker across processes and hosts, on Redis); ``breaker.fleet`` is its membership.
     """
 
-    __slots__ = ("__weakref__", "_listeners", "fleet", "name", "timeout")
+    __slots__ = ("__weakref__", "_duration_sinks", "_listeners", "fleet", "name", "timeout")
 
     name: str
     timeout: Optional[float]
     #: The breaker's fleet membership, or ``None``.
     fleet: Optional[FleetMember]
     _listeners: dict[str, tuple[Listener, ...]]
+    #: Duration sinks (``_add_duration_sink``); none: calls are not timed for them.
+    _duration_sinks: tuple[Callable[[str, float], object], ...]
 
     def __new__(
         cls,
@@ -188,6 +190,7 @@ class CircuitBreaker(_native.CircuitBreaker):
                 )
         self.timeout = timeout
         self._listeners = _NO_LISTENERS  # shared until a listener is added (copy on write)
+        self._duration_sinks = ()
         given = (on_state_change, on_reject, on_success, on_failure)
         for event, fns in zip(_EVENTS, given):
             if fns is None:
@@ -249,7 +252,29 @@ class CircuitBreaker(_native.CircuitBreaker):
             mask |= _HOOK_REJECT
         if ls["on_success"] or ls["on_failure"]:
             mask |= _HOOK_OUTCOME
+        if self._duration_sinks:
+            mask |= _HOOK_DURATION
         self._set_hooks(mask)
+
+    def _add_duration_sink(self, fn: Callable[[str, float], object]) -> None:
+        """Times every call of the call helpers and hands ``fn(outcome, seconds)`` each
+        success's and failure's duration (``cbreaker.otel``'s ``durations=True``). Timing every
+        call is not free: nothing is timed while no sink is attached."""
+        self._duration_sinks = (*self._duration_sinks, fn)
+        self._update_hooks()
+
+    def _remove_duration_sink(self, fn: Callable[[str, float], object]) -> None:
+        sinks = list(self._duration_sinks)
+        sinks.remove(fn)
+        self._duration_sinks = tuple(sinks)
+        self._update_hooks()
+
+    def _on_duration(self, outcome: str, seconds: float) -> None:
+        for fn in self._duration_sinks:
+            try:
+                fn(outcome, seconds)
+            except Exception:
+                log.exception("cbreaker: a duration sink of %r raised", self.name)
 
     def _fire(self, event: EventName, *args: Any) -> None:
         for fn in self._listeners[event]:

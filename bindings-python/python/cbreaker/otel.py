@@ -14,8 +14,10 @@ each state, slow calls, the window's rates, the retry advice) read each breaker'
 collection time through the core's ``metrics::otel::points``: the call path pays nothing and
 nothing is counted twice. ``circuit_breaker.state_changes`` is added to once per transition
 event (an ``on_state_change`` listener on each breaker, with the core's attributes: previous
-state, state entered, cause). ``circuit_breaker.call.duration`` is registered but has no data
-points here: the Python binding's call hooks report no duration (as its Prometheus histogram).
+state, state entered, cause). ``circuit_breaker.call.duration`` is fed only with
+``instrument(..., durations=True)``: every call of the call helpers is then timed (the core's
+timing rule: a duration sink is attached) and its duration recorded; without it, registering the
+instruments leaves the call path as it was.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Callable, Optional
 from opentelemetry.metrics import (
     CallbackOptions,
     Counter,
+    Histogram,
     MeterProvider,
     Observation,
     get_meter_provider,
@@ -58,8 +61,13 @@ class Instrumentation:
     stops them reporting and removes the transition listeners (OpenTelemetry's API cannot
     unregister an instrument: its callbacks then report nothing)."""
 
-    def __init__(self, source: Source, meter_provider: MeterProvider) -> None:
+    def __init__(self, source: Source, meter_provider: MeterProvider, durations: bool = False) -> None:
         self._source = source
+        self._durations: Optional[Histogram] = None
+        # Breakers with a duration sink, and the sink (removed by close()).
+        self._timing: weakref.WeakKeyDictionary[CircuitBreaker, Callable[[str, float], None]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._closed = False
         self._lock = threading.Lock()
         # Breakers with a transition listener, and the listener (removed by close()).
@@ -76,7 +84,8 @@ class Instrumentation:
             elif kind == "counter":
                 self._state_changes = meter.create_counter(name, unit, description)
             elif kind == "histogram":
-                meter.create_histogram(name, unit, description)
+                histogram = meter.create_histogram(name, unit, description)
+                self._durations = histogram if durations else None
             else:  # pragma: no cover - a kind the core added and this binding does not map yet
                 raise NotImplementedError(f"cbreaker.otel: instrument kind {kind!r} of {name!r}")
         self._attach()
@@ -88,11 +97,15 @@ class Instrumentation:
             self._closed = True
             listening = list(self._listening.items())
             self._listening.clear()
+            timing = list(self._timing.items())
+            self._timing.clear()
         for breaker, listener in listening:
             try:
                 breaker.remove_listener("on_state_change", listener)
             except ValueError:  # removed by the user already
                 pass
+        for breaker, sink in timing:
+            breaker._remove_duration_sink(sink)
 
     def __enter__(self) -> Instrumentation:
         return self
@@ -109,8 +122,22 @@ class Instrumentation:
                     continue
                 listener = self._on_transition(name)
                 self._listening[b] = listener
+                sink = self._on_duration(name) if self._durations is not None else None
+                if sink is not None:
+                    self._timing[b] = sink
             b.add_listener("on_state_change", listener)
+            if sink is not None:
+                b._add_duration_sink(sink)
         return pairs
+
+    def _on_duration(self, name: str) -> Callable[[str, float], None]:
+        histogram = self._durations
+
+        def record(_outcome: str, seconds: float) -> None:
+            if histogram is not None and not self._closed:
+                histogram.record(seconds, {ATTR_NAME: name})
+
+        return record
 
     def _on_transition(self, name: str) -> Callable[[CircuitBreaker, Transition], None]:
         counter = self._state_changes
@@ -143,11 +170,17 @@ class Instrumentation:
         return observe
 
 
-def instrument(source: Source, *, meter_provider: Optional[MeterProvider] = None) -> Instrumentation:
+def instrument(
+    source: Source, *, meter_provider: Optional[MeterProvider] = None, durations: bool = False
+) -> Instrumentation:
     """Registers the core's instruments for the breakers of ``source`` (a manager, a ``{name:
     breaker}`` mapping, or breakers under their ``name``; a manager or mapping is read anew at
     each collection) on the meter ``cbreaker`` of ``meter_provider`` (default: the global
-    one). A wrong argument is a ``TypeError`` naming it."""
+    one). ``durations=True`` also feeds ``circuit_breaker.call.duration`` from every call of
+    the call helpers (which then times every call); without it the call path is unchanged. A
+    wrong argument is a ``TypeError`` naming it."""
+    if not isinstance(durations, bool):
+        raise TypeError(f"durations must be a bool, got {durations!r}")
     if meter_provider is None:
         meter_provider = get_meter_provider()
     elif not callable(getattr(meter_provider, "get_meter", None)):
@@ -165,4 +198,4 @@ def instrument(source: Source, *, meter_provider: Optional[MeterProvider] = None
     for b in values:
         if not isinstance(b, CircuitBreaker):
             raise TypeError(f"source must hold cbreaker.CircuitBreaker objects, got {b!r}")
-    return Instrumentation(source, meter_provider)
+    return Instrumentation(source, meter_provider, durations)

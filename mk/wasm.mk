@@ -5,7 +5,9 @@
 #   make test-wasm       cargo test; node --test: API, robustness (bad input, throwing user code,
 #                        timeouts), npm pack + scratch install (ESM, CJS, web, attw, tsc under
 #                        node16/nodenext/bundler), workerd serving examples/workerd
-#   make conformance-js  every conformance vector through the JS API
+#   make conformance-js  every conformance vector through the JS API, and every fleet vector
+#                        (tests/vectors/fleet/) on the test build dist-sim/ (cargo feature
+#                        fleet-sim: the core's simulated fleet store; not in the npm package)
 #   make bench-js        call() overhead vs opossum / cockatiel, heap per breaker, .wasm size
 
 WASM_DIR := bindings-wasm
@@ -18,7 +20,7 @@ TEST_TARGETS += test-wasm
 CONFORMANCE_TARGETS += conformance-js
 BENCH_TARGETS += bench-js
 
-.PHONY: setup-wasm build-wasm lint-wasm test-wasm conformance-js bench-js
+.PHONY: setup-wasm build-wasm build-wasm-sim lint-wasm test-wasm conformance-js bench-js
 setup-wasm:
 	@. .ci/lib.sh && rust_targets wasm32-unknown-unknown \
 	  && cargo_tool wasm-bindgen-cli "$(WASM_BINDGEN_VERSION)" wasm-bindgen
@@ -31,15 +33,21 @@ setup-wasm:
 build-wasm:
 	cd $(WASM_DIR) && node scripts/build.mjs
 
+# The package plus FleetSim (src/fleet_sim.rs), in dist-sim/, for the fleet vectors only.
+build-wasm-sim:
+	cd $(WASM_DIR) && CBREAKER_WASM_FEATURES=fleet-sim CBREAKER_WASM_DIST=dist-sim node scripts/build.mjs
+
 lint-wasm:
 	cargo fmt -p cbreaker-wasm -- --check
 	cargo clippy -p cbreaker-wasm --all-targets -- -D warnings
+	cargo clippy -p cbreaker-wasm --all-targets --features fleet-sim -- -D warnings
 
 test-wasm: build-wasm
 	cargo test -p cbreaker-wasm
+	cargo test -p cbreaker-wasm --features fleet-sim --lib fleet_sim
 	cd $(WASM_DIR) && node --test test/
 
-conformance-js: build-wasm
+conformance-js: build-wasm build-wasm-sim
 	cd $(WASM_DIR) && node --test conformance/
 
 bench-js: build-wasm

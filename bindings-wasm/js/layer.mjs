@@ -620,7 +620,8 @@ export function bind(raw, dc) {
     };
   }
 
-  return { CircuitBreaker, Permit, PRESETS, prometheusText, instrument, load };
+  // handleOf: for the fleet vectors' FleetSim (conformance/fleet-sim.mjs), not exported.
+  return { CircuitBreaker, Permit, PRESETS, prometheusText, instrument, load, handleOf };
 }
 
 // The diagnostics_channel on which every state change is published (Node; docs/wasm.md).

@@ -3,18 +3,24 @@
 // `npm install` done here (wasm-opt comes from the npm package binaryen).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = dirname(dirname(fileURLToPath(import.meta.url)));
 const root = dirname(pkg);
-const targetDir = process.env.CBREAKER_WASM_TARGET_DIR ?? join(root, 'target', 'wasm-pkg');
-const dist = join(pkg, 'dist');
+// CBREAKER_WASM_FEATURES: cargo features of the crate (e.g. `fleet-sim`, for the fleet vectors'
+// test build: `make conformance-js` writes it to dist-sim/ with CBREAKER_WASM_DIST), built in a
+// target dir of its own so that the package's build and it never rebuild each other.
+const features = process.env.CBREAKER_WASM_FEATURES ?? '';
+const targetDir = (process.env.CBREAKER_WASM_TARGET_DIR ?? join(root, 'target', 'wasm-pkg'))
+  + (features === '' ? '' : `-${features.replace(/[^A-Za-z0-9]+/g, '-')}`);
+const dist = resolve(pkg, process.env.CBREAKER_WASM_DIST ?? 'dist');
 const run = (cmd, args, env = {}) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
 
 // Release build in its own target dir, so it never rebuilds anyone else's artifacts. opt-level 3
 // (not "s" or "z"): after wasm-opt -Oz it is within 1.5 % of their size and faster here.
-run('cargo', ['build', '--release', '-p', 'cbreaker-wasm', '--target', 'wasm32-unknown-unknown'], {
+run('cargo', ['build', '--release', '-p', 'cbreaker-wasm', '--target', 'wasm32-unknown-unknown',
+  ...(features === '' ? [] : ['--features', features])], {
   CARGO_TARGET_DIR: targetDir,
   CARGO_PROFILE_RELEASE_OPT_LEVEL: '3',
   CARGO_PROFILE_RELEASE_LTO: 'true',
@@ -62,4 +68,4 @@ for (const f of ['index.cjs', 'index.mjs', 'web.mjs', 'web-node.mjs', 'index.d.t
 cpSync(join(pkg, 'js', 'index.d.ts'), join(dist, 'index.d.cts'));
 
 const size = statSync(join(dist, 'web', 'cbreaker_bg.wasm')).size;
-console.log(`cbreaker: dist/ built; .wasm after wasm-opt -Oz: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);
+console.log(`cbreaker: ${relative(pkg, dist)}/ built${features === '' ? '' : ` (features: ${features})`}; .wasm after wasm-opt -Oz: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);

@@ -78,6 +78,12 @@ macro_rules! with {
     };
 }
 
+// After `with!`, which it uses.
+#[cfg(feature = "fleet-sim")]
+mod fleet_sim;
+#[cfg(feature = "fleet-sim")]
+pub use fleet_sim::FleetSim;
+
 impl Inner {
     fn new(c: Config) -> Result<Inner, ConfigError> {
         match Breaker::<SMALL>::new(c) {

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use cbreaker::fleet::driver;
-use cbreaker::fleet::sim::{Held, SimStore};
+use cbreaker::fleet::sim::SimStore;
 use cbreaker::fleet::{Member, Mode, Operator, Record, Rules};
 use cbreaker::{Millis, Transition};
 use pyo3::exceptions::PyValueError;
@@ -139,35 +139,19 @@ impl PyFleetSim {
 
     /// `down`, `up`, `wipe`, `garbage`, `wrong_type`, `lose_reply`.
     fn store(&self, action: &str) -> PyResult<()> {
-        let store = &mut self.sim().store;
-        match action {
-            "down" => store.down = true,
-            "up" => store.down = false,
-            "wipe" => store.wipe(),
-            "garbage" => store.overwrite(Held::Text("garbage".into())),
-            "wrong_type" => store.overwrite(Held::Other("list".into())),
-            "lose_reply" => store.lose_replies += 1,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown store action {other:?}"
-                )));
-            }
+        if self.sim().store.happen(action) {
+            Ok(())
+        } else {
+            Err(PyValueError::new_err(format!(
+                "unknown store action {action:?}"
+            )))
         }
-        Ok(())
     }
 
     /// Operator move `action` (`force_open`, `force_closed`, `reset`) by member `i`.
     fn operator(&self, i: usize, action: &str, now_ms: u64) -> PyResult<()> {
-        let op = match action {
-            "force_open" => Operator::ForceOpen,
-            "force_closed" => Operator::ForceClosed,
-            "reset" => Operator::Reset,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown operator move {other:?}"
-                )));
-            }
-        };
+        let op = Operator::parse(action)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown operator move {action:?}")))?;
         let mut sim = self.sim();
         let Sim {
             offset,

@@ -6,7 +6,7 @@
 //! runners check (tests/vectors/fleet/README.md).
 
 use cbreaker::fleet::driver::{self, Local};
-use cbreaker::fleet::sim::{Held, SimStore};
+use cbreaker::fleet::sim::SimStore;
 use cbreaker::fleet::{Member, Mode, Operator, Record, Rules, RulesError};
 use cbreaker::{Adoption, Config, Millis, Snapshot, Transition};
 use js_sys::Array;
@@ -173,17 +173,11 @@ impl FleetSim {
     /// # Errors
     /// A `RangeError` naming `action` for any other.
     pub fn store(&mut self, action: &str) -> Result<(), JsValue> {
-        let s = &mut self.store;
-        match action {
-            "down" => s.down = true,
-            "up" => s.down = false,
-            "wipe" => s.wipe(),
-            "garbage" => s.overwrite(Held::Text("garbage".into())),
-            "wrong_type" => s.overwrite(Held::Other("list".into())),
-            "lose_reply" => s.lose_replies += 1,
-            _ => return Err(errors::range_error("action", "unknown store action")),
+        if self.store.happen(action) {
+            Ok(())
+        } else {
+            Err(errors::range_error("action", "unknown store action"))
         }
-        Ok(())
     }
 
     /// An operator move on the whole fleet by member `index`: `force_open`, `force_closed`
@@ -197,12 +191,8 @@ impl FleetSim {
             .nodes
             .get(index as usize)
             .ok_or_else(|| errors::range_error("member", "no such member"))?;
-        let op = match action {
-            "force_open" => Operator::ForceOpen,
-            "force_closed" => Operator::ForceClosed,
-            "reset" => Operator::Reset,
-            _ => return Err(errors::range_error("action", "unknown operator move")),
-        };
+        let op = Operator::parse(action)
+            .ok_or_else(|| errors::range_error("action", "unknown operator move"))?;
         driver::operate(&mut self.store, node.member.fingerprint(), &node.id, op)
             .map(|_| ())
             .map_err(|e| {

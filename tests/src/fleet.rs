@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use cbreaker::fleet::driver;
-use cbreaker::fleet::sim::{Held, SimStore};
+use cbreaker::fleet::sim::SimStore;
 use cbreaker::fleet::{Member, Mode, Operator, Record, Rules};
 use cbreaker::{Breaker, MAX_SLOTS, Millis, Outcome, Transition};
 use serde::Deserialize;
@@ -455,24 +455,16 @@ pub fn run_fleet_vector_on<S: FleetSubject>(v: &FleetVector) -> Result<(), Strin
                     return Err(fail(format!("got {got:?}")));
                 }
             }
-            FleetStep::Store { action } => match action.as_str() {
-                "down" => store.down = true,
-                "up" => store.down = false,
-                "wipe" => store.wipe(),
-                "garbage" => store.overwrite(Held::Text("garbage".into())),
-                "wrong_type" => store.overwrite(Held::Other("list".into())),
-                "lose_reply" => store.lose_replies += 1,
-                other => return Err(fail(format!("unknown store action {other:?}"))),
-            },
+            FleetStep::Store { action } => {
+                if !store.happen(action) {
+                    return Err(fail(format!("unknown store action {action:?}")));
+                }
+            }
             FleetStep::Operator { at, member, action } => {
                 let idx = node(&nodes, *member)?;
                 let n = &nodes[idx];
-                let op = match action.as_str() {
-                    "force_open" => Operator::ForceOpen,
-                    "force_closed" => Operator::ForceClosed,
-                    "reset" => Operator::Reset,
-                    other => return Err(fail(format!("unknown operator move {other:?}"))),
-                };
+                let op = Operator::parse(action)
+                    .ok_or_else(|| fail(format!("unknown operator move {action:?}")))?;
                 store.now = offset + at;
                 driver::operate(&mut store, n.member.fingerprint(), &n.id, op)
                     .map_err(|e| fail(format!("{e:?}")))?;

@@ -305,6 +305,27 @@ pub enum Operator {
     Reset,
 }
 
+impl Operator {
+    /// Every move.
+    pub const ALL: [Operator; 3] = [Operator::ForceOpen, Operator::ForceClosed, Operator::Reset];
+
+    /// `force_open`, `force_closed` or `reset`: the verbs every front door uses.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operator::ForceOpen => "force_open",
+            Operator::ForceClosed => "force_closed",
+            Operator::Reset => "reset",
+        }
+    }
+
+    /// The move named `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
 /// The record after operator move `op` on `record` (`None`: no record yet) at server time
 /// `now`, for a fleet of config `fingerprint`.
 #[must_use]

@@ -79,6 +79,22 @@ impl SimStore {
         }
     }
 
+    /// What happens to the store, by the fleet vectors' name: `down`, `up`, `wipe`,
+    /// `garbage`, `wrong_type`, `lose_reply` (tests/vectors/fleet/README.md). `false` for a
+    /// name that is none of them.
+    pub fn happen(&mut self, event: &str) -> bool {
+        match event {
+            "down" => self.down = true,
+            "up" => self.down = false,
+            "wipe" => self.wipe(),
+            "garbage" => self.overwrite(Held::Text("garbage".into())),
+            "wrong_type" => self.overwrite(Held::Other("list".into())),
+            "lose_reply" => self.lose_replies += 1,
+            _ => return false,
+        }
+        true
+    }
+
     /// The fleet's log, oldest first.
     #[must_use]
     pub fn log(&self) -> Vec<String> {

@@ -23,6 +23,8 @@ FFI_WITH_REDIS := ffi/tests/c/with-redis.sh
 FFI_NEED_REDIS := . .ci/lib.sh && apt_install redis-server
 FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -1)
 PREFIX ?= /usr/local
+# Cargo features of the libraries `ffi-libs` / `install` build: `fleet-tls` adds `rediss://`.
+FFI_FEATURES ?=
 
 .PHONY: test-ffi-miri
 .PHONY: setup-ffi lint-header lint-ffi header ffi-libs test-ffi test-ffi-c test-ffi-sanitize \
@@ -49,7 +51,7 @@ header:
 	CBREAKER_WRITE_HEADER=1 cargo test -q -p cbreaker-ffi --test header header_is_current
 
 ffi-libs:
-	cargo build -q -p cbreaker-ffi --release
+	cargo build -q -p cbreaker-ffi --release $(if $(FFI_FEATURES),--features $(FFI_FEATURES))
 
 test-ffi:
 	cargo test -q -p cbreaker-ffi

@@ -25,7 +25,7 @@ PYTEST = cd $(PY_DIR) && { rc=0; $(2) $(PY) -m pytest $(1) || rc=$$?; \
 .PHONY: setup-python test-python conformance-python lint-python bench-python
 # tests/test_fleet*.py start redis-server too, and the Rust fleet_member (cargo build, in the test).
 setup-python:
-	@. .ci/lib.sh && apt_install redis-server   # tests/test_compat_redis.py starts one on 127.0.0.1
+	@. .ci/lib.sh && apt_install redis-server openssl   # tests start redis-server on 127.0.0.1; openssl: the TLS test's certificate
 	@[ -x $(PY) ] || { echo "[setup] python venv $(PY_VENV)" >&2; python3 -m venv $(PY_VENV); }
 	@want=$$(sha256sum $(PY_DIR)/requirements-dev.txt | cut -d' ' -f1); \
 	  if [ "$$(cat $(PY_VENV)/.cbreaker-requirements 2>/dev/null)" != "$$want" ]; then \

@@ -12,10 +12,10 @@ RUST_SERVICE_ALL := std,registry,heapless,prometheus,prometheus-collector,tower,
 
 .PHONY: setup-rust-services lint-rust-services test-rust-services bench-rust-services
 
-# redis-server: the fleet tests start their own on 127.0.0.1 (docs/fleet.md); libssl-dev:
-# the fleet's TLS (`fleet-tls`, built by the all-features lint).
+# redis-server: the fleet tests start their own on 127.0.0.1 (docs/fleet.md); openssl: the
+# TLS test's certificates (`fleet-tls` itself is rustls: nothing to install).
 setup-rust-services:
-	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi && apt_install redis-server libssl-dev pkg-config
+	@. .ci/lib.sh && rust_targets thumbv7m-none-eabi && apt_install redis-server openssl
 
 lint-rust-services:
 	cargo clippy -q -p cbreaker --all-features --all-targets -- -D warnings

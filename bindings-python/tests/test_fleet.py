@@ -1,21 +1,24 @@
 """``CircuitBreaker(..., fleet=Fleet(...))`` on a real ``redis-server`` (tests/fleet_env.py):
 options, status, operator moves, listeners, snapshot / metrics / Prometheus, a refused config,
-the manager, and the store's faults (stopped, paused, restarted empty, garbage in the record)."""
+the manager, the store's faults (stopped, paused, restarted empty, garbage in the record), and
+``rediss://`` with an ACL user, the server checked against ``SSL_CERT_FILE``."""
 
 from __future__ import annotations
 
 import logging
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fleet_env import RedisServer, state, wait_until
+from fleet_env import RedisServer, free_port, state, wait_until
 
 import cbreaker
 from cbreaker import CircuitBreaker, CircuitBreakerManager, ConfigError, Fleet, Transition
-from cbreaker.fleet import FleetRefusedError, FleetStoreError
+from cbreaker.fleet import FleetRefusedError, FleetSnapshot, FleetStoreError
 
 pytestmark = pytest.mark.integration
 
@@ -246,3 +249,66 @@ def test_store_faults_never_reach_the_calls(server: RedisServer) -> None:
     for m in members:
         assert m.fleet is not None
         m.fleet.stop()
+
+
+def _tls_server(tmp: Any) -> tuple[subprocess.Popen[bytes], int]:
+    """A TLS-only redis-server (a certificate for 127.0.0.1 from a CA of its own) whose
+    default user is off and whose one ACL user ``member`` may touch ``cbreaker:*``."""
+    ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    (tmp / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    for argv in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=cbreaker test CA"]
+        + ["-keyout", str(tmp / "ca.key"), "-out", str(ca)],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
+        + ["-out", str(tmp / "leaf.csr")],
+        ["x509", "-req", "-in", str(tmp / "leaf.csr"), "-CA", str(ca), "-CAkey", str(tmp / "ca.key")]
+        + ["-CAcreateserial", "-days", "1", "-extfile", str(tmp / "leaf.ext"), "-out", str(cert)],
+    ):
+        subprocess.run(["openssl", *argv], check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"]
+        + ["--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca)]
+        + ["--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", str(tmp)]
+        + ["--user", "default", "off", "--user", "member", "on", ">s3cret", "~cbreaker:*", "+@all"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        assert time.monotonic() < deadline, "the TLS redis-server did not listen in 5 s"
+        time.sleep(0.01)
+
+
+def test_rediss_checks_the_server_against_ssl_cert_file(tmp_path: Any, monkeypatch: Any) -> None:
+    proc, port = _tls_server(tmp_path)
+    url = f"rediss://member:s3cret@127.0.0.1:{port}"
+
+    def status(url: str) -> FleetSnapshot:
+        b = CircuitBreaker("tls", **CONFIG, fleet=Fleet(url, sync_interval=0.05, timeout=2.0))
+        assert b.fleet is not None
+        wait_until(lambda: b.fleet.status != "joining", 10, "a first answer over TLS")  # type: ignore[union-attr]
+        s = b.fleet.snapshot()
+        b.fleet.stop()
+        return s
+
+    try:
+        # The system's roots (this machine's bundle) do not hold the test's CA: refused by TLS.
+        monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+        untrusted = status(url)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        trusted = status(url)
+        wrong_password = status(url.replace("s3cret", "wrong"))
+        monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+        insecure = status(url + "/#insecure")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert untrusted["status"] == "degraded" and "certificate" in (untrusted["error"] or "").lower(), untrusted
+    assert trusted["status"] == "joined", trusted["error"]
+    assert wrong_password["status"] == "degraded", wrong_password
+    assert any(w in (wrong_password["error"] or "") for w in ("WRONGPASS", "auth", "Auth")), wrong_password
+    assert insecure["status"] == "joined", insecure

@@ -96,8 +96,9 @@ class Fleet:
     """How a breaker joins its fleet: ``CircuitBreaker(..., fleet=Fleet(url, ...))``. One
     ``Fleet`` may serve many breakers (a manager's ``fleet=``): each joins under its own name.
 
-    ``url``: ``redis://[user:password@]host:port[/db]`` (``rediss://`` for TLS needs a build
-    with the core's ``fleet-tls``). ``prefix``: every key starts with it. ``sync_interval``:
+    ``url``: ``redis://[user:password@]host:port[/db]``, or ``rediss://`` for TLS (the server's
+    certificate is checked against the system's roots; ``SSL_CERT_FILE`` names a private CA's
+    bundle instead; a ``#insecure`` suffix skips the check). ``prefix``: every key starts with it. ``sync_interval``:
     seconds between round trips (0.01–60). ``window``: whole seconds of outcomes (rate) or of
     local trips (quorum) the fleet counts (``None``: a time window's duration, else 10 s).
     ``quorum``: ``None`` for the config's rate rules over the fleet's totals, ``k`` to open the

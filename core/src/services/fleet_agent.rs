@@ -47,7 +47,8 @@ pub type OnTransition = Arc<dyn Fn(&Transition) + Send + Sync>;
 #[derive(Clone)]
 pub struct FleetOptions {
     /// `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS (feature
-    /// `fleet-tls`).
+    /// `fleet-tls`: the server's certificate is checked against the system's roots, which
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace; a `#insecure` suffix skips the check).
     pub url: String,
     /// The breaker's name, the same in every member: its keys share one hash tag.
     pub name: String,
@@ -422,6 +423,15 @@ fn open(url: &str) -> Result<redis::Client, FleetError> {
             FleetField::Url,
             format!("url must start with redis:// or rediss://, got {url:?}"),
         ));
+    }
+    #[cfg(feature = "fleet-tls")]
+    if url.starts_with("rediss://") || url.starts_with("valkeys://") {
+        // rustls needs one process-wide provider; with more than one compiled in (another
+        // crate's choice) it picks none. Err means one is already installed: that one serves.
+        // ring, though rustls marks it deprecated for lacking post-quantum key exchange: it
+        // builds with a C compiler alone (aws-lc-rs wants more), which a wheel or libcb needs.
+        #[allow(deprecated)]
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
     redis::Client::open(url)
         .map_err(|e| FleetError::option(FleetField::Url, format!("url {url:?}: {e}")))

@@ -320,9 +320,14 @@ fn observed(c: &mut C) {
         )
         .build();
     let _instruments = cbreaker::otel::OtelMetrics::register(&provider, observed.clone());
+    // With `time_calls`: each call also records its duration in the OTel histogram.
+    let timed = Arc::new(Registry::<32>::new(config).unwrap());
+    let durations = cbreaker::otel::OtelMetrics::register(&provider, timed.clone());
+    durations.time_calls(&timed).expect("a fresh registry");
     for (name, registry) in [
         ("registry_call_bare", &bare),
         ("registry_call_otel", &observed),
+        ("registry_call_otel_durations", &timed),
     ] {
         let breaker = registry.get_or_create("payments");
         g.bench_function(name, |b| {

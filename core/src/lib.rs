@@ -91,6 +91,6 @@ pub use transition::{Cause, Transition};
 #[cfg(feature = "std")]
 pub use call::{CallError, CallSite, Calls, PermitGuard, errors_are_failures};
 #[cfg(feature = "std")]
-pub use service::ServiceBreaker;
+pub use service::{DurationSink, ServiceBreaker, SinkTaken};
 #[cfg(feature = "alloc")]
 pub use sized::{SMALL_SLOTS, SizedBreaker};

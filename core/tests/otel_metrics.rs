@@ -195,3 +195,47 @@ fn every_instrument_reads_the_cores_counters_after_trip_reject_recover() {
         }
     }
 }
+
+/// `time_calls`: every call that ran to a success or a failure is one histogram point, on
+/// breakers made before and after (`get_or_create`, `register`); rejected and cancelled calls
+/// are not; a second sink is refused.
+#[test]
+fn time_calls_feeds_the_duration_histogram_from_the_call_helpers() {
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let registry: Arc<Registry> = Arc::new(Registry::new(Config::consecutive(2)).unwrap());
+    let before = registry.get_or_create("before");
+    let metrics = OtelMetrics::register(&provider, registry.clone());
+    let histogram = |points: &Points, name: &str| {
+        points
+            .get(&("circuit_breaker.call.duration".into(), attrs(name, None)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let _ = before.call(|| Ok::<_, ()>(()));
+    let (points, _) = collect(&provider, &exporter);
+    assert_eq!(histogram(&points, "before"), 0.0, "off until time_calls");
+
+    metrics.time_calls(&registry).unwrap();
+    assert_eq!(metrics.time_calls(&registry), Err(cbreaker::SinkTaken));
+    let registered = registry
+        .register("registered", Config::consecutive(2))
+        .unwrap();
+    let after = registry.get_or_create("after");
+    for b in [&before, &registered, &after] {
+        assert!(b.has_duration_sink());
+        let _ = b.call(|| Ok::<_, ()>(()));
+        let _ = b.call(|| Err::<(), _>(()));
+        let _ = b.call(|| Err::<(), _>(()));
+        assert!(b.call(|| Ok::<_, ()>(())).unwrap_err().is_rejected());
+    }
+    drop(registry.get_or_create("cancelled").guard().unwrap());
+    let (points, _) = collect(&provider, &exporter);
+    for name in ["before", "registered", "after"] {
+        // Cumulative: the call before time_calls was not timed for the sink.
+        assert_eq!(histogram(&points, name), 3.0, "{name}");
+    }
+    assert_eq!(histogram(&points, "cancelled"), 0.0);
+}

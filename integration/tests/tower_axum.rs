@@ -282,3 +282,33 @@ fn a_static_breaker_serves_the_same_way() {
     assert!(std::ptr::eq(layer.breaker(), breaker));
     assert_eq!(breaker.histogram().snapshot().count, 0, "untimed");
 }
+
+/// A duration sink on an untimed breaker: the layer times its calls for the sink alone (the
+/// histogram stays empty), each success and failure once, the rejection not at all.
+#[test]
+fn the_layer_feeds_a_duration_sink() {
+    use std::sync::Mutex;
+    let breaker: Arc<ServiceBreaker> =
+        Arc::new(ServiceBreaker::untimed(Config::consecutive(1)).unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let sink: cbreaker::DurationSink = Arc::new(move |o, d| s.lock().unwrap().push((o, d)));
+    breaker.set_duration_sink(sink).unwrap();
+    let mut svc =
+        CircuitBreakerLayer::new(breaker.clone()).layer(service_fn(|ok: bool| async move {
+            if ok { Ok(()) } else { Err(()) }
+        }));
+    let _ = poll(pin!(svc.call(true)));
+    let _ = poll(pin!(svc.call(false)));
+    let _ = poll(pin!(svc.call(true)));
+    let outcomes: Vec<_> = seen.lock().unwrap().iter().map(|(o, _)| *o).collect();
+    assert_eq!(
+        outcomes,
+        [cbreaker::Outcome::Success, cbreaker::Outcome::Failure]
+    );
+    assert_eq!(
+        breaker.histogram().snapshot().count,
+        0,
+        "untimed: the sink alone"
+    );
+}

@@ -12,10 +12,10 @@ use std::time::Instant;
 use crate::breaker::Breaker;
 use crate::error::RejectReason;
 use crate::error::Rejected;
-use crate::histogram::Histogram;
 use crate::monotonic;
 use crate::permit::{Outcome, Permit};
 use crate::protocol::{Call, End};
+use crate::service::ServiceBreaker;
 use crate::time::Millis;
 use crate::transition::Transition;
 
@@ -118,7 +118,7 @@ pub fn errors_are_failures<T, E>(result: &Result<T, E>) -> Outcome {
 #[derive(Debug)]
 pub struct PermitGuard<'a, const SLOTS: usize> {
     breaker: &'a Breaker<SLOTS>,
-    histogram: Option<&'a Histogram>,
+    durations: Option<&'a ServiceBreaker<SLOTS>>,
     call: Call,
     /// When a timed call started: durations are measured with `Instant` (see `monotonic`).
     start: Option<Instant>,
@@ -126,13 +126,13 @@ pub struct PermitGuard<'a, const SLOTS: usize> {
 
 impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
     /// Begins a call (the clock is read only if the state or the timing rule needs it); its
-    /// duration goes to `histogram`, if any.
+    /// duration goes to the site's histogram and sink, if any.
     #[inline(always)]
     pub(crate) fn acquire(
-        breaker: &'a Breaker<SLOTS>,
-        histogram: Option<&'a Histogram>,
+        site: CallSite<'a, SLOTS>,
     ) -> Result<(Self, Option<Transition>), Rejected> {
-        let begun = breaker.begin(monotonic::now, histogram.is_some())?;
+        let CallSite { breaker, durations } = site;
+        let begun = breaker.begin(monotonic::now, durations.is_some())?;
         #[cfg(feature = "tracing")]
         if let Some(t) = &begun.transition {
             crate::events::transition(None, t);
@@ -140,7 +140,7 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
         Ok((
             PermitGuard {
                 breaker,
-                histogram,
+                durations,
                 start: begun.call.is_timed().then(Instant::now),
                 call: begun.call,
             },
@@ -154,7 +154,7 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
     }
 
     /// Whether the call is timed (the core's rule: the slow-call rule is on, or a histogram
-    /// is fed).
+    /// or a duration sink is fed).
     #[must_use]
     pub fn is_timed(&self) -> bool {
         self.call.is_timed()
@@ -188,8 +188,8 @@ impl<'a, const SLOTS: usize> PermitGuard<'a, SLOTS> {
             None => self.breaker.finish(&mut self.call, end, monotonic::now),
         }
         .ok()?;
-        if let (Some(h), Some(_), Some(took)) = (self.histogram, done.observed(), took) {
-            h.observe(took);
+        if let (Some(d), Some(_), Some(took)) = (self.durations, done.observed(), took) {
+            d.observe(done.outcome, took);
         }
         #[cfg(feature = "tracing")]
         if let Some(t) = &done.transition {
@@ -213,13 +213,14 @@ impl<const SLOTS: usize> Drop for PermitGuard<'_, SLOTS> {
     }
 }
 
-/// Where a call runs: the breaker, and the duration sink its calls feed, if any.
+/// Where a call runs: the breaker, and where timed calls' durations go, if anywhere.
 #[derive(Clone, Copy, Debug)]
 pub struct CallSite<'a, const SLOTS: usize> {
     /// The breaker that admits and records.
     pub breaker: &'a Breaker<SLOTS>,
-    /// The histogram timed calls feed.
-    pub histogram: Option<&'a Histogram>,
+    /// The service breaker whose histogram and duration sink timed calls feed (`Some` makes
+    /// every call timed).
+    pub durations: Option<&'a ServiceBreaker<SLOTS>>,
 }
 
 /// The `std` call helpers, written once for [`Breaker`] and
@@ -255,8 +256,7 @@ pub trait Calls<const SLOTS: usize> {
     /// ```
     #[inline]
     fn guard(&self) -> Result<PermitGuard<'_, SLOTS>, Rejected> {
-        let site = self.site();
-        PermitGuard::acquire(site.breaker, site.histogram).map(|(g, _)| g)
+        PermitGuard::acquire(self.site()).map(|(g, _)| g)
     }
 
     /// Runs `f` if the breaker admits it; `Err` counts as a failure, `Ok` as a success.
@@ -321,7 +321,7 @@ pub trait Calls<const SLOTS: usize> {
         async move {
             // The permit is taken on the first poll; a future dropped before that took
             // nothing, and one dropped while `fut` is pending drops the guard (cancelled).
-            let (guard, _) = PermitGuard::acquire(site.breaker, site.histogram)?;
+            let (guard, _) = PermitGuard::acquire(site)?;
             let result = fut.await;
             guard.record(classify(&result));
             result.map_err(CallError::Inner)
@@ -344,7 +344,7 @@ impl<const SLOTS: usize> Calls<SLOTS> for Breaker<SLOTS> {
     fn site(&self) -> CallSite<'_, SLOTS> {
         CallSite {
             breaker: self,
-            histogram: None,
+            durations: None,
         }
     }
 }

@@ -40,6 +40,7 @@ use crate::metrics::otel::{
 };
 use crate::monotonic;
 use crate::registry::Registry;
+use crate::service::SinkTaken;
 use crate::transition::Transition;
 
 /// The registered instruments. Observable ones stay registered with the meter provider;
@@ -148,6 +149,29 @@ impl OtelMetrics {
                 KeyValue::new(c.0, c.1),
             ],
         );
+    }
+
+    /// Feeds `circuit_breaker.call.duration` from every call of `registry`'s breakers (now
+    /// and created later) that runs through the call helpers or the Tower layer to a success
+    /// or a failure: each such call is then timed (the core's timing rule: a duration sink is
+    /// attached; a `ServiceBreaker` times its calls for its own histogram already, unless
+    /// [`untimed`](crate::ServiceBreaker::untimed)). Off unless called, as in Python
+    /// (`durations=True`) and JS (`durations: true`).
+    ///
+    /// # Errors
+    /// [`SinkTaken`]: `registry` has a duration sink already
+    /// ([`Registry::set_duration_sink`]); nothing changes.
+    pub fn time_calls<const SLOTS: usize>(
+        &self,
+        registry: &Registry<SLOTS>,
+    ) -> Result<(), SinkTaken> {
+        let duration = self.duration.clone();
+        registry.set_duration_sink(Arc::new(move |name, _, took| {
+            duration.record(
+                took.as_secs_f64(),
+                &[KeyValue::new(ATTR_NAME, name.to_string())],
+            );
+        }))
     }
 
     /// Records one call duration of the breaker `name` in `circuit_breaker.call.duration`,

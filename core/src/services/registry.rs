@@ -22,24 +22,40 @@ extern crate std;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::health::Health;
-use crate::service::ServiceBreaker;
+use crate::permit::Outcome;
+use crate::service::{ServiceBreaker, SinkTaken};
 use crate::snapshot::Snapshot;
 use crate::time::Clock;
 use crate::transition::Transition;
 
 type Map<const SLOTS: usize> = HashMap<Arc<str>, Arc<ServiceBreaker<SLOTS>>>;
 
+/// A registry's duration sink: the breaker's name, the outcome and the duration of each call
+/// that ran to a success or a failure (see [`ServiceBreaker::set_duration_sink`]).
+pub type NamedDurationSink = Arc<dyn Fn(&str, Outcome, Duration) + Send + Sync>;
+
 /// Named [`ServiceBreaker`]s. `Sync`: share it by `&`, `Arc` or a `static` (`LazyLock`).
-#[derive(Debug)]
 pub struct Registry<const SLOTS: usize = 32> {
     map: RwLock<Map<SLOTS>>,
     default: Config,
+    sink: OnceLock<NamedDurationSink>,
+}
+
+impl<const SLOTS: usize> core::fmt::Debug for Registry<SLOTS> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Registry")
+            .field("map", &self.map)
+            .field("default", &self.default)
+            .field("duration_sink", &self.sink.get().is_some())
+            .finish()
+    }
 }
 
 impl<const SLOTS: usize> Registry<SLOTS> {
@@ -52,7 +68,48 @@ impl<const SLOTS: usize> Registry<SLOTS> {
         Ok(Registry {
             map: RwLock::new(HashMap::new()),
             default,
+            sink: OnceLock::new(),
         })
+    }
+
+    /// Attaches `sink` to every breaker, now and created later: each then times its calls
+    /// and reports those that ran to a success or a failure, with its name (how
+    /// `OtelMetrics::time_calls` feeds `circuit_breaker.call.duration`). One sink per
+    /// registry; a breaker that has a sink of its own keeps it.
+    ///
+    /// # Errors
+    /// [`SinkTaken`]: the registry has a sink already, which stays.
+    pub fn set_duration_sink(&self, sink: NamedDurationSink) -> Result<(), SinkTaken> {
+        self.sink.set(sink).map_err(|_| SinkTaken)?;
+        // Breakers are added under the write lock, after reading the sink: one added before
+        // this lock was taken is here to attach, one added after attached it itself.
+        for (name, b) in self.write().iter() {
+            self.attach(name, b);
+        }
+        Ok(())
+    }
+
+    /// Gives `b` the registry's sink, under `name`, if there is one.
+    fn attach(&self, name: &Arc<str>, b: &ServiceBreaker<SLOTS>) {
+        if let Some(sink) = self.sink.get() {
+            let (sink, name) = (sink.clone(), name.clone());
+            // Err: `b` has a sink of its own, which it keeps.
+            let _ = b.set_duration_sink(Arc::new(move |o, d| sink(&name, o, d)));
+        }
+    }
+
+    /// Adds `b` as `name` (the write lock held), with the registry's sink.
+    fn insert(
+        &self,
+        map: &mut Map<SLOTS>,
+        name: &str,
+        b: ServiceBreaker<SLOTS>,
+    ) -> Arc<ServiceBreaker<SLOTS>> {
+        let name: Arc<str> = Arc::from(name);
+        self.attach(&name, &b);
+        let b = Arc::new(b);
+        map.insert(name, b.clone());
+        b
     }
 
     /// The config [`get_or_create`](Self::get_or_create) uses.
@@ -82,14 +139,13 @@ impl<const SLOTS: usize> Registry<SLOTS> {
         if let Some(b) = self.get(name) {
             return b;
         }
-        let default = self.default;
-        self.write()
-            .entry(Arc::from(name))
-            .or_insert_with(|| {
-                // Validated in `new`.
-                Arc::new(ServiceBreaker::new(default).unwrap_or_else(|_| unreachable!()))
-            })
-            .clone()
+        let mut map = self.write();
+        if let Some(b) = map.get(name) {
+            return b.clone();
+        }
+        // Validated in `new`.
+        let b = ServiceBreaker::new(self.default).unwrap_or_else(|_| unreachable!());
+        self.insert(&mut map, name, b)
     }
 
     /// The breaker named `name`, created with `config` if there is none (an existing one
@@ -109,9 +165,8 @@ impl<const SLOTS: usize> Registry<SLOTS> {
         if let Some(b) = map.get(name) {
             return Ok(b.clone());
         }
-        let b = Arc::new(ServiceBreaker::new(config)?);
-        map.insert(Arc::from(name), b.clone());
-        Ok(b)
+        let b = ServiceBreaker::new(config)?;
+        Ok(self.insert(&mut map, name, b))
     }
 
     /// Adds a breaker named `name` with `config`, replacing any breaker of that name (holders
@@ -124,9 +179,8 @@ impl<const SLOTS: usize> Registry<SLOTS> {
         name: &str,
         config: Config,
     ) -> Result<Arc<ServiceBreaker<SLOTS>>, ConfigError> {
-        let b = Arc::new(ServiceBreaker::new(config)?);
-        self.write().insert(Arc::from(name), b.clone());
-        Ok(b)
+        let b = ServiceBreaker::new(config)?;
+        Ok(self.insert(&mut self.write(), name, b))
     }
 
     /// Removes and returns the breaker named `name`.

@@ -249,7 +249,7 @@ where
     #[inline]
     fn call(&mut self, req: Req) -> Self::Future {
         let breaker = self.breaker.get();
-        match breaker.begin(monotonic::now, breaker.keeps_histogram()) {
+        match breaker.begin(monotonic::now, breaker.feeds_durations()) {
             Ok(begun) => ResponseFuture {
                 settle: Some(Settle {
                     breaker: self.breaker.settler(),
@@ -288,8 +288,8 @@ impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
             None => self.breaker().finish(call, end, monotonic::now),
         };
         let Ok(done) = done else { return };
-        if let (true, Some(_), Some(took)) = (self.keeps_histogram(), done.observed(), took) {
-            self.histogram().observe(took);
+        if let (true, Some(_), Some(took)) = (self.feeds_durations(), done.observed(), took) {
+            self.observe(done.outcome, took);
         }
     }
 }

@@ -3,7 +3,7 @@
  *
  * Two breakers in this process (one from cb_breaker_new, one placed with cb_breaker_init) on
  * one fleet: one sees failures, the other opens within about a second; operator moves move
- * both; a member with another config is refused; with the server stopped (SIGSTOP) a member
+ * both; in quorum mode one local trip leaves the fleet closed and a second opens it; a member with another config is refused; with the server stopped (SIGSTOP) a member
  * shows degraded and calls go on, and it rejoins after SIGCONT. */
 #include <pthread.h>
 #include <signal.h>
@@ -181,6 +181,40 @@ static void test_bad_options(const cb_breaker *b, const char *url) {
     CHECK(strcmp(cb_cause_str(CB_CAUSE_QUORUM), "quorum") == 0);
 }
 
+/* Quorum 2: one member tripping on its own leaves the fleet closed; a second one opens it,
+ * and the member that saw no failure follows. */
+static void test_quorum(const char *url, const char *fleet_name) {
+    char name[80];
+    snprintf(name, sizeof name, "%s-quorum", fleet_name);
+    cb_config config = fleet_config(20);
+    cb_breaker *m[3] = {NULL, NULL, NULL};
+    cb_fleet *f[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(cb_breaker_new(&config, &m[i]), CB_STATUS_OK);
+        cb_fleet_options o = options(url, name);
+        o.quorum = 2;
+        CHECK_STATUS(cb_fleet_join(m[i], &o, &f[i]), CB_STATUS_OK);
+        CHECK(wait_membership(f[i], CB_MEMBERSHIP_JOINED, 3000) >= 0);
+    }
+    record(m[0], CB_OUTCOME_FAILURE, 20);
+    CHECK(state(m[0]) == CB_STATE_OPEN);
+    sleep_ms(400); /* several sync intervals: the fleet saw one local trip */
+    cb_fleet_info info;
+    CHECK_STATUS(cb_fleet_status(f[2], &info), CB_STATUS_OK);
+    CHECK(info.has_state && info.state == CB_STATE_CLOSED);
+    CHECK(state(m[1]) == CB_STATE_CLOSED && state(m[2]) == CB_STATE_CLOSED);
+    record(m[1], CB_OUTCOME_FAILURE, 20);
+    long took = wait_state(m[2], CB_STATE_OPEN, 1000);
+    printf("quorum: the third member opened %ld ms after the second local trip\n", took);
+    CHECK(took >= 0);
+    CHECK_STATUS(cb_fleet_status(f[2], &info), CB_STATUS_OK);
+    CHECK(info.state == CB_STATE_OPEN);
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(cb_fleet_leave(f[i]), CB_STATUS_OK);
+        CHECK_STATUS(cb_breaker_free(m[i]), CB_STATUS_OK);
+    }
+}
+
 int main(void) {
     const char *url = getenv("CB_TEST_REDIS_URL");
     const char *pid_text = getenv("CB_TEST_REDIS_PID");
@@ -202,6 +236,7 @@ int main(void) {
     CHECK_STATUS(cb_breaker_init(mem, cb_breaker_size(), &config, &b), CB_STATUS_OK);
 
     test_bad_options(a, url);
+    test_quorum(url, name);
 
     /* A reads CLOCK_MONOTONIC (the default); B the caller's clock, with a transition callback. */
     cb_fleet *fa = NULL, *fb = NULL;

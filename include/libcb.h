@@ -338,8 +338,10 @@ typedef struct cb_config {
  */
 typedef struct cb_fleet_options {
   /**
-   * `redis://[user:password@]host:port[/db]` (Redis or Valkey), or `rediss://` for TLS in a
-   * library built with the `fleet-tls` feature. Required (NULL: `CB_STATUS_FLEET_URL`).
+   * `redis://[user:password@]host:port[/db]` (Redis or Valkey),
+   * `redis+cluster://host:port[,host:port...]` (a Redis Cluster from its seed nodes), or
+   * `rediss://` / `rediss+cluster://` for TLS in a library built with the `fleet-tls`
+   * feature. Required (NULL: `CB_STATUS_FLEET_URL`).
    */
   const char *url;
   /**
@@ -778,7 +780,8 @@ typedef uint32_t cb_health;
 #define CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT 213
 
 /**
- * `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`, or does not parse
+ * `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`/`redis+cluster://`/
+ * `rediss+cluster://`, or does not parse
  * (`rediss://` also when the library was built without TLS).
  */
 #define CB_STATUS_FLEET_URL 300

@@ -71,6 +71,10 @@ mod _native {
             "FLEET_STATUSES",
             PyTuple::new(m.py(), cbreaker::fleet::Status::NAMES)?,
         )?;
+        m.add(
+            "FLEET_URL_SCHEMES",
+            PyTuple::new(m.py(), cbreaker::fleet_agent::URL_SCHEMES)?,
+        )?;
         let namings = pyo3::types::PyDict::new(m.py());
         for n in metrics::Naming::ALL {
             namings.set_item(

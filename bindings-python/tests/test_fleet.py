@@ -6,6 +6,7 @@ the manager, the store's faults (stopped, paused, restarted empty, garbage in th
 from __future__ import annotations
 
 import logging
+import shlex
 import socket
 import subprocess
 import threading
@@ -64,6 +65,14 @@ def test_bad_options_name_the_option(kw: dict[str, Any], error: type[Exception],
         Fleet(**kw)
     if error is ConfigError:
         assert isinstance(e.value, ValueError) and e.value.field == field  # type: ignore[attr-defined]
+
+
+def test_every_url_scheme_of_the_core_is_accepted() -> None:
+    assert cbreaker.fleet._SCHEMES == cbreaker._native.FLEET_URL_SCHEMES
+    for url in ("redis://h:1", "rediss://h:1", "redis+cluster://a:1,b:2", "rediss+cluster://u:p@a:1"):
+        assert Fleet(url).url == url
+    with pytest.raises(ConfigError, match="redis\\+cluster://"):
+        Fleet("memcached://h:1")
 
 
 def test_fleet_needs_the_monotonic_clock_and_no_shared_memory(server: RedisServer) -> None:
@@ -254,26 +263,26 @@ def test_store_faults_never_reach_the_calls(server: RedisServer) -> None:
 def _tls_server(tmp: Any) -> tuple[subprocess.Popen[bytes], int]:
     """A TLS-only redis-server (a certificate for 127.0.0.1 from a CA of its own) whose
     default user is off and whose one ACL user ``member`` may touch ``cbreaker:*``."""
-    ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    q = {
+        k: shlex.quote(str(tmp / k))
+        for k in ("ca.pem", "ca.key", "cert.pem", "key.pem", "leaf.csr", "leaf.ext")
+    }
     (tmp / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    for argv in (
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=cbreaker test CA"]
-        + ["-keyout", str(tmp / "ca.key"), "-out", str(ca)],
-        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
-        + ["-out", str(tmp / "leaf.csr")],
-        ["x509", "-req", "-in", str(tmp / "leaf.csr"), "-CA", str(ca), "-CAkey", str(tmp / "ca.key")]
-        + ["-CAcreateserial", "-days", "1", "-extfile", str(tmp / "leaf.ext"), "-out", str(cert)],
+    for cmd in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=CA -keyout {q['ca.key']} -out {q['ca.pem']}",
+        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {q['key.pem']} -out {q['leaf.csr']}",
+        f"x509 -req -in {q['leaf.csr']} -CA {q['ca.pem']} -CAkey {q['ca.key']} -CAcreateserial -days 1"
+        f" -extfile {q['leaf.ext']} -out {q['cert.pem']}",
     ):
-        subprocess.run(["openssl", *argv], check=True, capture_output=True)
+        subprocess.run(["openssl", *shlex.split(cmd)], check=True, capture_output=True)
     port = free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"]
-        + ["--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca)]
-        + ["--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", str(tmp)]
-        + ["--user", "default", "off", "--user", "member", "on", ">s3cret", "~cbreaker:*", "+@all"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = (
+        f"redis-server --port 0 --tls-port {port} --bind 127.0.0.1 --tls-auth-clients no"
+        f" --tls-cert-file {q['cert.pem']} --tls-key-file {q['key.pem']} --tls-ca-cert-file {q['ca.pem']}"
+        f" --user default off --user member on >s3cret ~cbreaker:* +@all"
+        f" --save '' --appendonly no --dir {shlex.quote(str(tmp))}"
     )
+    proc = subprocess.Popen(shlex.split(server), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 5
     while True:
         with socket.socket() as s:
@@ -307,7 +316,8 @@ def test_rediss_checks_the_server_against_ssl_cert_file(tmp_path: Any, monkeypat
     finally:
         proc.kill()
         proc.wait(timeout=10)
-    assert untrusted["status"] == "degraded" and "certificate" in (untrusted["error"] or "").lower(), untrusted
+    assert untrusted["status"] == "degraded", untrusted
+    assert "certificate" in (untrusted["error"] or "").lower(), untrusted
     assert trusted["status"] == "joined", trusted["error"]
     assert wrong_password["status"] == "degraded", wrong_password
     assert any(w in (wrong_password["error"] or "") for w in ("WRONGPASS", "auth", "Auth")), wrong_password

@@ -3,6 +3,7 @@
 //! simulated upstream. Figures print with `--nocapture`; docs/fleet.md quotes them.
 
 mod support {
+    pub(crate) mod redis_cluster;
     pub(crate) mod redis_server;
 }
 
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use cbreaker::fleet::{Mode, Record, Rules, Status};
 use cbreaker::fleet_agent::{Fleet, FleetOptions};
 use cbreaker::{Breaker, Config, MAX_SLOTS, Millis, Outcome, State};
+use support::redis_cluster::RedisCluster;
 use support::redis_server::RedisServer;
 
 type Local = Breaker<MAX_SLOTS>;
@@ -681,4 +683,95 @@ fn tls_and_an_acl_user() {
             .last_error
             .is_some_and(|e| e.to_lowercase().contains("auth") || e.contains("WRONGPASS"))
     );
+}
+
+/// A Redis Cluster of three primaries, reached through one seed node that does not hold the
+/// breaker's slot: members join, one trips and the others follow; the keys live on the node
+/// that holds the slot; a plain `redis://` member on the seed is degraded with the redirect.
+#[test]
+fn a_redis_cluster_from_one_seed() {
+    let cluster = RedisCluster::start();
+    let mut seed = cluster.node(0);
+    let moved = |name: &str, con: &mut redis::Connection| {
+        redis::cmd("GET")
+            .arg(format!("cbreaker:{{{name}}}:record"))
+            .query::<Option<String>>(con)
+            .is_err_and(|e| e.to_string().to_lowercase().contains("moved"))
+    };
+    let name = (0..100)
+        .map(|i| format!("cluster-{i}"))
+        .find(|n| moved(n, &mut seed))
+        .expect("a name whose slot is on another node");
+    let clock = Arc::new(Clock(Instant::now()));
+    let join = |url: &str| {
+        let breaker = Arc::new(Local::new(config()).unwrap());
+        let c = clock.clone();
+        let options = FleetOptions {
+            timeout: Some(Duration::from_secs(1)),
+            ..FleetOptions::new(url, &name, rules(Mode::Rate))
+        };
+        let fleet = Fleet::join(breaker.clone(), options, move || c.now()).unwrap();
+        (breaker, fleet)
+    };
+    let members: Vec<_> = (0..3).map(|_| join(&cluster.url())).collect();
+    wait_for("every member joined", Duration::from_secs(10), || {
+        members
+            .iter()
+            .all(|(_, f)| f.status().status == Status::Joined)
+    });
+    let (first, _) = &members[0];
+    for _ in 0..20 {
+        let a = first.try_acquire(clock.now()).unwrap();
+        first.record(a.permit, Outcome::Failure, None, clock.now());
+    }
+    assert_eq!(first.state(clock.now()), State::Open);
+    let started = Instant::now();
+    wait_for("every member open", Duration::from_secs(2), || {
+        members
+            .iter()
+            .all(|(b, _)| b.state(clock.now()) == State::Open)
+    });
+    std::println!(
+        "cluster: the other members opened {} ms after the trip",
+        started.elapsed().as_millis()
+    );
+    for (_, f) in &members {
+        assert_eq!(f.status().state, Some(State::Open));
+    }
+    // The record is on the node that holds the slot.
+    let holder = (1..3)
+        .find(|&i| !moved(&name, &mut cluster.node(i)))
+        .expect("a node holds the slot");
+    let text: Option<String> = redis::cmd("GET")
+        .arg(format!("cbreaker:{{{name}}}:record"))
+        .query(&mut cluster.node(holder))
+        .unwrap();
+    assert_eq!(Record::parse(&text.unwrap()).unwrap().state, State::Open);
+
+    // A plain URL to the seed: every round trip is redirected, so the member runs alone.
+    let (_, plain) = join(&format!("redis://127.0.0.1:{}", cluster.ports[0]));
+    wait_for("degraded", Duration::from_secs(5), || {
+        plain.status().status == Status::Degraded
+    });
+    let error = plain.status().last_error.unwrap_or_default();
+    assert!(
+        error.contains("MOVED") || error.to_lowercase().contains("moved"),
+        "{error}"
+    );
+
+    // A cluster URL without seed nodes is a bad url.
+    for url in [
+        "redis+cluster://",
+        "redis+cluster://a:1,,b:2",
+        "redis+cluster:///#insecure",
+    ] {
+        let e = FleetOptions::new(url, "x", rules(Mode::Rate))
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            e.field(),
+            Some(cbreaker::fleet::FleetField::Url),
+            "{url}: {e}"
+        );
+    }
 }

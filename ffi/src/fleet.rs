@@ -42,8 +42,10 @@ pub struct cb_fleet {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct cb_fleet_options {
-    /// `redis://[user:password@]host:port[/db]` (Redis or Valkey), or `rediss://` for TLS in a
-    /// library built with the `fleet-tls` feature. Required (NULL: `CB_STATUS_FLEET_URL`).
+    /// `redis://[user:password@]host:port[/db]` (Redis or Valkey),
+    /// `redis+cluster://host:port[,host:port...]` (a Redis Cluster from its seed nodes), or
+    /// `rediss://` / `rediss+cluster://` for TLS in a library built with the `fleet-tls`
+    /// feature. Required (NULL: `CB_STATUS_FLEET_URL`).
     pub url: *const c_char,
     /// The breaker's name, the same in every member: non-empty, no braces (its keys share one
     /// hash tag). Required (NULL: `CB_STATUS_FLEET_NAME`).

@@ -66,7 +66,8 @@ pub const CB_STATUS_CONFIG_SUCCESS_THRESHOLD: cb_status = 212;
 /// `cb_config.half_open_max_wait_ms` is out of range.
 pub const CB_STATUS_CONFIG_HALF_OPEN_MAX_WAIT: cb_status = 213;
 
-/// `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`, or does not parse
+/// `cb_fleet_options.url` is NULL, not UTF-8, not `redis://`/`rediss://`/`redis+cluster://`/
+/// `rediss+cluster://`, or does not parse
 /// (`rediss://` also when the library was built without TLS).
 pub const CB_STATUS_FLEET_URL: cb_status = 300;
 /// `cb_fleet_options.name` is NULL, empty, not UTF-8, or holds a brace.
@@ -192,7 +193,7 @@ const FIXED_MESSAGES: &[(cb_status, &str)] = c_messages! {
     CB_STATUS_INVALID_ARGUMENT => "an argument is out of range",
     // The fleet's: the core's `FleetError`/`RulesError` texts without the value they quote
     // (a unit test in `fleet.rs` holds them to the core's `Display`).
-    CB_STATUS_FLEET_URL => "fleet: url must start with redis:// or rediss://",
+    CB_STATUS_FLEET_URL => "fleet: url must start with redis://, rediss://, redis+cluster:// or rediss+cluster://",
     CB_STATUS_FLEET_NAME => "fleet: name must be non-empty, without braces",
     CB_STATUS_FLEET_PREFIX => "fleet: prefix must not contain braces",
     CB_STATUS_FLEET_WINDOW => "fleet window must be whole seconds, 1 s to 3600 s",

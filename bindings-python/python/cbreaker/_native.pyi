@@ -24,6 +24,7 @@ ExcludeItem = Union[type[BaseException], Callable[[BaseException], object]]
 __all__ = [
     "FLEET_METRIC_FAMILIES",
     "FLEET_STATUSES",
+    "FLEET_URL_SCHEMES",
     "MAX_SLOTS",
     "METRICS_CONTENT_TYPE",
     "METRIC_FAMILIES",
@@ -72,6 +73,7 @@ OTEL_INSTRUMENTS: tuple[tuple[str, InstrumentKind, str, str, list[str]], ...]
 FLEET_METRIC_FAMILIES: tuple[tuple[str, MetricType, str, str, list[str]], ...]
 
 FLEET_STATUSES: tuple[str, ...]
+FLEET_URL_SCHEMES: tuple[str, ...]
 
 def fleet_metrics_text(rows: Sequence[tuple[str, FleetMember]]) -> str: ...
 def fleet_metric_values(breaker: str, member: FleetMember) -> list[tuple[str, str, int]]: ...

@@ -49,7 +49,8 @@ FleetStatusName = Literal["joining", "joined", "degraded", "refused", "stopped"]
 FLEET_METRIC_FAMILIES = _native.FLEET_METRIC_FAMILIES
 #: The label values of ``cbreaker_fleet_status`` (the core's ``fleet::Status::NAMES``).
 FLEET_STATUSES: tuple[str, ...] = _native.FLEET_STATUSES
-_SCHEMES = ("redis://", "rediss://", "valkey://", "valkeys://")
+#: What a fleet URL may start with (the core's ``fleet_agent::URL_SCHEMES``).
+_SCHEMES: tuple[str, ...] = _native.FLEET_URL_SCHEMES
 
 
 class FleetError(CircuitBreakerError):
@@ -96,10 +97,12 @@ class Fleet:
     """How a breaker joins its fleet: ``CircuitBreaker(..., fleet=Fleet(url, ...))``. One
     ``Fleet`` may serve many breakers (a manager's ``fleet=``): each joins under its own name.
 
-    ``url``: ``redis://[user:password@]host:port[/db]``, or ``rediss://`` for TLS (the server's
-    certificate is checked against the system's roots; ``SSL_CERT_FILE`` names a private CA's
-    bundle instead; a ``#insecure`` suffix skips the check). ``prefix``: every key starts with it. ``sync_interval``:
-    seconds between round trips (0.01–60). ``window``: whole seconds of outcomes (rate) or of
+    ``url``: ``redis://[user:password@]host:port[/db]``; a Redis Cluster:
+    ``redis+cluster://[user:password@]host:port[,host:port...]`` (seed nodes); ``rediss://`` or
+    ``rediss+cluster://`` for TLS (the server's certificate is checked against the system's
+    roots; ``SSL_CERT_FILE`` names a private CA's bundle instead; a ``#insecure`` suffix skips
+    the check). ``prefix``: every key starts with it. ``sync_interval``: seconds between round
+    trips (0.01–60). ``window``: whole seconds of outcomes (rate) or of
     local trips (quorum) the fleet counts (``None``: a time window's duration, else 10 s).
     ``quorum``: ``None`` for the config's rate rules over the fleet's totals, ``k`` to open the
     fleet when ``k`` members tripped on their own. ``timeout``: seconds a round trip may take
@@ -123,7 +126,7 @@ class Fleet:
         if not isinstance(url, str):
             raise _fail("url", "a str", url, TypeError)
         if not url.startswith(_SCHEMES):
-            raise _fail("url", "redis://host:port (or rediss://)", url)
+            raise _fail("url", "redis://host:port (or rediss://, redis+cluster://host:port,host:port)", url)
         if not isinstance(prefix, str):
             raise _fail("prefix", "a str", prefix, TypeError)
         if "{" in prefix or "}" in prefix:

@@ -23,20 +23,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use std::vec::Vec;
 
-use redis::Value;
-
-use crate::fleet::driver::{
-    OperateError, Store, SyncAnswer, SyncRequest, fail, operate, sync_once,
-};
-use crate::fleet::{
-    FleetField, Member, Operator, Record, Rules, RulesError, SYNC_SCRIPT, Status, TRANSITION_SCRIPT,
-};
+use super::fleet_redis::{Client, Keys, RedisStore};
+use crate::fleet::driver::{OperateError, fail, operate, sync_once};
+use crate::fleet::{FleetField, Member, Operator, Record, Rules, RulesError, Status};
 use crate::state::State;
 use crate::time::Millis;
 use crate::transition::Transition;
 
+pub use super::fleet_redis::URL_SCHEMES;
 pub use crate::fleet::driver::Local;
 
 /// A callback for the local transitions the fleet causes (cause `fleet`), run on the agent's
@@ -46,7 +41,8 @@ pub type OnTransition = Arc<dyn Fn(&Transition) + Send + Sync>;
 /// How a member joins its fleet.
 #[derive(Clone)]
 pub struct FleetOptions {
-    /// `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS (feature
+    /// `redis://[user:password@]host:port[/db]`; `redis+cluster://host:port[,host:port...]`
+    /// for a Redis Cluster from its seed nodes; or `rediss://` / `rediss+cluster://` for TLS (feature
     /// `fleet-tls`: the server's certificate is checked against the system's roots, which
     /// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace; a `#insecure` suffix skips the check).
     pub url: String,
@@ -76,7 +72,7 @@ impl FleetOptions {
     }
 
     /// [`validate`](Self::validate), giving the client and the timeout.
-    fn checked(&self) -> Result<(redis::Client, Duration), FleetError> {
+    fn checked(&self) -> Result<Client, FleetError> {
         use FleetField as F;
         let bad = |field, m: String| Err(FleetError::option(field, m));
         if self.name.is_empty() || self.name.contains(['{', '}']) {
@@ -109,7 +105,7 @@ impl FleetOptions {
         if timeout.is_zero() {
             return bad(F::Timeout, "timeout must be above zero".to_string());
         }
-        Ok((open(&self.url)?, timeout))
+        Client::open(&self.url, timeout)
     }
 
     /// Options with the defaults.
@@ -160,7 +156,7 @@ impl FleetError {
         }
     }
 
-    fn option(field: FleetField, message: String) -> FleetError {
+    pub(crate) fn option(field: FleetField, message: String) -> FleetError {
         FleetError::Options { field, message }
     }
 }
@@ -234,37 +230,10 @@ struct Shared {
 pub struct Fleet {
     shared: Arc<Shared>,
     keys: Keys,
-    client: redis::Client,
-    timeout: Duration,
+    client: Client,
     fingerprint: u64,
     member_id: String,
     thread: Option<JoinHandle<()>>,
-}
-
-#[derive(Clone)]
-struct Keys {
-    record: String,
-    counts: String,
-    seqs: String,
-    trips: String,
-    members: String,
-    leases: String,
-    log: String,
-}
-
-impl Keys {
-    fn new(prefix: &str, name: &str) -> Keys {
-        let k = |s: &str| format!("{prefix}{{{name}}}:{s}");
-        Keys {
-            record: k("record"),
-            counts: k("counts"),
-            seqs: k("seqs"),
-            trips: k("trips"),
-            members: k("members"),
-            leases: k("leases"),
-            log: k("log"),
-        }
-    }
 }
 
 impl Fleet {
@@ -279,7 +248,7 @@ impl Fleet {
         options: FleetOptions,
         clock: impl Fn() -> Millis + Send + 'static,
     ) -> Result<Fleet, FleetError> {
-        let (client, timeout) = options.checked()?;
+        let client = options.checked()?;
         let member_id = options.member_id.clone().unwrap_or_else(default_member_id);
         let config = local.config();
         let member = Member::new(config, options.rules)?;
@@ -302,14 +271,7 @@ impl Fleet {
         let agent = Agent {
             local,
             member,
-            store: RedisStore {
-                client: client.clone(),
-                connection: None,
-                timeout,
-                keys: keys.clone(),
-                sync: redis::Script::new(SYNC_SCRIPT),
-                transition: redis::Script::new(TRANSITION_SCRIPT),
-            },
+            store: RedisStore::new(client.clone(), keys.clone()),
             member_id: member_id.clone(),
             shared: shared.clone(),
             on_transition: options.on_transition.clone(),
@@ -323,7 +285,6 @@ impl Fleet {
             shared,
             keys,
             client,
-            timeout,
             fingerprint: config.fingerprint(),
             member_id,
             thread: Some(thread),
@@ -368,14 +329,7 @@ impl Fleet {
     }
 
     fn operate(&self, op: Operator) -> Result<Record, FleetError> {
-        let mut store = RedisStore {
-            client: self.client.clone(),
-            connection: None,
-            timeout: self.timeout,
-            keys: self.keys.clone(),
-            sync: redis::Script::new(SYNC_SCRIPT),
-            transition: redis::Script::new(TRANSITION_SCRIPT),
-        };
+        let mut store = RedisStore::new(self.client.clone(), self.keys.clone());
         operate(&mut store, self.fingerprint, &self.member_id, op).map_err(|e| match e {
             OperateError::Store(e) => e,
             OperateError::Refused(fleet) => FleetError::Refused {
@@ -413,40 +367,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn open(url: &str) -> Result<redis::Client, FleetError> {
-    if !(url.starts_with("redis://")
-        || url.starts_with("rediss://")
-        || url.starts_with("valkey://")
-        || url.starts_with("valkeys://"))
-    {
-        return Err(FleetError::option(
-            FleetField::Url,
-            format!("url must start with redis:// or rediss://, got {url:?}"),
-        ));
-    }
-    #[cfg(feature = "fleet-tls")]
-    if url.starts_with("rediss://") || url.starts_with("valkeys://") {
-        // rustls needs one process-wide provider; with more than one compiled in (another
-        // crate's choice) it picks none. Err means one is already installed: that one serves.
-        // ring, though rustls marks it deprecated for lacking post-quantum key exchange: it
-        // builds with a C compiler alone (aws-lc-rs wants more), which a wheel or libcb needs.
-        #[allow(deprecated)]
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-    redis::Client::open(url)
-        .map_err(|e| FleetError::option(FleetField::Url, format!("url {url:?}: {e}")))
-}
-
-fn connect(client: &redis::Client, timeout: Duration) -> Result<redis::Connection, FleetError> {
-    let con = client
-        .get_connection_with_timeout(timeout)
-        .map_err(|e| FleetError::Store(e.to_string()))?;
-    con.set_read_timeout(Some(timeout))
-        .and_then(|()| con.set_write_timeout(Some(timeout)))
-        .map_err(|e| FleetError::Store(e.to_string()))?;
-    Ok(con)
-}
-
 fn default_member_id() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -460,156 +380,6 @@ fn default_member_id() -> String {
     let salt =
         crate::transition::splitmix64(u64::from(nanos) ^ (u64::from(std::process::id()) << 32));
     format!("{host}:{}:{:08x}", std::process::id(), salt as u32)
-}
-
-/// One compare-and-set of the record: `(landed, record now)`.
-fn cas(
-    con: &mut redis::Connection,
-    script: &redis::Script,
-    keys: &Keys,
-    expected: &str,
-    next: &str,
-    log: &str,
-) -> Result<(bool, String), FleetError> {
-    let v: Value = script
-        .key(&keys.record)
-        .key(&keys.counts)
-        .key(&keys.leases)
-        .key(&keys.log)
-        .arg(expected)
-        .arg(next)
-        .arg(log)
-        .invoke(con)
-        .map_err(|e| FleetError::Store(e.to_string()))?;
-    let items = array(&v)?;
-    Ok((int(items.first())? == 1, string(items.get(1))?))
-}
-
-fn malformed() -> FleetError {
-    FleetError::Store("malformed reply from the fleet script".to_string())
-}
-
-fn array(v: &Value) -> Result<&[Value], FleetError> {
-    match v {
-        Value::Array(items) => Ok(items),
-        _ => Err(malformed()),
-    }
-}
-
-fn int(v: Option<&Value>) -> Result<u64, FleetError> {
-    match v {
-        Some(Value::Int(n)) if *n >= 0 => Ok(*n as u64),
-        Some(Value::BulkString(b)) => core::str::from_utf8(b)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(malformed),
-        _ => Err(malformed()),
-    }
-}
-
-fn string(v: Option<&Value>) -> Result<String, FleetError> {
-    match v {
-        Some(Value::BulkString(b)) => Ok(String::from_utf8_lossy(b).into_owned()),
-        Some(Value::SimpleString(s)) => Ok(s.clone()),
-        Some(Value::Nil) => Ok(String::new()),
-        _ => Err(malformed()),
-    }
-}
-
-/// Reads the record as the scripts do (a key of another type reads `!<type>`) and the
-/// server's time.
-const READ_SCRIPT: &str = "local t = redis.call('TIME') local k = redis.call('TYPE', KEYS[1])['ok'] \
-     local r = '' if k == 'string' then r = redis.call('GET', KEYS[1]) elseif k ~= 'none' then r = '!' .. k end \
-     return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), k ~= 'none' and 1 or 0, r}";
-
-/// Redis as the fleet's store: the two scripts over one connection, opened again after a
-/// failure.
-struct RedisStore {
-    client: redis::Client,
-    connection: Option<redis::Connection>,
-    timeout: Duration,
-    keys: Keys,
-    sync: redis::Script,
-    transition: redis::Script,
-}
-
-impl Store for RedisStore {
-    type Error = FleetError;
-
-    fn sync(&mut self, r: &SyncRequest<'_>) -> Result<SyncAnswer, FleetError> {
-        let mut invocation = self.sync.prepare_invoke();
-        for k in [
-            &self.keys.record,
-            &self.keys.counts,
-            &self.keys.seqs,
-            &self.keys.trips,
-            &self.keys.members,
-            &self.keys.leases,
-        ] {
-            invocation.key(k);
-        }
-        invocation
-            .arg(r.member)
-            .arg(r.prefix)
-            .arg(r.following)
-            .arg(r.lease.want)
-            .arg(u8::from(r.lease.renew))
-            .arg(r.max_leases)
-            .arg(r.lease_ms)
-            .arg(r.window_ms)
-            .arg(r.member_ttl_ms)
-            .arg(r.deltas.len());
-        for (d, age) in r.deltas {
-            invocation
-                .arg(d.seq)
-                .arg(d.generation)
-                .arg(u8::from(d.probe))
-                .arg(*age)
-                .arg(d.counts.successes)
-                .arg(d.counts.failures)
-                .arg(d.counts.slow)
-                .arg(u8::from(d.tripped));
-        }
-        let con = connection(&mut self.connection, &self.client, self.timeout)?;
-        let v: Value = invocation
-            .invoke(con)
-            .map_err(|e| FleetError::Store(e.to_string()))?;
-        let items = array(&v)?;
-        let has = int(items.get(1))? == 1;
-        let text = string(items.get(2))?;
-        Ok(SyncAnswer {
-            server_now: int(items.first())?,
-            record: has.then_some(text),
-            acked: int(items.get(3))?,
-            leases: u32::try_from(int(items.get(4))?).map_err(|_| malformed())?,
-            members: u32::try_from(int(items.get(5))?).map_err(|_| malformed())?,
-            counts: pairs(items.get(6))?,
-            trips: strings(items.get(7))?,
-        })
-    }
-
-    fn read(&mut self) -> Result<(Option<String>, u64), FleetError> {
-        let con = connection(&mut self.connection, &self.client, self.timeout)?;
-        let v: Value = redis::Script::new(READ_SCRIPT)
-            .key(&self.keys.record)
-            .invoke(con)
-            .map_err(|e| FleetError::Store(e.to_string()))?;
-        let items = array(&v)?;
-        let now = int(items.first())?;
-        let has = int(items.get(1))? == 1;
-        let text = string(items.get(2))?;
-        Ok((has.then_some(text), now))
-    }
-
-    fn transition(
-        &mut self,
-        expected: &str,
-        next: &str,
-        log: &str,
-    ) -> Result<(bool, String), FleetError> {
-        let con = connection(&mut self.connection, &self.client, self.timeout)?;
-        cas(con, &self.transition, &self.keys, expected, next, log)
-    }
 }
 
 struct Agent<L: Local> {
@@ -669,7 +439,7 @@ impl<L: Local + Send + Sync + 'static> Agent<L> {
                 status.last_error = None;
             }
             Err(e) => {
-                self.store.connection = None;
+                self.store.drop_connection();
                 status.failures += 1;
                 status.last_error = Some(e.to_string());
             }
@@ -693,57 +463,6 @@ fn notify(callback: Option<&OnTransition>, t: &Transition) {
     if let Some(f) = callback {
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(t))).is_err() {
             std::eprintln!("cbreaker fleet: an on_transition callback panicked; ignored");
-        }
-    }
-}
-
-/// The agent's connection, opened again after a failure.
-fn connection<'a>(
-    slot: &'a mut Option<redis::Connection>,
-    client: &redis::Client,
-    timeout: Duration,
-) -> Result<&'a mut redis::Connection, FleetError> {
-    if slot.is_none() {
-        *slot = Some(connect(client, timeout)?);
-    }
-    slot.as_mut().ok_or_else(malformed)
-}
-
-fn pairs(v: Option<&Value>) -> Result<Vec<(String, u64)>, FleetError> {
-    let Some(Value::Array(items)) = v else {
-        return Err(malformed());
-    };
-    let mut out = Vec::with_capacity(items.len() / 2);
-    for pair in items.chunks(2) {
-        if let [field, value] = pair {
-            out.push((string(Some(field))?, int(Some(value))?));
-        }
-    }
-    Ok(out)
-}
-
-fn strings(v: Option<&Value>) -> Result<Vec<String>, FleetError> {
-    let Some(Value::Array(items)) = v else {
-        return Err(malformed());
-    };
-    items.iter().map(|i| string(Some(i))).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Keys;
-
-    /// Redis Cluster hashes only the part between the first `{` and the next `}`: every key of
-    /// one breaker must have that part equal to its name, whatever the prefix.
-    #[test]
-    fn every_key_of_a_breaker_shares_one_hash_tag() {
-        let k = Keys::new("svc:a:", "payments");
-        for key in [
-            &k.record, &k.counts, &k.seqs, &k.trips, &k.members, &k.leases, &k.log,
-        ] {
-            let open = key.find('{').unwrap();
-            let close = open + key[open..].find('}').unwrap();
-            assert_eq!(&key[open + 1..close], "payments", "{key}");
         }
     }
 }

@@ -6,6 +6,8 @@ pub(crate) mod call;
 pub mod events;
 #[cfg(feature = "fleet")]
 pub mod fleet_agent;
+#[cfg(feature = "fleet")]
+mod fleet_redis;
 pub mod histogram;
 pub mod monotonic;
 #[cfg(feature = "opentelemetry")]

@@ -582,26 +582,7 @@ fn tls_and_an_acl_user() {
     use std::process::{Command, Stdio};
     let dir = std::env::temp_dir().join(format!("cbreaker-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(made.success());
+    support::redis_server::self_signed(&dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -774,4 +755,39 @@ fn a_redis_cluster_from_one_seed() {
             "{url}: {e}"
         );
     }
+}
+
+/// `rediss+cluster://`: a TLS-only cluster (clients and bus), seeded with one node; members
+/// join, one trips and the other follows.
+#[cfg(feature = "fleet-tls")]
+#[test]
+fn a_redis_cluster_over_tls() {
+    let cluster = RedisCluster::start_tls();
+    let clock = Arc::new(Clock(Instant::now()));
+    let members: Vec<_> = (0..2)
+        .map(|_| {
+            let breaker = Arc::new(Local::new(config()).unwrap());
+            let c = clock.clone();
+            let options = FleetOptions {
+                // A TLS handshake on a loaded machine can take longer than a 50 ms interval.
+                timeout: Some(Duration::from_secs(2)),
+                ..FleetOptions::new(&cluster.url(), "tls-cluster", rules(Mode::Rate))
+            };
+            let fleet = Fleet::join(breaker.clone(), options, move || c.now()).unwrap();
+            (breaker, fleet)
+        })
+        .collect();
+    wait_for("every member joined", Duration::from_secs(10), || {
+        members
+            .iter()
+            .all(|(_, f)| f.status().status == Status::Joined)
+    });
+    let (first, _) = &members[0];
+    for _ in 0..20 {
+        let a = first.try_acquire(clock.now()).unwrap();
+        first.record(a.permit, Outcome::Failure, None, clock.now());
+    }
+    wait_for("the other member open", Duration::from_secs(3), || {
+        members[1].0.state(clock.now()) == State::Open
+    });
 }

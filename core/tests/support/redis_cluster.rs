@@ -1,6 +1,7 @@
 //! A real Redis Cluster of three primaries (the Debian package's `redis-server`, cluster
 //! mode) on 127.0.0.1, on free ports, with no persistence; each node holds a third of the
-//! slots. Shut down when dropped.
+//! slots; plain TCP, or TLS only (clients and the cluster bus) with a self-signed
+//! certificate. Shut down when dropped.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct RedisCluster {
     pub(crate) ports: Vec<u16>,
+    tls: bool,
     children: Vec<Child>,
     dir: PathBuf,
 }
@@ -26,13 +28,27 @@ fn free_port() -> u16 {
     }
 }
 
-fn node(port: u16) -> redis::RedisResult<redis::Connection> {
-    redis::Client::open(format!("redis://127.0.0.1:{port}"))?
-        .get_connection_with_timeout(Duration::from_secs(2))
+fn node(port: u16, tls: bool) -> redis::RedisResult<redis::Connection> {
+    let url = if tls {
+        format!("rediss://127.0.0.1:{port}/#insecure")
+    } else {
+        format!("redis://127.0.0.1:{port}")
+    };
+    redis::Client::open(url)?.get_connection_with_timeout(Duration::from_secs(2))
 }
 
 impl RedisCluster {
     pub(crate) fn start() -> RedisCluster {
+        Self::start_with(false)
+    }
+
+    /// TLS only: a self-signed certificate (the `openssl` command), clients and bus over TLS.
+    #[allow(dead_code)] // used by the `fleet-tls` build of the tests only
+    pub(crate) fn start_tls() -> RedisCluster {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> RedisCluster {
         let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let dir = std::env::temp_dir().join(format!(
             "cbreaker-cluster-{}-{}",
@@ -42,12 +58,28 @@ impl RedisCluster {
         std::fs::create_dir_all(&dir).expect("a temp dir");
         let mut cluster = RedisCluster {
             ports: ports.clone(),
+            tls,
             children: Vec::new(),
             dir,
         };
+        if tls {
+            super::redis_server::self_signed(&cluster.dir);
+        }
         for &port in &ports {
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            let mut command = Command::new("redis-server");
+            if tls {
+                let file = |f: &str| cluster.dir.join(f).to_string_lossy().into_owned();
+                command
+                    .args(["--port", "0", "--tls-port", &port.to_string()])
+                    .args(["--tls-cluster", "yes", "--tls-auth-clients", "no"])
+                    .args(["--tls-cert-file", &file("cert.pem")])
+                    .args(["--tls-key-file", &file("key.pem")])
+                    .args(["--tls-ca-cert-file", &file("cert.pem")]);
+            } else {
+                command.args(["--port", &port.to_string()]);
+            }
+            let child = command
+                .args(["--bind", "127.0.0.1"])
                 .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
                 .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
                 .args(["--save", "", "--appendonly", "no"])
@@ -63,7 +95,7 @@ impl RedisCluster {
         let mut cons: Vec<redis::Connection> = Vec::new();
         for &port in &ports {
             loop {
-                if let Ok(mut c) = node(port) {
+                if let Ok(mut c) = node(port, tls) {
                     if redis::cmd("PING").query::<String>(&mut c).is_ok() {
                         cons.push(c);
                         break;
@@ -114,12 +146,17 @@ impl RedisCluster {
 
     /// The seed URL a member gets: the first node only.
     pub(crate) fn url(&self) -> String {
-        format!("redis+cluster://127.0.0.1:{}", self.ports[0])
+        if self.tls {
+            format!("rediss+cluster://127.0.0.1:{}/#insecure", self.ports[0])
+        } else {
+            format!("redis+cluster://127.0.0.1:{}", self.ports[0])
+        }
     }
 
     /// A plain connection to node `i`.
+    #[allow(dead_code)] // not every test reads a node
     pub(crate) fn node(&self, i: usize) -> redis::Connection {
-        node(self.ports[i]).expect("a cluster node")
+        node(self.ports[i], self.tls).expect("a cluster node")
     }
 }
 

@@ -82,3 +82,22 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Writes `key.pem` and `cert.pem` into `dir`: a self-signed certificate for 127.0.0.1 (the
+/// `openssl` command; clients skip the check with `#insecure`).
+#[allow(dead_code)] // used by the `fleet-tls` build of the tests only
+pub(crate) fn self_signed(dir: &std::path::Path) {
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl on PATH (make setup installs it)");
+    assert!(made.success(), "openssl could not make a certificate");
+}

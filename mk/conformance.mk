@@ -26,11 +26,16 @@ test-model:
 	cargo test -p cbreaker-conformance --release --test corruption -- --nocapture
 	cargo test -q -p cbreaker-conformance --doc
 
-# Core vs reference model under libFuzzer, about $(FUZZ_SECONDS) s (fuzz/ is its own workspace).
+# Core vs reference model under libFuzzer, about $(FUZZ_SECONDS) s (fuzz/ is its own workspace):
+# both targets built, then run side by side (one core each), each one's output printed whole.
 test-fuzz:
 	cargo +$(NIGHTLY) fuzz build --fuzz-dir fuzz ops
-	mkdir -p fuzz/corpus/ops
-	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz ops -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 	cargo +$(NIGHTLY) fuzz build --fuzz-dir fuzz corrupt
-	mkdir -p fuzz/corpus/corrupt
+	mkdir -p fuzz/corpus/ops fuzz/corpus/corrupt
+	@$(MAKE) --no-print-directory -j2 --output-sync=target fuzz-ops fuzz-corrupt
+
+.PHONY: fuzz-ops fuzz-corrupt
+fuzz-ops:
+	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz ops -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+fuzz-corrupt:
 	cargo +$(NIGHTLY) fuzz run --fuzz-dir fuzz corrupt -- -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048

@@ -2,9 +2,9 @@
 
 SETUP_TARGETS += setup-core
 LINT_TARGETS += lint-rust
-TEST_TARGETS += test-core test-loom test-miri
+TEST_TARGETS += test-core test-models
 
-.PHONY: setup-core lint-rust test-core test-loom test-miri
+.PHONY: setup-core lint-rust test-core test-models test-loom test-loom32 test-miri
 setup-core:
 	@. .ci/lib.sh && rustup component add rustfmt clippy >/dev/null 2>&1 && nightly_components miri rust-src \
 	  && cargo +$(NIGHTLY) miri setup >/dev/null 2>&1
@@ -23,11 +23,19 @@ test-core:
 	cargo test -p cbreaker --release --test stress
 	cargo run -q --release -p cbreaker --example demo >/dev/null
 
+# The model checkers side by side: each run ends in one long single-threaded model (the count
+# window's, under loom) or interpreter (miri), so two cores finish the three in about the time of
+# the longest. Each one's output is printed whole when it ends.
+test-models:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-loom test-loom32 test-miri
+
 # Loom: every model in core/src/machine/tests/loom_*.rs. Separate target dir: RUSTFLAGS changes rebuild all.
 test-loom:
 	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
 	  cargo test -p cbreaker --lib --release loom_
-	@echo "[loom] again with the 32-bit count-window head of ARMv7-M and RV32 (the count window's own models)"
+
+# Loom again with the 32-bit count-window head of ARMv7-M and RV32 (the count window's own models).
+test-loom32:
 	RUSTFLAGS="--cfg loom --cfg cbreaker_head32" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom32 \
 	  cargo test -p cbreaker --lib --release -- $(LOOM_HEAD32_MODELS)
 

@@ -4,6 +4,7 @@
 
 BENCH_TARGETS += bench-rust
 TEST_TARGETS += test-benches
+COMPUTE_TARGETS += test-benches
 
 .PHONY: bench-rust test-benches bench-zero-alloc
 

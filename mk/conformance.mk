@@ -4,6 +4,7 @@
 
 SETUP_TARGETS += setup-fuzz
 TEST_TARGETS += test-model test-fuzz
+COMPUTE_TARGETS += test-model test-fuzz
 CONFORMANCE_TARGETS += conformance-rust
 
 FUZZ_SECONDS ?= 20

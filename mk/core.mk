@@ -2,7 +2,9 @@
 
 SETUP_TARGETS += setup-core
 LINT_TARGETS += lint-rust
-TEST_TARGETS += test-core test-models
+TEST_TARGETS += test-core
+COMPUTE_TARGETS += test-core
+MODEL_TARGETS += test-models
 
 .PHONY: setup-core lint-rust test-core test-models test-loom test-loom32 test-miri
 setup-core:

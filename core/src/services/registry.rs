@@ -37,9 +37,10 @@ use crate::transition::Transition;
 
 type Map<const SLOTS: usize> = HashMap<Arc<str>, Arc<ServiceBreaker<SLOTS>>>;
 
-/// A registry's duration sink: the breaker's name, the outcome and the duration of each call
-/// that ran to a success or a failure (see [`ServiceBreaker::set_duration_sink`]).
-pub type NamedDurationSink = Arc<dyn Fn(&str, Outcome, Duration) + Send + Sync>;
+/// A registry's duration sink: the breaker's name (the registry's own `Arc`, so a sink can
+/// keep it without copying), the outcome and the duration of each call that ran to a success
+/// or a failure (see [`ServiceBreaker::set_duration_sink`]).
+pub type NamedDurationSink = Arc<dyn Fn(&Arc<str>, Outcome, Duration) + Send + Sync>;
 
 /// Named [`ServiceBreaker`]s. `Sync`: share it by `&`, `Arc` or a `static` (`LazyLock`).
 pub struct Registry<const SLOTS: usize = 32> {

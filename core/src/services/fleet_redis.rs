@@ -85,16 +85,17 @@ impl Client {
             Some(at) => (&authority[..=at], &authority[at + 1..]),
             None => ("", authority),
         };
+        // An empty list splits into one empty host.
+        if hosts.split(',').any(str::is_empty) {
+            return Err(bad(format!(
+                "url {url:?}: list the seed nodes as host:port,host:port"
+            )));
+        }
         let scheme = if tls { "rediss" } else { "redis" };
         let seeds: Vec<String> = hosts
             .split(',')
             .map(|h| format!("{scheme}://{userinfo}{h}{tail}"))
             .collect();
-        if hosts.is_empty() || hosts.split(',').any(str::is_empty) {
-            return Err(bad(format!(
-                "url {url:?}: list the seed nodes as host:port,host:port"
-            )));
-        }
         redis::cluster::ClusterClient::builder(seeds)
             .connection_timeout(timeout)
             .response_timeout(timeout)

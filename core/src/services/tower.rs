@@ -288,7 +288,8 @@ impl<const SLOTS: usize> Settles for ServiceBreaker<SLOTS> {
             None => self.breaker().finish(call, end, monotonic::now),
         };
         let Ok(done) = done else { return };
-        if let (true, Some(_), Some(took)) = (self.feeds_durations(), done.observed(), took) {
+        // `observe` feeds the histogram and the sink each only if this breaker has it.
+        if let (Some(_), Some(took)) = (done.observed(), took) {
             self.observe(done.outcome, took);
         }
     }

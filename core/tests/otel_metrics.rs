@@ -73,16 +73,27 @@ fn attrs(name: &str, extra: Option<(&str, &str)>) -> Vec<(String, String)> {
     v
 }
 
-/// Every observable instrument's every point equals the core's value for `s`.
-fn assert_matches_core(points: &Points, name: &str, s: &Snapshot) {
+/// Every observable instrument's every point equals the core's value, read from snapshots
+/// taken just `before` and `after` the collection: a value that is not a function of time
+/// (every counter, the state, the rates) is the same in both and must match exactly; one that
+/// is (`retry_after` counts down) must lie between them.
+fn assert_matches_core(points: &Points, name: &str, before: &Snapshot, after: &Snapshot) {
     let mut checked = 0;
     for i in INSTRUMENTS.iter().filter(|i| i.kind.is_observable()) {
-        otel::points(i, s, |extra, v| {
+        let mut later = Vec::new();
+        otel::points(i, after, |_, v| later.push(v.as_f64()));
+        let mut n = 0;
+        otel::points(i, before, |extra, v| {
             let key = (i.name.to_string(), attrs(name, extra));
-            let got = points
+            let got = *points
                 .get(&key)
                 .unwrap_or_else(|| panic!("{key:?} not exported"));
-            assert_eq!(*got, v.as_f64(), "{key:?}");
+            let (a, b) = (v.as_f64(), later[n]);
+            assert!(
+                got >= a.min(b) && got <= a.max(b),
+                "{key:?}: exported {got}, the core read {a} before and {b} after"
+            );
+            n += 1;
             checked += 1;
         });
     }
@@ -120,10 +131,12 @@ fn every_instrument_reads_the_cores_counters_after_trip_reject_recover() {
 
     let now = monotonic::now();
     let (points, meta) = collect(&provider, &exporter);
+    let after = monotonic::now();
     let s = api.snapshot(now);
     assert_eq!(s.state, State::Open);
-    assert_matches_core(&points, "api", &s);
-    assert_matches_core(&points, "db", &registry.get("db").unwrap().snapshot(now));
+    assert_matches_core(&points, "api", &s, &api.snapshot(after));
+    let db = registry.get("db").unwrap();
+    assert_matches_core(&points, "db", &db.snapshot(now), &db.snapshot(after));
     let calls = |o: &str| {
         points[&(
             "circuit_breaker.calls".into(),
@@ -154,7 +167,7 @@ fn every_instrument_reads_the_cores_counters_after_trip_reject_recover() {
     let (points, meta2) = collect(&provider, &exporter);
     let s = api.snapshot(Millis(t));
     assert_eq!(s.state, State::Closed);
-    assert_matches_core(&points, "api", &s);
+    assert_matches_core(&points, "api", &s, &s);
     let into = |st: &str| {
         points[&(
             "circuit_breaker.transitions".into(),
